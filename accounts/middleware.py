@@ -1,0 +1,59 @@
+"""Resolves the acting membership once per request and pins the transaction to its tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from accounts.context import client_ip
+from accounts.errors import ApplicationError
+from accounts.services.memberships import ACTIVE_TENANT_SESSION_KEY, membership_resolve
+from accounts.tenancy import activate
+
+
+def request_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class TenantMiddleware:
+    """Each request runs in one transaction whose `app.tenant_id` is the active tenant.
+
+    Row-level security reads that setting; it is transaction-local, so it ends with the
+    request and a reused connection starts the next one with no tenant. A response with
+    a server error rolls the transaction back, as ATOMIC_REQUESTS would.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        ip_token = client_ip.set(request_ip(request))
+        try:
+            with transaction.atomic():
+                request.membership = None  # type: ignore[attr-defined]
+                request.tenant = None  # type: ignore[attr-defined]
+                if request.user.is_authenticated:
+                    membership = membership_resolve(
+                        user=request.user,
+                        preferred_tenant_id=request.session.get(ACTIVE_TENANT_SESSION_KEY),
+                    )
+                    request.membership = membership  # type: ignore[attr-defined]
+                    request.tenant = membership.tenant if membership else None  # type: ignore[attr-defined]
+                else:
+                    activate(tenant_id=None)
+                response = self.get_response(request)
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+                return response
+        finally:
+            client_ip.reset(ip_token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A service error that a view did not handle becomes a page with its status."""
+        if not isinstance(exception, ApplicationError):
+            return None
+        transaction.set_rollback(True)
+        return render(request, "error.html", {"error": exception}, status=exception.status)

@@ -1,0 +1,67 @@
+"""In-app notifications, e-mailed by the Celery worker after the transaction commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from accounts.models import Notification, Tenant, User
+from accounts.queue import enqueue_on_commit
+from accounts.tenancy import tenant_context
+
+
+def notification_create(*, tenant: Tenant, recipients: Iterable[User], verb: str, message: str,
+                        url: str = "", email: bool = True) -> list[Notification]:
+    notifications = Notification.objects.bulk_create(
+        Notification(tenant=tenant, recipient=user, verb=verb, message=message[:500], url=url,
+                     email=email)
+        for user in {user.pk: user for user in recipients}.values()
+    )
+    if email:
+        for notification in notifications:
+            enqueue_on_commit("accounts.tasks.notification_send_email", tenant.pk, notification.pk)
+    return notifications
+
+
+def notification_mark_read(*, tenant: Tenant, user: User, notification_id: int | None = None) -> int:
+    """Mark one notification (or, with no id, all of them) read; returns how many changed."""
+    unread = Notification.objects.for_tenant(tenant).filter(recipient=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())
+
+
+def notification_send_email(*, tenant_id: int, notification_id: int) -> bool:
+    """Send one notification's e-mail exactly once (row lock + emailed_at guard)."""
+    with tenant_context(tenant_id):
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=notification_id, email=True, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None or not notification.recipient.is_active:
+            return False
+        link = f"\n\n{settings.SITE_URL}{notification.url}" if notification.url else ""
+        send_mail(
+            subject=f"[PRM] {notification.message[:120]}",
+            message=f"{notification.message}{link}",
+            from_email=None,
+            recipient_list=[notification.recipient.email],
+        )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
+        return True
+
+
+def notification_email_pending(*, tenant: Tenant, older_than_seconds: int = 120) -> list[int]:
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    with tenant_context(tenant):
+        return list(
+            Notification.objects.filter(email=True, emailed_at__isnull=True, created_at__lt=cutoff)
+            .order_by("id").values_list("pk", flat=True)[:500]
+        )

@@ -1,0 +1,72 @@
+"""API tokens: one membership each, shown once, stored as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.errors import NotFound
+from accounts.models import ApiToken, Membership
+from accounts.services.audit import audit_record
+from accounts.tenancy import activate
+
+TOKEN_PREFIX = "prm_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, str]:
+    """Create a token for a membership; returns it with its secret, which is never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        tenant_id=membership.tenant_id, membership=membership, name=name[:100] or "API token",
+        prefix=secret[: len(TOKEN_PREFIX) + 6], key_hash=token_hash(secret),
+    )
+    audit_record(tenant=membership.tenant, actor=membership.user, verb="api_token_created",
+                 subject=token)
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, membership: Membership, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(
+        pk=token_id, membership=membership, revoked_at__isnull=True).first()
+    if token is None:
+        raise NotFound
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(tenant=membership.tenant, actor=membership.user, verb="api_token_revoked",
+                 subject=token)
+    return token
+
+
+def api_token_authenticate(secret: str) -> Membership | None:
+    """The membership a token acts as, with the transaction pinned to its tenant.
+
+    Must run inside a transaction. None for an unknown, revoked or unusable token.
+    """
+    digest = token_hash(secret)
+    activate(tenant_id=None, api_token=digest)
+    token = ApiToken.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
+    if token is None:
+        return None
+    activate(tenant_id=token.tenant_id, api_token=digest)
+    membership = (
+        Membership.objects.select_related("user", "tenant", "partner")
+        .filter(pk=token.membership_id, is_active=True, user__is_active=True).first()
+    )
+    if membership is None or (membership.partner and not membership.partner.is_active):
+        return None
+    activate(tenant_id=token.tenant_id, user_id=membership.user_id)
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return membership

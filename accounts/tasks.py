@@ -1,0 +1,45 @@
+"""Celery tasks of the accounts app: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts.models import Tenant
+from accounts.services import events, notifications
+from accounts.services.events import DispatchResult
+
+TASK_OPTIONS = {"acks_late": True, "max_retries": 5}
+
+
+@shared_task(**TASK_OPTIONS)
+def event_dispatch(tenant_id: int, event_id: int) -> int:
+    result: DispatchResult = events.event_dispatch(tenant_id=tenant_id, event_id=event_id)
+    return result.delivered
+
+
+@shared_task(**TASK_OPTIONS)
+def outbox_sweep() -> int:
+    """Beat: deliver events whose dispatch never reached the broker or whose handler failed."""
+    count = 0
+    for tenant in Tenant.objects.only("pk"):
+        for event_id in events.outbox_pending(tenant=tenant):
+            events.event_dispatch(tenant_id=tenant.pk, event_id=event_id)
+            count += 1
+    return count
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, **TASK_OPTIONS)
+def notification_send_email(tenant_id: int, notification_id: int) -> bool:
+    return notifications.notification_send_email(
+        tenant_id=tenant_id, notification_id=notification_id)
+
+
+@shared_task(**TASK_OPTIONS)
+def notification_email_sweep() -> int:
+    """Beat: e-mail notifications whose task was lost (broker down at commit time)."""
+    sent = 0
+    for tenant in Tenant.objects.only("pk"):
+        for notification_id in notifications.notification_email_pending(tenant=tenant):
+            sent += notifications.notification_send_email(
+                tenant_id=tenant.pk, notification_id=notification_id)
+    return sent

@@ -1,0 +1,131 @@
+"""Tenant scoping primitives: the scoped model base and PostgreSQL row-level security.
+
+Two layers keep one tenant's rows from another's:
+
+1. Application: every tenant table derives from `TenantScopedModel`; views and APIs reach
+   rows only through `visible_to(membership)` (see accounts/scoping.py).
+2. Database: each such table has `FORCE ROW LEVEL SECURITY` and a policy comparing
+   `tenant_id` with the transaction-local setting `app.tenant_id`. The application role
+   does not own the tables, so a query that forgets its filter still sees one tenant only.
+   `activate()` sets the setting with `set_config(..., true)`: it ends with the
+   transaction, so a reused connection never carries a tenant into the next request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, models, transaction
+from psycopg import sql
+
+if TYPE_CHECKING:
+    from accounts.models import Membership, Tenant
+
+TENANT_SETTING = "app.tenant_id"
+USER_SETTING = "app.user_id"
+TOKEN_SETTING = "app.api_token"
+
+
+def current_setting_sql(name: str, cast: str = "bigint") -> str:
+    return f"NULLIF(current_setting('{name}', true), '')::{cast}"
+
+
+TENANT_MATCH = f"tenant_id = {current_setting_sql(TENANT_SETTING)}"
+
+
+def activate(*, tenant_id: int | None, user_id: int | None = None,
+             api_token: str | None = None) -> None:
+    """Pin this transaction to a tenant (and user). Must run inside `transaction.atomic`."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("tenant must be activated inside a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config(%s, %s, true)",
+            [TENANT_SETTING, str(tenant_id or ""), USER_SETTING, str(user_id or ""),
+             TOKEN_SETTING, api_token or ""],
+        )
+
+
+@contextmanager
+def tenant_context(tenant: Tenant | int, *, user_id: int | None = None) -> Iterator[None]:
+    """One transaction pinned to `tenant`: for tasks, commands and tests."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    with transaction.atomic():
+        activate(tenant_id=tenant_id, user_id=user_id)
+        yield
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_tenant(self, tenant: Tenant | int) -> Self:
+        return self.filter(tenant=tenant)
+
+    def visible_to(self, membership: Membership) -> Self:
+        """Rows the member may see: their tenant, and for partner people their partner."""
+        queryset = self.filter(tenant_id=membership.tenant_id)
+        if not membership.is_partner:
+            return queryset
+        field = self.model.partner_scope_field  # type: ignore[attr-defined]
+        if field is None:
+            return queryset.none()
+        return queryset.filter(**{field: membership.partner_id})
+
+
+class TenantScopedModel(models.Model):
+    """Base of every tenant-owned table.
+
+    `partner_scope_field` is the lookup from the row to its partner organization; None
+    means partner people see none of these rows. `rls_using` is the row-level security
+    policy expression.
+    """
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+
+    partner_scope_field: ClassVar[str | None] = None
+    rls_using: ClassVar[str] = TENANT_MATCH
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+def tenant_scoped_models() -> list[type[TenantScopedModel]]:
+    return [m for m in apps.get_models() if issubclass(m, TenantScopedModel)]
+
+
+def install_row_level_security(using: str = "default", **_: Any) -> None:
+    """Create the application role, grant it rights, and force RLS on every tenant table.
+
+    Runs after every `migrate` (as the owner role); idempotent.
+    """
+    from django.db import connections
+
+    db = connections[using]
+    if db.settings_dict["USER"] != db.settings_dict.get("OWNER_USER"):
+        return  # e.g. `flush` after a transactional test, run as the application role
+    app_role = db.settings_dict.get("APP_USER") or settings.DATABASES[using]["APP_USER"]
+    password = db.settings_dict.get("APP_PASSWORD", "")
+    with db.cursor() as cursor:
+        ctx = db.connection
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_role])
+        verb = "ALTER" if cursor.fetchone() else "CREATE"
+        cursor.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
+            sql.SQL(verb), sql.Identifier(app_role),
+            sql.Literal(password) if password else sql.NULL).as_string(ctx))
+        role = sql.Identifier(app_role).as_string(ctx)
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        for model in tenant_scoped_models():
+            table = sql.Identifier(model._meta.db_table).as_string(ctx)
+            cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+            cursor.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+            cursor.execute(
+                f"CREATE POLICY tenant_isolation ON {table} "
+                f"USING ({model.rls_using}) WITH CHECK ({TENANT_MATCH})"
+            )

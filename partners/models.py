@@ -1,0 +1,127 @@
+"""Partner organizations, their tiers, and invitations of people into a tenant."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_countries.fields import CountryField
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from accounts.models import NAME_MAX, Role, User
+from accounts.tenancy import TenantScopedModel
+
+
+class Region(models.TextChoices):
+    NORTH_AMERICA = "NA", "North America"
+    LATIN_AMERICA = "LATAM", "Latin America"
+    EMEA = "EMEA", "Europe, Middle East & Africa"
+    APAC = "APAC", "Asia Pacific"
+
+
+class PartnerTier(TenantScopedModel):
+    """A partner program level (e.g. Registered, Silver, Gold); a higher rank is better."""
+
+    name = models.CharField(max_length=100)
+    rank = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["-rank", "name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint("tenant", Lower("name"), name="partnertier_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerOrganization(FSMModelMixin, TenantScopedModel):
+    """A reseller, distributor or MSP selling the tenant's products."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    name = models.CharField(max_length=NAME_MAX)
+    tier = models.ForeignKey(PartnerTier, on_delete=models.PROTECT, related_name="partners")
+    country = CountryField()
+    region = models.CharField(max_length=8, choices=Region.choices)
+    status = FSMField(default=Status.ACTIVE, choices=Status.choices, protected=True)
+    channel_manager = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="managed_partners"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+
+    partner_scope_field = "id"
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint("tenant", Lower("name"), name="partnerorg_name_unique"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["tenant", "status", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @transition(field=status, source=Status.ACTIVE, target=Status.SUSPENDED)
+    def suspend(self) -> None:
+        self.suspended_at = timezone.now()
+
+    @transition(field=status, source=Status.SUSPENDED, target=Status.ACTIVE)
+    def reactivate(self) -> None:
+        self.suspended_at = None
+
+
+class Invitation(TenantScopedModel):
+    """An e-mailed, signed, expiring, single-use invitation to join a tenant in a role."""
+
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    partner = models.ForeignKey(
+        PartnerOrganization, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="invitations",
+    )
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    nonce = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    partner_scope_field = "partner_id"
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                "tenant", Lower("email"), name="invitation_one_pending_per_email",
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

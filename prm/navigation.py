@@ -1,0 +1,44 @@
+"""Portal navigation: each portal's menu, filtered by the acting role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str  # a URL name, namespaced by portal
+    roles: frozenset[str] = frozenset()  # empty: every role of the portal
+
+    @property
+    def name(self) -> str:
+        return self.url.split(":")[-1]
+
+
+VENDOR_NAV = (
+    NavItem("Home", "vendor:home"),
+    NavItem("Partners", "vendor:partner_list"),
+    NavItem("Tiers", "vendor:tier_list"),
+    NavItem("People", "vendor:people"),
+    NavItem("Invitations", "vendor:invitation_list", frozenset({"vendor_admin"})),
+    NavItem("Audit log", "vendor:audit_log", frozenset({"vendor_admin"})),
+)
+
+PARTNER_NAV = (
+    NavItem("Home", "partner:home"),
+    NavItem("People", "partner:people"),
+    NavItem("Invitations", "partner:invitation_list", frozenset({"partner_admin"})),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {}
+    items = PARTNER_NAV if membership.is_partner else VENDOR_NAV
+    allowed = [item for item in items if not item.roles or membership.role in item.roles]
+    return {"partner_nav" if membership.is_partner else "vendor_nav": allowed}

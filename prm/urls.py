@@ -1,0 +1,29 @@
+"""URL map: auth and account pages, the two portals, the API and the operator admin.
+
+Each app contributes `vendor_patterns`, `partner_patterns` and `api_patterns` (and
+accounts its top-level pages); the portals are assembled here.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import urls as accounts_urls
+from partners import urls as partners_urls
+
+PORTAL_APPS = (accounts_urls, partners_urls)
+
+
+def collect(name: str) -> list:
+    return [pattern for app in PORTAL_APPS for pattern in getattr(app, name, [])]
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include(collect("patterns"))),
+    path("vendor/", include((collect("vendor_patterns"), "vendor"))),
+    path("partner/", include((collect("partner_patterns"), "partner"))),
+    path("api/v1/", include((collect("api_patterns"), "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
