@@ -47,6 +47,7 @@ class TenantMiddleware:
                 response = self.get_response(request)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
+                activate(tenant_id=None)  # leave nothing behind, even inside an outer transaction
                 return response
         finally:
             client_ip.reset(ip_token)
