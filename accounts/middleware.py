@@ -47,7 +47,8 @@ class TenantMiddleware:
                 response = self.get_response(request)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
-                activate(tenant_id=None)  # leave nothing behind, even inside an outer transaction
+                if not transaction.get_rollback():
+                    activate(tenant_id=None)  # leave nothing behind, even in an outer transaction
                 return response
         finally:
             client_ip.reset(ip_token)
