@@ -12,8 +12,9 @@ from accounts.services.memberships import memberships_of
 def tenancy(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
     if membership is None:
-        return {"membership": None, "active_tenant": None}
+        return {"membership": None, "active_tenant": None, "portal_base": "base.html"}
     return {
+        "portal_base": f"{membership.portal}/base.html",
         "membership": membership,
         "active_tenant": membership.tenant,
         "tenant_memberships": SimpleLazyObject(lambda: memberships_of(request.user)),

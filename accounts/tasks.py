@@ -43,3 +43,11 @@ def notification_email_sweep() -> int:
             sent += notifications.notification_send_email(
                 tenant_id=tenant.pk, notification_id=notification_id)
     return sent
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, **TASK_OPTIONS)
+def email_send(subject: str, body: str, recipients: list[str]) -> int:
+    """A transactional e-mail with no database record behind it (password reset)."""
+    from django.core.mail import send_mail
+
+    return send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)

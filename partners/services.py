@@ -245,6 +245,13 @@ class InvitationInvalid(ValidationFailed):
     code = "invitation_invalid"
 
 
+UNUSABLE_INVITATION = {
+    "accepted": "This invitation has already been used.",
+    "revoked": "This invitation has been withdrawn.",
+    "expired": "This invitation has expired. Ask for a new one.",
+}
+
+
 def invitation_from_token(token: str) -> Invitation:
     """The pending invitation a link names; the transaction is pinned to its tenant.
 
@@ -264,7 +271,7 @@ def invitation_from_token(token: str) -> Invitation:
     if invitation is None or not secrets.compare_digest(invitation.nonce, nonce):
         raise InvitationInvalid("This invitation link is not valid.")
     if invitation.status != "pending":
-        raise InvitationInvalid(f"This invitation has been {invitation.status}.")
+        raise InvitationInvalid(UNUSABLE_INVITATION[invitation.status])
     if invitation.partner and not invitation.partner.is_active:
         raise InvitationInvalid("The partner organization of this invitation is suspended.")
     return invitation
@@ -277,10 +284,13 @@ def invitation_accept(*, token: str, full_name: str, password: str,
     invitation = invitation_from_token(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != "pending":
-        raise InvitationInvalid(f"This invitation has been {invitation.status}.")
-    user = existing_user or User.objects.filter(email__iexact=invitation.email).first()
+        raise InvitationInvalid(UNUSABLE_INVITATION[invitation.status])
+    user = existing_user
     if user is not None and user.email.lower() != invitation.email.lower():
         raise PermissionDenied("This invitation was sent to another e-mail address.")
+    if user is None and User.objects.filter(email__iexact=invitation.email).exists():
+        raise Conflict("An account with this e-mail address exists. Log in, then open the "
+                       "invitation link again to accept it.")
     if user is None:
         user = User(email=invitation.email, full_name=full_name.strip())
         try:

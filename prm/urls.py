@@ -9,6 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import urls as accounts_urls
+from prm.health import healthz
 from partners import urls as partners_urls
 
 PORTAL_APPS = (accounts_urls, partners_urls)
@@ -20,6 +21,7 @@ def collect(name: str) -> list:
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("", include(collect("patterns"))),
     path("vendor/", include((collect("vendor_patterns"), "vendor"))),
     path("partner/", include((collect("partner_patterns"), "partner"))),

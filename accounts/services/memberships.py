@@ -27,6 +27,7 @@ def membership_resolve(*, user: User, preferred_tenant_id: int | None) -> Member
     The preferred tenant first, then the others; a membership of a suspended partner
     organization is skipped ("people of a suspended partner cannot use that tenant").
     """
+    activate(tenant_id=None, user_id=user.pk)
     candidates = sorted(memberships_of(user), key=lambda m: m.tenant_id != preferred_tenant_id)
     for membership in candidates:
         activate(tenant_id=membership.tenant_id, user_id=user.pk)
