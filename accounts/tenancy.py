@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 TENANT_SETTING = "app.tenant_id"
 USER_SETTING = "app.user_id"
-TOKEN_SETTING = "app.api_token"
+TOKEN_SETTING = "app.api_token"  # noqa: S105  (a setting name, not a secret)
 
 
 def current_setting_sql(name: str, cast: str = "bigint") -> str:
@@ -37,16 +37,23 @@ def current_setting_sql(name: str, cast: str = "bigint") -> str:
 TENANT_MATCH = f"tenant_id = {current_setting_sql(TENANT_SETTING)}"
 
 
-def activate(*, tenant_id: int | None, user_id: int | None = None,
-             api_token: str | None = None) -> None:
+def activate(
+    *, tenant_id: int | None, user_id: int | None = None, api_token: str | None = None
+) -> None:
     """Pin this transaction to a tenant (and user). Must run inside `transaction.atomic`."""
     if not connection.in_atomic_block:
         raise RuntimeError("tenant must be activated inside a transaction")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config(%s, %s, true)",
-            [TENANT_SETTING, str(tenant_id or ""), USER_SETTING, str(user_id or ""),
-             TOKEN_SETTING, api_token or ""],
+            [
+                TENANT_SETTING,
+                str(tenant_id or ""),
+                USER_SETTING,
+                str(user_id or ""),
+                TOKEN_SETTING,
+                api_token or "",
+            ],
         )
 
 
@@ -113,12 +120,20 @@ def install_row_level_security(using: str = "default", **_: Any) -> None:
         ctx = db.connection
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_role])
         verb = "ALTER" if cursor.fetchone() else "CREATE"
-        cursor.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
-            sql.SQL(verb), sql.Identifier(app_role),
-            sql.Literal(password) if password else sql.NULL).as_string(ctx))
+        cursor.execute(
+            sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}")
+            .format(
+                sql.SQL(verb),
+                sql.Identifier(app_role),
+                sql.Literal(password) if password else sql.NULL,
+            )
+            .as_string(ctx)
+        )
         role = sql.Identifier(app_role).as_string(ctx)
         cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
-        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+        )
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
         for model in tenant_scoped_models():
             table = sql.Identifier(model._meta.db_table).as_string(ctx)

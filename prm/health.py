@@ -19,5 +19,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as error:  # noqa: BLE001
         checks["cache"] = type(error).__name__
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", **checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
+    )

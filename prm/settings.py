@@ -141,7 +141,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if TESTING else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
@@ -150,7 +151,8 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
@@ -163,7 +165,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:" + os.environ.get("PORT
 # --- Celery (declared in one place, beat schedule included) ---------------------------------
 CELERY_BROKER_URL = (
     REDIS_URL.replace("unix://", "redis+socket://", 1).replace("?db=", "?virtual_host=", 1)
-    if REDIS_URL.startswith("unix://") else REDIS_URL
+    if REDIS_URL.startswith("unix://")
+    else REDIS_URL
 )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -177,7 +180,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "accounts.tasks.outbox_sweep", "schedule": 30.0},
     "notification-email-sweep": {
-        "task": "accounts.tasks.notification_email_sweep", "schedule": crontab(minute="*/5"),
+        "task": "accounts.tasks.notification_email_sweep",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

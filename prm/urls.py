@@ -9,8 +9,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import urls as accounts_urls
-from prm.health import healthz
 from partners import urls as partners_urls
+from prm.health import healthz
 
 PORTAL_APPS = (accounts_urls, partners_urls)
 

@@ -44,9 +44,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterato
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache() -> Iterator[None]:
+def _clean_cache() -> None:
     cache.clear()
-    yield
 
 
 @dataclass
@@ -83,27 +82,44 @@ def build_world() -> World:
         tier=tier,
         partner=partner,
         other_partner=other_partner,
-        vendor_admin=MembershipFactory(tenant=tenant, role=Role.VENDOR_ADMIN,
-                                       user__email="admin@acme.test"),
-        channel_manager=MembershipFactory(tenant=tenant, role=Role.CHANNEL_MANAGER,
-                                          user__email="cm@acme.test"),
-        partner_admin=MembershipFactory(tenant=tenant, role=Role.PARTNER_ADMIN, partner=partner,
-                                        user__email="padmin@northwind.test"),
-        partner_rep=MembershipFactory(tenant=tenant, role=Role.PARTNER_REP, partner=partner,
-                                      user__email="rep@northwind.test"),
-        other_partner_admin=MembershipFactory(tenant=tenant, role=Role.PARTNER_ADMIN,
-                                              partner=other_partner,
-                                              user__email="padmin@contoso.test"),
-        other_partner_rep=MembershipFactory(tenant=tenant, role=Role.PARTNER_REP,
-                                            partner=other_partner,
-                                            user__email="rep@contoso.test"),
+        vendor_admin=MembershipFactory(
+            tenant=tenant, role=Role.VENDOR_ADMIN, user__email="admin@acme.test"
+        ),
+        channel_manager=MembershipFactory(
+            tenant=tenant, role=Role.CHANNEL_MANAGER, user__email="cm@acme.test"
+        ),
+        partner_admin=MembershipFactory(
+            tenant=tenant,
+            role=Role.PARTNER_ADMIN,
+            partner=partner,
+            user__email="padmin@northwind.test",
+        ),
+        partner_rep=MembershipFactory(
+            tenant=tenant, role=Role.PARTNER_REP, partner=partner, user__email="rep@northwind.test"
+        ),
+        other_partner_admin=MembershipFactory(
+            tenant=tenant,
+            role=Role.PARTNER_ADMIN,
+            partner=other_partner,
+            user__email="padmin@contoso.test",
+        ),
+        other_partner_rep=MembershipFactory(
+            tenant=tenant,
+            role=Role.PARTNER_REP,
+            partner=other_partner,
+            user__email="rep@contoso.test",
+        ),
         other_tenant=other_tenant,
-        other_tenant_admin=MembershipFactory(tenant=other_tenant, role=Role.VENDOR_ADMIN,
-                                             user__email="admin@globex.test"),
+        other_tenant_admin=MembershipFactory(
+            tenant=other_tenant, role=Role.VENDOR_ADMIN, user__email="admin@globex.test"
+        ),
         other_tenant_partner=other_tenant_partner,
         other_tenant_partner_admin=MembershipFactory(
-            tenant=other_tenant, role=Role.PARTNER_ADMIN, partner=other_tenant_partner,
-            user__email="padmin@initech.test"),
+            tenant=other_tenant,
+            role=Role.PARTNER_ADMIN,
+            partner=other_tenant_partner,
+            user__email="padmin@initech.test",
+        ),
     )
 
 
@@ -135,5 +151,11 @@ def in_tenant() -> Callable[[Tenant], object]:
 
 
 # Roles for matrices: the World attribute of each actor.
-ALL_ACTORS = ("vendor_admin", "channel_manager", "partner_admin", "partner_rep",
-              "other_partner_admin", "other_tenant_admin")
+ALL_ACTORS = (
+    "vendor_admin",
+    "channel_manager",
+    "partner_admin",
+    "partner_rep",
+    "other_partner_admin",
+    "other_tenant_admin",
+)

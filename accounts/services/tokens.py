@@ -14,7 +14,7 @@ from accounts.models import ApiToken, Membership
 from accounts.services.audit import audit_record
 from accounts.tenancy import activate
 
-TOKEN_PREFIX = "prm_"
+TOKEN_PREFIX = "prm_"  # noqa: S105  (a public prefix, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 

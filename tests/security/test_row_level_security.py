@@ -31,7 +31,9 @@ def test_application_role_is_neither_superuser_nor_owner_nor_bypassing():
         cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         row = cursor.fetchone()
         cursor.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
+            "SELECT count(*) FROM pg_tables"
+            " WHERE schemaname = 'public' AND tableowner = current_user"
+        )
         owned = cursor.fetchone()[0]
     assert row == (False, False)
     assert owned == 0
@@ -76,15 +78,20 @@ def test_writing_a_row_into_another_tenant_is_refused(world: World):
     activate(tenant_id=world.tenant.pk)
     with pytest.raises(ProgrammingError, match="row-level security"), transaction.atomic():
         PartnerOrganization.objects.create(
-            tenant=world.other_tenant, name="Smuggled", tier_id=world.tier.pk,
-            country="DE", region="EMEA")
+            tenant=world.other_tenant,
+            name="Smuggled",
+            tier_id=world.tier.pk,
+            country="DE",
+            region="EMEA",
+        )
 
 
 @pytest.mark.django_db
 def test_updates_cannot_reach_another_tenants_rows(world: World):
     activate(tenant_id=world.tenant.pk)
     changed = PartnerOrganization.objects.filter(pk=world.other_tenant_partner.pk).update(
-        name="Hijacked")
+        name="Hijacked"
+    )
     assert changed == 0
     with tenant_context(world.other_tenant):
         assert PartnerOrganization.objects.get(pk=world.other_tenant_partner.pk).name == "Initech"

@@ -1,0 +1,156 @@
+"""Benchmarks of the foundation's list pages and API lists at size. Not part of the tests.
+
+    make bench                               # 5,000 partners, 20,000 people
+    make bench BENCH_ARGS="--partners 20000 --people 80000 --rounds 30"
+
+Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
+test client as the vendor admin and prints median / p95 milliseconds and query counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate() -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "PRM_DB_AS_OWNER": "1"},
+    )
+
+
+def seed(partners: int, people: int):  # type: ignore[no-untyped-def]
+    from accounts.models import Membership, Role, Tenant, User
+    from accounts.tenancy import tenant_context
+    from partners.models import PartnerOrganization, PartnerTier, Region
+
+    tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench Vendor"})
+    admin, _ = User.objects.get_or_create(email="admin@bench.test")
+    with tenant_context(tenant):
+        Membership.objects.get_or_create(
+            tenant=tenant, user=admin, defaults={"role": Role.VENDOR_ADMIN}
+        )
+        tiers = [
+            PartnerTier.objects.get_or_create(
+                tenant=tenant, rank=rank, defaults={"name": f"Tier {rank}"}
+            )[0]
+            for rank in (1, 2, 3)
+        ]
+        have = PartnerOrganization.objects.count()
+        regions = list(Region.values)
+        PartnerOrganization.objects.bulk_create(
+            [
+                PartnerOrganization(
+                    tenant=tenant,
+                    name=f"Bench Partner {n:06d}",
+                    tier=tiers[n % 3],
+                    country="US",
+                    region=regions[n % len(regions)],
+                )
+                for n in range(have, partners)
+            ],
+            batch_size=2000,
+        )
+        partner_ids = list(PartnerOrganization.objects.values_list("pk", flat=True))
+        have = Membership.objects.filter(role=Role.PARTNER_REP).count()
+        users = User.objects.bulk_create(
+            [
+                User(email=f"rep{n}@bench.test", full_name=f"Rep {n}", password="!")  # noqa: S106
+                for n in range(have, people)
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        users = list(User.objects.filter(email__in=[u.email for u in users]))
+        Membership.objects.bulk_create(
+            [
+                Membership(
+                    tenant=tenant,
+                    user=user,
+                    role=Role.PARTNER_REP,
+                    partner_id=partner_ids[i % len(partner_ids)],
+                )
+                for i, user in enumerate(users)
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+    return tenant, admin
+
+
+def measure(client, url: str, rounds: int, **headers: str) -> tuple[float, float, int, int]:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings = []
+    queries = 0
+    status = 0
+    for _ in range(rounds):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(url, **headers)
+            timings.append((time.perf_counter() - start) * 1000)
+        queries, status = len(captured), response.status_code
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+    return statistics.median(timings), p95, queries, status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--partners", type=int, default=5000)
+    parser.add_argument("--people", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
+    migrate()
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    from accounts.services.tokens import api_token_create
+    from accounts.tenancy import tenant_context
+
+    started = time.perf_counter()
+    tenant, admin = seed(args.partners, args.people)
+    print(
+        f"seeded tenant 'bench': {args.partners} partners, {args.people} people "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    with tenant_context(tenant):
+        membership = admin.memberships.get(tenant=tenant)
+        _, secret = api_token_create(membership=membership, name="bench")
+    client = Client()
+    client.force_login(admin)
+    pages = [
+        ("vendor home", "/vendor/", {}),
+        ("vendor partners list", "/vendor/partners/", {}),
+        ("vendor partners list, last page", "/vendor/partners/?page=last", {}),
+        ("vendor people list", "/vendor/people/", {}),
+        (
+            "API GET /api/v1/partners/",
+            "/api/v1/partners/",
+            {"HTTP_AUTHORIZATION": f"Bearer {secret}"},
+        ),
+        ("API GET /api/v1/me/", "/api/v1/me/", {"HTTP_AUTHORIZATION": f"Bearer {secret}"}),
+    ]
+    print(f"{'page':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'status':>7}")
+    for label, url, headers in pages:
+        median, p95, queries, status = measure(client, url, args.rounds, **headers)
+        print(f"{label:40} {median:10.1f} {p95:8.1f} {queries:8d} {status:7d}")
+
+
+if __name__ == "__main__":
+    main()
