@@ -1,0 +1,67 @@
+"""Filters of the portal lists. Every choice list is scoped to the acting tenant."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from accounts.models import Membership, Role
+from accounts.portals import TenantFilterSet
+from partners.models import Invitation, PartnerOrganization, Region
+from partners.selectors import invitations_with_status, partner_choices, tier_choices
+
+ACTIVE_CHOICES = (("yes", "Active"), ("no", "Inactive"))
+INVITATION_STATUS_CHOICES = (
+    ("pending", "Pending"),
+    ("accepted", "Accepted"),
+    ("revoked", "Revoked"),
+    ("expired", "Expired"),
+)
+
+
+class PartnerFilter(TenantFilterSet):
+    name = django_filters.CharFilter(label="Name contains", lookup_expr="icontains", max_length=200)
+    status = django_filters.ChoiceFilter(
+        choices=PartnerOrganization.Status.choices, empty_label="Any status"
+    )
+    tier = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any tier")
+    region = django_filters.ChoiceFilter(choices=Region.choices, empty_label="Any region")
+
+    class Meta:
+        model = PartnerOrganization
+        fields = ("name", "status", "tier", "region")
+
+    def scope_choices(self) -> None:
+        self.filters["tier"].queryset = tier_choices(tenant=self.tenant)
+
+
+class PeopleFilter(TenantFilterSet):
+    partner = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any partner")
+    role = django_filters.ChoiceFilter(choices=Role.choices, empty_label="Any role")
+    active = django_filters.ChoiceFilter(
+        choices=ACTIVE_CHOICES, method="filter_active", empty_label="Active or not"
+    )
+
+    class Meta:
+        model = Membership
+        fields = ("partner", "role", "active")
+
+    def scope_choices(self) -> None:
+        self.filters["partner"].queryset = partner_choices(tenant=self.tenant)
+
+    def filter_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(is_active=value == "yes")
+
+
+class InvitationFilter(TenantFilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=INVITATION_STATUS_CHOICES, method="filter_status", empty_label="Any status"
+    )
+    role = django_filters.ChoiceFilter(choices=Role.choices, empty_label="Any role")
+
+    class Meta:
+        model = Invitation
+        fields = ("status", "role")
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return invitations_with_status(queryset, value)
