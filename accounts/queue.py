@@ -20,8 +20,9 @@ def send_task_now(task_name: str, *args: Any) -> bool:
     try:
         current_app.send_task(task_name, args=args, retry=False)
     except Exception:
-        logger.warning("could not enqueue %s%r; its beat sweep will retry", task_name, args,
-                       exc_info=True)
+        logger.warning(
+            "could not enqueue %s%r; its beat sweep will retry", task_name, args, exc_info=True
+        )
         return False
     return True
 

@@ -206,11 +206,21 @@ def invitation_resend(*, tenant: Tenant, actor: Membership, invitation_id: int) 
 
 
 def invitation_send(*, tenant_id: int, invitation_id: int) -> bool:
-    """E-mail a pending invitation's link (from the worker)."""
+    """E-mail a pending invitation's current link (from the worker), once per link.
+
+    The row lock and `last_sent_at` make a task that runs twice send one e-mail; a resend
+    issues a new link (new nonce and expiry), which is e-mailed again.
+    """
     with tenant_context(tenant_id):
-        invitation = Invitation.objects.select_related("tenant", "partner", "invited_by").filter(
-            pk=invitation_id).first()
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("tenant", "partner", "invited_by")
+            .filter(pk=invitation_id).first()
+        )
         if invitation is None or invitation.status != "pending":
+            return False
+        issued_at = invitation.expires_at - timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+        if invitation.last_sent_at is not None and invitation.last_sent_at >= issued_at:
             return False
         link = InvitationLink(invitation, invitation_token(invitation))
         context = {"invitation": invitation, "url": link.url,

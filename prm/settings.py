@@ -123,6 +123,7 @@ INVITATION_MAX_AGE_DAYS = int(os.environ.get("INVITATION_MAX_AGE_DAYS", "7"))
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.forms.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -231,3 +232,12 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# --- Broker outage: an enqueue fails fast (proven by tests/worker/test_outbox.py) -------------
+# With kombu's defaults a producer whose broker is down retries the connection for ~6 s per
+# task, inside the on_commit hooks of the web request. Give up at once instead: the change is
+# committed, accounts.queue logs the failure, and the outbox and beat sweeps redeliver later.
+# The worker's own consumer connection keeps retrying (broker_connection_max_retries).
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {"max_retries": 0, "socket_connect_timeout": 3, "socket_timeout": 10}
+)

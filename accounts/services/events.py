@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import DomainEvent, EventDelivery, Tenant
@@ -34,7 +35,9 @@ def event_handler(event_name: str) -> Callable[[Handler], Handler]:
     """Register a handler for an event name; apps call this from their AppConfig.ready()."""
 
     def register(handler: Handler) -> Handler:
-        _handlers.setdefault(event_name, {})[f"{handler.__module__}.{handler.__qualname__}"] = handler
+        _handlers.setdefault(event_name, {})[f"{handler.__module__}.{handler.__qualname__}"] = (
+            handler
+        )
         return handler
 
     return register
@@ -44,8 +47,13 @@ def handlers_for(event_name: str) -> dict[str, Handler]:
     return dict(_handlers.get(event_name, {}))
 
 
-def event_record(*, tenant: Tenant, name: str, subject: models.Model | None = None,
-                 payload: dict[str, Any] | None = None) -> DomainEvent:
+def event_record(
+    *,
+    tenant: Tenant,
+    name: str,
+    subject: models.Model | None = None,
+    payload: dict[str, Any] | None = None,
+) -> DomainEvent:
     event = DomainEvent.objects.create(
         tenant=tenant,
         name=name,
@@ -70,8 +78,10 @@ def event_dispatch(*, tenant_id: int, event_id: int) -> DispatchResult:
         if event is None or event.dispatched_at is not None:
             return DispatchResult(0, 0)
         EventDelivery.objects.bulk_create(
-            [EventDelivery(tenant_id=tenant_id, event=event, handler=name)
-             for name in handlers_for(event.name)],
+            [
+                EventDelivery(tenant_id=tenant_id, event=event, handler=name)
+                for name in handlers_for(event.name)
+            ],
             ignore_conflicts=True,
         )
     delivered = failed = 0
@@ -86,11 +96,16 @@ def _deliver(*, tenant_id: int, event_id: int, handler_name: str) -> bool | None
     """Run one handler; True delivered, False failed, None not due or taken by another."""
     with tenant_context(tenant_id):
         delivery = (
-            EventDelivery.objects.select_for_update(skip_locked=True)
+            # of=("self",): lock the delivery only; the joined event row stays free for the
+            # event's other handlers and for `_mark_dispatched_if_done`.
+            EventDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("event")
-            .filter(event_id=event_id, handler=handler_name,
-                    status__in=[EventDelivery.Status.PENDING, EventDelivery.Status.FAILED],
-                    next_attempt_at__lte=timezone.now())
+            .filter(
+                event_id=event_id,
+                handler=handler_name,
+                status__in=[EventDelivery.Status.PENDING, EventDelivery.Status.FAILED],
+                next_attempt_at__lte=timezone.now(),
+            )
             .first()
         )
         handler = handlers_for(delivery.event.name).get(handler_name) if delivery else None
@@ -105,7 +120,8 @@ def _deliver(*, tenant_id: int, event_id: int, handler_name: str) -> bool | None
             delivery.status = EventDelivery.Status.FAILED
             delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
             delivery.next_attempt_at = timezone.now() + min(
-                timedelta(seconds=10 * 2 ** (delivery.attempts - 1)), MAX_BACKOFF)
+                timedelta(seconds=10 * 2 ** (delivery.attempts - 1)), MAX_BACKOFF
+            )
             delivery.save(update_fields=["attempts", "status", "last_error", "next_attempt_at"])
             return False
         delivery.status = EventDelivery.Status.DELIVERED
@@ -117,17 +133,28 @@ def _deliver(*, tenant_id: int, event_id: int, handler_name: str) -> bool | None
 def _mark_dispatched_if_done(*, tenant_id: int, event_id: int) -> None:
     with tenant_context(tenant_id):
         undelivered = EventDelivery.objects.filter(event_id=event_id).exclude(
-            status=EventDelivery.Status.DELIVERED)
+            status=EventDelivery.Status.DELIVERED
+        )
         if not undelivered.exists():
             DomainEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
-                dispatched_at=timezone.now())
+                dispatched_at=timezone.now()
+            )
 
 
 def outbox_pending(*, tenant: Tenant, limit: int = 500) -> list[int]:
-    """Events of a tenant still owed to a handler (`_deliver` skips those not yet due)."""
+    """Events of a tenant owed to a handler now: never dispatched, or with a delivery due.
+
+    Events whose only undelivered handlers are backing off are left out, so failing events
+    cannot fill the batch and starve newer ones.
+    """
+    undelivered = EventDelivery.objects.filter(event=OuterRef("pk")).exclude(
+        status=EventDelivery.Status.DELIVERED
+    )
+    due = undelivered.filter(next_attempt_at__lte=timezone.now())
     with tenant_context(tenant):
         return list(
             DomainEvent.objects.filter(dispatched_at__isnull=True)
+            .filter(~Exists(undelivered) | Exists(due))
             .order_by("created_at", "id")
             .values_list("pk", flat=True)[:limit]
         )

@@ -14,11 +14,19 @@ from accounts.queue import enqueue_on_commit
 from accounts.tenancy import tenant_context
 
 
-def notification_create(*, tenant: Tenant, recipients: Iterable[User], verb: str, message: str,
-                        url: str = "", email: bool = True) -> list[Notification]:
+def notification_create(
+    *,
+    tenant: Tenant,
+    recipients: Iterable[User],
+    verb: str,
+    message: str,
+    url: str = "",
+    email: bool = True,
+) -> list[Notification]:
     notifications = Notification.objects.bulk_create(
-        Notification(tenant=tenant, recipient=user, verb=verb, message=message[:500], url=url,
-                     email=email)
+        Notification(
+            tenant=tenant, recipient=user, verb=verb, message=message[:500], url=url, email=email
+        )
         for user in {user.pk: user for user in recipients}.values()
     )
     if email:
@@ -27,7 +35,9 @@ def notification_create(*, tenant: Tenant, recipients: Iterable[User], verb: str
     return notifications
 
 
-def notification_mark_read(*, tenant: Tenant, user: User, notification_id: int | None = None) -> int:
+def notification_mark_read(
+    *, tenant: Tenant, user: User, notification_id: int | None = None
+) -> int:
     """Mark one notification (or, with no id, all of them) read; returns how many changed."""
     unread = Notification.objects.for_tenant(tenant).filter(recipient=user, read_at__isnull=True)
     if notification_id is not None:
@@ -39,7 +49,9 @@ def notification_send_email(*, tenant_id: int, notification_id: int) -> bool:
     """Send one notification's e-mail exactly once (row lock + emailed_at guard)."""
     with tenant_context(tenant_id):
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            # of=("self",): lock the notification only, not its recipient's user row (a
+            # lock there, e.g. a concurrent e-mail to the same person, would skip this one).
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk=notification_id, email=True, emailed_at__isnull=True)
             .first()
@@ -62,6 +74,14 @@ def notification_email_pending(*, tenant: Tenant, older_than_seconds: int = 120)
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     with tenant_context(tenant):
         return list(
-            Notification.objects.filter(email=True, emailed_at__isnull=True, created_at__lt=cutoff)
-            .order_by("id").values_list("pk", flat=True)[:500]
+            # Inactive recipients are never e-mailed: leaving them out keeps them from
+            # filling every batch of the sweep.
+            Notification.objects.filter(
+                email=True,
+                emailed_at__isnull=True,
+                created_at__lt=cutoff,
+                recipient__is_active=True,
+            )
+            .order_by("id")
+            .values_list("pk", flat=True)[:500]
         )
