@@ -8,5 +8,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.tenancy import install_row_level_security
 
-        post_migrate.connect(install_row_level_security, sender=self,
-                             dispatch_uid="accounts.install_row_level_security")
+        post_migrate.connect(
+            install_row_level_security,
+            sender=self,
+            dispatch_uid="accounts.install_row_level_security",
+        )

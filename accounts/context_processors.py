@@ -19,7 +19,10 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
         "active_tenant": membership.tenant,
         "tenant_memberships": SimpleLazyObject(lambda: memberships_of(request.user)),
         "unread_notifications": SimpleLazyObject(
-            lambda: Notification.objects.for_tenant(membership.tenant_id)
-            .filter(recipient_id=membership.user_id, read_at__isnull=True).count()
+            lambda: (
+                Notification.objects.for_tenant(membership.tenant_id)
+                .filter(recipient_id=membership.user_id, read_at__isnull=True)
+                .count()
+            )
         ),
     }

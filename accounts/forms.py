@@ -11,9 +11,11 @@ from accounts.queue import send_task_now
 class EmailAuthenticationForm(AuthenticationForm):
     """Log in with an e-mail address, whatever its case."""
 
-    username = forms.EmailField(label="E-mail", max_length=254,
-                                widget=forms.EmailInput(attrs={"autofocus": True,
-                                                               "autocomplete": "email"}))
+    username = forms.EmailField(
+        label="E-mail",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
@@ -22,9 +24,15 @@ class EmailAuthenticationForm(AuthenticationForm):
 class QueuedPasswordResetForm(PasswordResetForm):
     """Password reset whose e-mail the Celery worker sends (the request does not wait)."""
 
-    def send_mail(self, subject_template_name: str, email_template_name: str,
-                  context: dict[str, Any], from_email: str | None, to_email: str,
-                  html_email_template_name: str | None = None) -> None:
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
         from django.template import loader
 
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
@@ -33,9 +41,19 @@ class QueuedPasswordResetForm(PasswordResetForm):
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label="Token name", max_length=100, strip=True,
-                           help_text="What the token is for, e.g. “CRM sync”.")
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        strip=True,
+        help_text="What the token is for, e.g. “CRM sync”.",
+    )
 
 
 class SwitchTenantForm(forms.Form):
     tenant_id = forms.IntegerField(min_value=1)
+
+
+def axes_username(request: Any, credentials: dict[str, Any] | None) -> str:
+    """The login e-mail django-axes counts failures against (case-insensitive)."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value).strip().lower()

@@ -57,5 +57,6 @@ class TenantMiddleware:
         """A service error that a view did not handle becomes a page with its status."""
         if not isinstance(exception, ApplicationError):
             return None
-        transaction.set_rollback(True)
-        return render(request, "error.html", {"error": exception}, status=exception.status)
+        response = render(request, "error.html", {"error": exception}, status=exception.status)
+        transaction.set_rollback(True)  # after rendering: the page itself reads the database
+        return response

@@ -89,7 +89,10 @@ class Membership(TenantScopedModel):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices)
     partner = models.ForeignKey(
-        "partners.PartnerOrganization", on_delete=models.PROTECT, null=True, blank=True,
+        "partners.PartnerOrganization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="memberships",
     )
     is_active = models.BooleanField(default=True)
@@ -183,8 +186,11 @@ class Notification(TenantScopedModel):
         indexes: ClassVar = [
             models.Index(fields=["tenant", "recipient", "read_at"]),
             models.Index(fields=["tenant", "recipient", "-created_at"]),
-            models.Index(fields=["tenant", "created_at"], name="notification_email_due",
-                         condition=Q(email=True, emailed_at__isnull=True)),
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="notification_email_due",
+                condition=Q(email=True, emailed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -203,8 +209,11 @@ class DomainEvent(TenantScopedModel):
 
     class Meta:
         indexes: ClassVar = [
-            models.Index(fields=["tenant", "created_at"], name="domainevent_pending",
-                         condition=Q(dispatched_at__isnull=True)),
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="domainevent_pending",
+                condition=Q(dispatched_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

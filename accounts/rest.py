@@ -20,16 +20,20 @@ from accounts.models import PARTNER_ROLES, VENDOR_ROLES, Membership, Role
 from accounts.scoping import ScopedQuerysetMixin
 
 
-def error_response(code: str, message: str, status_code: int,
-                   fields: dict[str, Any] | None = None) -> Response:
-    return Response({"error": {"code": code, "message": message, "fields": fields or {}}},
-                    status=status_code)
+def error_response(
+    code: str, message: str, status_code: int, fields: dict[str, Any] | None = None
+) -> Response:
+    return Response(
+        {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status_code
+    )
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
-        return {key: [str(item) for item in (value if isinstance(value, list) else [value])]
-                for key, value in detail.items()}
+        return {
+            key: [str(item) for item in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
     return {}
 
 

@@ -88,7 +88,10 @@ class Invitation(TenantScopedModel):
     email = models.EmailField(max_length=254)
     role = models.CharField(max_length=32, choices=Role.choices)
     partner = models.ForeignKey(
-        PartnerOrganization, on_delete=models.CASCADE, null=True, blank=True,
+        PartnerOrganization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="invitations",
     )
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -108,7 +111,9 @@ class Invitation(TenantScopedModel):
         ordering: ClassVar = ["-created_at"]
         constraints: ClassVar = [
             models.UniqueConstraint(
-                "tenant", Lower("email"), name="invitation_one_pending_per_email",
+                "tenant",
+                Lower("email"),
+                name="invitation_one_pending_per_email",
                 condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
             ),
         ]

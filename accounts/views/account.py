@@ -25,8 +25,8 @@ from accounts.forms import (
 from accounts.models import ApiToken, Notification
 from accounts.services.memberships import (
     ACTIVE_TENANT_SESSION_KEY,
-    memberships_of,
     membership_usable,
+    memberships_of,
 )
 from accounts.services.notifications import notification_mark_read
 from accounts.services.tokens import api_token_create, api_token_revoke
@@ -38,8 +38,12 @@ class HomeView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         membership = request.membership  # type: ignore[attr-defined]
         if membership is None:
-            return render(request, "accounts/no_access.html",
-                          {"memberships": memberships_of(request.user)}, status=403)
+            return render(
+                request,
+                "accounts/no_access.html",
+                {"memberships": memberships_of(request.user)},
+                status=403,
+            )
         return redirect(f"{membership.portal}:home")
 
 
@@ -55,8 +59,9 @@ class SwitchTenantView(LoginRequiredMixin, View):
             messages.error(request, "Choose a tenant.")
             return redirect("home")
         try:
-            membership = membership_usable(user=request.user,
-                                           tenant_id=form.cleaned_data["tenant_id"])
+            membership = membership_usable(
+                user=request.user, tenant_id=form.cleaned_data["tenant_id"]
+            )
         except ApplicationError as error:
             messages.error(request, error.message)
             return redirect("home")
@@ -74,10 +79,15 @@ class ProfileView(LoginRequiredMixin, View):
         membership = request.membership  # type: ignore[attr-defined]
         tokens = (
             ApiToken.objects.filter(membership=membership).order_by("-created_at")
-            if membership else ApiToken.objects.none()
+            if membership
+            else ApiToken.objects.none()
         )
-        return {"memberships": memberships_of(request.user), "tokens": tokens,
-                "token_form": ApiTokenForm(), **extra}
+        return {
+            "memberships": memberships_of(request.user),
+            "tokens": tokens,
+            "token_form": ApiTokenForm(),
+            **extra,
+        }
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return render(request, self.template_name, self.context(request))
@@ -86,8 +96,9 @@ class ProfileView(LoginRequiredMixin, View):
         membership = request.membership  # type: ignore[attr-defined]
         form = ApiTokenForm(request.POST)
         if membership is None or not form.is_valid():
-            return render(request, self.template_name, self.context(request, token_form=form),
-                          status=400)
+            return render(
+                request, self.template_name, self.context(request, token_form=form), status=400
+            )
         token, secret = api_token_create(membership=membership, name=form.cleaned_data["name"])
         messages.success(request, f"Token “{token.name}” created. Copy it now: it is shown once.")
         return render(request, self.template_name, self.context(request, new_secret=secret))
@@ -112,8 +123,11 @@ class NotificationListView(LoginRequiredMixin, View):
         membership = request.membership  # type: ignore[attr-defined]
         if membership is None:
             return redirect("home")
-        notifications = Notification.objects.for_tenant(membership.tenant_id).filter(
-            recipient=request.user).order_by("-created_at", "-id")
+        notifications = (
+            Notification.objects.for_tenant(membership.tenant_id)
+            .filter(recipient=request.user)
+            .order_by("-created_at", "-id")
+        )
         page = Paginator(notifications, 25).get_page(request.GET.get("page"))
         return render(request, "accounts/notifications.html", {"page": page})
 
@@ -130,11 +144,13 @@ class NotificationReadView(LoginRequiredMixin, View):
         if raw_id and notification_id is None:
             messages.error(request, "Unknown notification.")
             return redirect("notifications")
-        notification_mark_read(tenant=membership.tenant, user=request.user,
-                               notification_id=notification_id)
+        notification_mark_read(
+            tenant=membership.tenant, user=request.user, notification_id=notification_id
+        )
         target = request.POST.get("next", "")
-        if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                      require_https=request.is_secure()):
+        if target and url_has_allowed_host_and_scheme(
+            target, {request.get_host()}, require_https=request.is_secure()
+        ):
             return HttpResponseRedirect(target)
         return redirect("notifications")
 
@@ -143,25 +159,39 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/",
-         auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
-         name="password_change"),
-    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(),
-         name="password_change_done"),
-    path("accounts/password-reset/",
-         auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
-         name="password_reset"),
-    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(),
-         name="password_reset_done"),
-    path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
-         name="password_reset_confirm"),
-    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(),
-         name="password_reset_complete"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("accounts/switch-tenant/", SwitchTenantView.as_view(), name="switch_tenant"),
     path("accounts/profile/", ProfileView.as_view(), name="profile"),
-    path("accounts/tokens/<int:pk>/revoke/", ApiTokenRevokeView.as_view(),
-         name="api_token_revoke"),
+    path("accounts/tokens/<int:pk>/revoke/", ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("notifications/", NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", NotificationReadView.as_view(), name="notifications_read"),
 ]
-

@@ -18,10 +18,16 @@ from partners.services import invitation_accept, invitation_from_token
 
 class InvitationAcceptForm(forms.Form):
     full_name = forms.CharField(label="Your name", max_length=200, strip=True)
-    password1 = forms.CharField(label="Choose a password", widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}), strip=False)
-    password2 = forms.CharField(label="Repeat the password", widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}), strip=False)
+    password1 = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+    password2 = forms.CharField(
+        label="Repeat the password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -56,7 +62,8 @@ class InvitationAcceptView(View):
             return self.page(request, invitation, form, status=400)
         try:
             membership = invitation_accept(
-                token=token, existing_user=existing,
+                token=token,
+                existing_user=existing,
                 full_name=form.cleaned_data.get("full_name", "") if existing is None else "",
                 password=form.cleaned_data.get("password1", "") if existing is None else "",
             )
@@ -68,8 +75,7 @@ class InvitationAcceptView(View):
                 form.add_error(None, error.message)
             return self.page(request, invitation, form, status=400)
         if existing is None:
-            login(request, membership.user,
-                  backend="django.contrib.auth.backends.ModelBackend")
+            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
         request.session[ACTIVE_TENANT_SESSION_KEY] = membership.tenant_id
         messages.success(request, f"Welcome to {invitation.tenant.name}.")
         return redirect(f"{membership.portal}:home")
@@ -80,17 +86,31 @@ class InvitationAcceptView(View):
             return user
         return None
 
-    def page(self, request: HttpRequest, invitation: Invitation, form: InvitationAcceptForm,
-             status: int = 200) -> HttpResponse:
+    def page(
+        self,
+        request: HttpRequest,
+        invitation: Invitation,
+        form: InvitationAcceptForm,
+        status: int = 200,
+    ) -> HttpResponse:
         from accounts.models import User
 
         signed_in_as_invitee = self.existing_user(request, invitation) is not None
-        has_account = not signed_in_as_invitee and User.objects.filter(
-            email__iexact=invitation.email).exists()
-        return render(request, self.template_name, {
-            "invitation": invitation, "form": form, "signed_in_as_invitee": signed_in_as_invitee,
-            "has_account": has_account,
-        }, status=status)
+        has_account = (
+            not signed_in_as_invitee
+            and User.objects.filter(email__iexact=invitation.email).exists()
+        )
+        return render(
+            request,
+            self.template_name,
+            {
+                "invitation": invitation,
+                "form": form,
+                "signed_in_as_invitee": signed_in_as_invitee,
+                "has_account": has_account,
+            },
+            status=status,
+        )
 
     def refuse(self, request: HttpRequest, error: ApplicationError) -> HttpResponse:
         return render(request, "public/invitation_invalid.html", {"error": error}, status=400)

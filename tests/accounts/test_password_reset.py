@@ -19,14 +19,17 @@ NEW_PASSWORD = "a-brand-new-passphrase-42"
 
 def reset_url(user: User, token: str | None = None) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return reverse("password_reset_confirm",
-                   args=[uid, token or default_token_generator.make_token(user)])
+    return reverse(
+        "password_reset_confirm", args=[uid, token or default_token_generator.make_token(user)]
+    )
 
 
 def set_password(client: Client, url: str):
     page = client.get(url, follow=True)
-    return client.post(page.redirect_chain[-1][0] if page.redirect_chain else url,
-                       {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    return client.post(
+        page.redirect_chain[-1][0] if page.redirect_chain else url,
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
 
 
 def test_a_valid_link_sets_the_password_once(world: World):

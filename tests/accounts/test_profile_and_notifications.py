@@ -13,13 +13,15 @@ from accounts.services.tokens import api_token_create, token_hash
 from tests.conftest import World
 
 
-def test_creating_a_token_shows_it_once_and_stores_only_its_hash(world: World, client_for,
-                                                                   in_tenant):
+def test_creating_a_token_shows_it_once_and_stores_only_its_hash(
+    world: World, client_for, in_tenant
+):
     client = client_for(world.channel_manager)
     response = client.post(reverse("profile"), {"name": "CRM sync"})
     assert response.status_code == 200
-    secret = re.search(r'data-testid="new-token"[^>]*value="([^"]+)"',
-                       response.content.decode()).group(1)
+    secret = re.search(
+        r'data-testid="new-token"[^>]*value="([^"]+)"', response.content.decode()
+    ).group(1)
     with in_tenant(world.tenant):
         token = ApiToken.objects.get(membership=world.channel_manager)
     assert token.name == "CRM sync"
@@ -45,8 +47,10 @@ def test_revoking_a_token_stops_it(world, client_for, in_tenant):
     with in_tenant(world.tenant):
         token.refresh_from_db()
     assert token.revoked_at is not None
-    assert client_for(None).get("/api/v1/me/",
-                                HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    assert (
+        client_for(None).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code
+        == 401
+    )
 
 
 @pytest.mark.parametrize("actor", ["channel_manager", "partner_admin", "other_tenant_admin"])
@@ -63,14 +67,29 @@ def test_nobody_else_can_revoke_a_token(world, client_for, in_tenant, actor):
 @pytest.fixture
 def notices(world: World, in_tenant):
     with in_tenant(world.tenant):
-        mine = notification_create(tenant=world.tenant, recipients=[world.partner_rep.user],
-                                   verb="test", message="Your deal <b>moved</b>", url="/partner/",
-                                   email=False)
-        notification_create(tenant=world.tenant, recipients=[world.partner_admin.user],
-                            verb="test", message="Not for the rep", email=False)
+        mine = notification_create(
+            tenant=world.tenant,
+            recipients=[world.partner_rep.user],
+            verb="test",
+            message="Your deal <b>moved</b>",
+            url="/partner/",
+            email=False,
+        )
+        notification_create(
+            tenant=world.tenant,
+            recipients=[world.partner_admin.user],
+            verb="test",
+            message="Not for the rep",
+            email=False,
+        )
     with in_tenant(world.other_tenant):
-        notification_create(tenant=world.other_tenant, recipients=[world.partner_rep.user],
-                            verb="test", message="Other tenant's news", email=False)
+        notification_create(
+            tenant=world.other_tenant,
+            recipients=[world.partner_rep.user],
+            verb="test",
+            message="Other tenant's news",
+            email=False,
+        )
     return mine
 
 
@@ -84,8 +103,9 @@ def test_the_bell_counts_unread_and_the_list_shows_only_mine(world, client_for, 
 
 def test_marking_read_clears_the_bell(world, client_for, notices, in_tenant):
     client = client_for(world.partner_rep)
-    response = client.post(reverse("notifications_read"),
-                           {"id": notices[0].pk, "next": "/partner/"})
+    response = client.post(
+        reverse("notifications_read"), {"id": notices[0].pk, "next": "/partner/"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/partner/"
     with in_tenant(world.tenant):
@@ -101,5 +121,6 @@ def test_someone_elses_notification_cannot_be_marked(world, client_for, notices,
 
 def test_an_offsite_next_is_ignored(world, client_for, notices):
     response = client_for(world.partner_rep).post(
-        reverse("notifications_read"), {"next": "https://evil.example/"})
+        reverse("notifications_read"), {"next": "https://evil.example/"}
+    )
     assert response["Location"] == reverse("notifications")

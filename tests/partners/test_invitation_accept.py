@@ -15,27 +15,45 @@ from partners.models import Invitation
 from partners.services import INVITATION_SALT, invitation_create, invitation_resend
 from tests.conftest import World
 
-FORM = {"full_name": "Dana Newhire", "password1": "Sunflower-Ledger-88",
-        "password2": "Sunflower-Ledger-88"}
+FORM = {
+    "full_name": "Dana Newhire",
+    "password1": "Sunflower-Ledger-88",
+    "password2": "Sunflower-Ledger-88",
+}
 
 
-def invite(world: World, in_tenant, *, role=Role.PARTNER_REP, partner="partner",
-           email="dana@northwind.test"):
+def invite(
+    world: World,
+    in_tenant,
+    *,
+    role=Role.PARTNER_REP,
+    partner="partner",
+    email="dana@northwind.test",
+):
     with in_tenant(world.tenant):
-        return invitation_create(tenant=world.tenant, actor=world.vendor_admin, email=email,
-                                 role=role, partner=getattr(world, partner) if partner else None)
+        return invitation_create(
+            tenant=world.tenant,
+            actor=world.vendor_admin,
+            email=email,
+            role=role,
+            partner=getattr(world, partner) if partner else None,
+        )
 
 
 def accept_url(token: str) -> str:
     return reverse("invitation_accept", args=[token])
 
 
-@pytest.mark.parametrize(("role", "partner", "portal"), [
-    (Role.PARTNER_REP, "partner", "/partner/"),
-    (Role.CHANNEL_MANAGER, None, "/vendor/"),
-])
-def test_a_new_person_sets_a_password_and_lands_in_their_portal(world, in_tenant, role,
-                                                                  partner, portal):
+@pytest.mark.parametrize(
+    ("role", "partner", "portal"),
+    [
+        (Role.PARTNER_REP, "partner", "/partner/"),
+        (Role.CHANNEL_MANAGER, None, "/vendor/"),
+    ],
+)
+def test_a_new_person_sets_a_password_and_lands_in_their_portal(
+    world, in_tenant, role, partner, portal
+):
     link = invite(world, in_tenant, role=role, partner=partner)
     client = Client()
     assert "Join Acme Software" in client.get(accept_url(link.token)).content.decode()
@@ -50,8 +68,7 @@ def test_a_new_person_sets_a_password_and_lands_in_their_portal(world, in_tenant
     with in_tenant(world.tenant):
         membership = Membership.objects.get(user=user)
         invitation = Invitation.objects.get(pk=link.invitation.pk)
-    assert (membership.role, membership.partner_id) == (
-        role, world.partner.pk if partner else None)
+    assert (membership.role, membership.partner_id) == (role, world.partner.pk if partner else None)
     assert invitation.accepted_by == user
 
 
@@ -68,7 +85,8 @@ def test_an_expired_invitation_is_refused(world, in_tenant):
     link = invite(world, in_tenant)
     with in_tenant(world.tenant):
         Invitation.objects.filter(pk=link.invitation.pk).update(
-            expires_at=timezone.now() - timedelta(seconds=1))
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
     response = Client().post(accept_url(link.token), FORM)
     assert response.status_code == 400
     assert "expired" in response.content.decode()
@@ -102,18 +120,22 @@ def test_forged_links_are_refused_and_change_nothing(world, in_tenant, forge):
 def test_a_resent_invitation_invalidates_the_old_link(world, in_tenant):
     old = invite(world, in_tenant)
     with in_tenant(world.tenant):
-        new = invitation_resend(tenant=world.tenant, actor=world.vendor_admin,
-                                invitation_id=old.invitation.pk)
+        new = invitation_resend(
+            tenant=world.tenant, actor=world.vendor_admin, invitation_id=old.invitation.pk
+        )
     assert Client().post(accept_url(old.token), FORM).status_code == 400
     assert Client().post(accept_url(new.token), FORM).status_code == 302
 
 
-@pytest.mark.parametrize(("form", "message"), [
-    ({**FORM, "password2": "different-passphrase-1"}, "The two passwords differ."),
-    ({**FORM, "password1": "123", "password2": "123"}, "This password is too short."),
-    ({**FORM, "full_name": ""}, "This field is required."),
-    ({**FORM, "full_name": "x" * 201}, "at most 200 characters"),
-])
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({**FORM, "password2": "different-passphrase-1"}, "The two passwords differ."),
+        ({**FORM, "password1": "123", "password2": "123"}, "This password is too short."),
+        ({**FORM, "full_name": ""}, "This field is required."),
+        ({**FORM, "full_name": "x" * 201}, "at most 200 characters"),
+    ],
+)
 def test_bad_input_gets_a_clear_error_and_changes_nothing(world, in_tenant, form, message):
     link = invite(world, in_tenant)
     response = Client().post(accept_url(link.token), form)
@@ -133,8 +155,13 @@ def test_html_in_a_name_is_stored_as_text_and_shown_escaped(world, in_tenant):
 
 
 def test_an_existing_account_must_log_in_to_accept(world, in_tenant, client_for):
-    link = invite(world, in_tenant, role=Role.VENDOR_ADMIN, partner=None,
-                  email=world.other_tenant_admin.user.email)
+    link = invite(
+        world,
+        in_tenant,
+        role=Role.VENDOR_ADMIN,
+        partner=None,
+        email=world.other_tenant_admin.user.email,
+    )
     anonymous = Client().post(accept_url(link.token), FORM)
     assert anonymous.status_code == 400
     assert "Log in" in anonymous.content.decode()
