@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from accounts.models import Tenant
 from accounts.services import events, notifications
 from accounts.services.events import DispatchResult
+
+logger = logging.getLogger(__name__)
 
 TASK_OPTIONS = {"acks_late": True, "max_retries": 5}
 
@@ -31,7 +35,8 @@ def outbox_sweep() -> int:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, **TASK_OPTIONS)
 def notification_send_email(tenant_id: int, notification_id: int) -> bool:
     return notifications.notification_send_email(
-        tenant_id=tenant_id, notification_id=notification_id)
+        tenant_id=tenant_id, notification_id=notification_id
+    )
 
 
 @shared_task(**TASK_OPTIONS)
@@ -40,8 +45,16 @@ def notification_email_sweep() -> int:
     sent = 0
     for tenant in Tenant.objects.only("pk"):
         for notification_id in notifications.notification_email_pending(tenant=tenant):
-            sent += notifications.notification_send_email(
-                tenant_id=tenant.pk, notification_id=notification_id)
+            try:
+                sent += notifications.notification_send_email(
+                    tenant_id=tenant.pk, notification_id=notification_id
+                )
+            except OSError:  # one failing address or SMTP hiccup must not stop the batch
+                logger.warning(
+                    "notification %s not e-mailed; next sweep retries",
+                    notification_id,
+                    exc_info=True,
+                )
     return sent
 
 

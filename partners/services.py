@@ -35,77 +35,122 @@ INVITATION_SALT = "prm.invitation"
 
 # --- Tiers ----------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def tier_create(*, tenant: Tenant, actor: Membership, name: str, rank: int) -> PartnerTier:
     require_vendor_admin(actor)
     _ensure_unique_name(PartnerTier, tenant=tenant, name=name, label="tier")
     tier = PartnerTier.objects.create(tenant=tenant, name=name.strip(), rank=rank)
-    audit_record(tenant=tenant, actor=actor.user, verb="tier_created", subject=tier,
-                 after=snapshot(tier, TIER_FIELDS))
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="tier_created",
+        subject=tier,
+        after=snapshot(tier, TIER_FIELDS),
+    )
     return tier
 
 
 @transaction.atomic
-def tier_update(*, tenant: Tenant, actor: Membership, tier_id: int,
-                **changes: Any) -> PartnerTier:
+def tier_update(*, tenant: Tenant, actor: Membership, tier_id: int, **changes: Any) -> PartnerTier:
     require_vendor_admin(actor)
     tier = _lock(PartnerTier, tenant=tenant, pk=tier_id)
     if "name" in changes:
-        _ensure_unique_name(PartnerTier, tenant=tenant, name=changes["name"], label="tier",
-                            exclude_id=tier.pk)
+        _ensure_unique_name(
+            PartnerTier, tenant=tenant, name=changes["name"], label="tier", exclude_id=tier.pk
+        )
     before = snapshot(tier, TIER_FIELDS)
     for field in set(changes) & set(TIER_FIELDS):
         setattr(tier, field, changes[field].strip() if field == "name" else changes[field])
     tier.save()
-    audit_record(tenant=tenant, actor=actor.user, verb="tier_updated", subject=tier,
-                 before=before, after=snapshot(tier, TIER_FIELDS))
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="tier_updated",
+        subject=tier,
+        before=before,
+        after=snapshot(tier, TIER_FIELDS),
+    )
     return tier
 
 
 # --- Partner organizations ------------------------------------------------------------------
 
+
 @transaction.atomic
-def partner_create(*, tenant: Tenant, actor: Membership, name: str, tier: PartnerTier,
-                   country: str, region: str,
-                   channel_manager: User | None = None) -> PartnerOrganization:
+def partner_create(
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    name: str,
+    tier: PartnerTier,
+    country: str,
+    region: str,
+    channel_manager: User | None = None,
+) -> PartnerOrganization:
     require_vendor_admin(actor)
     _ensure_in_tenant(tenant, tier=tier, channel_manager=channel_manager)
     _ensure_unique_name(PartnerOrganization, tenant=tenant, name=name, label="partner")
     partner = PartnerOrganization.objects.create(
-        tenant=tenant, name=name.strip(), tier=tier, country=country, region=region,
+        tenant=tenant,
+        name=name.strip(),
+        tier=tier,
+        country=country,
+        region=region,
         channel_manager=channel_manager,
     )
-    audit_record(tenant=tenant, actor=actor.user, verb="partner_created", subject=partner,
-                 after=snapshot(partner, PARTNER_FIELDS))
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="partner_created",
+        subject=partner,
+        after=snapshot(partner, PARTNER_FIELDS),
+    )
     return partner
 
 
 @transaction.atomic
-def partner_update(*, tenant: Tenant, actor: Membership, partner_id: int,
-                   **changes: Any) -> PartnerOrganization:
+def partner_update(
+    *, tenant: Tenant, actor: Membership, partner_id: int, **changes: Any
+) -> PartnerOrganization:
     require_vendor_admin(actor)
     partner = _lock(PartnerOrganization, tenant=tenant, pk=partner_id)
-    _ensure_in_tenant(tenant, tier=changes.get("tier"),
-                      channel_manager=changes.get("channel_manager"))
+    _ensure_in_tenant(
+        tenant, tier=changes.get("tier"), channel_manager=changes.get("channel_manager")
+    )
     if "name" in changes:
-        _ensure_unique_name(PartnerOrganization, tenant=tenant, name=changes["name"],
-                            label="partner", exclude_id=partner.pk)
+        _ensure_unique_name(
+            PartnerOrganization,
+            tenant=tenant,
+            name=changes["name"],
+            label="partner",
+            exclude_id=partner.pk,
+        )
         changes["name"] = changes["name"].strip()
     if "status" in changes:
-        raise ValidationFailed("Use suspend or reactivate to change a partner's status.",
-                               fields={"status": ["Status changes only by suspend/reactivate."]})
+        raise ValidationFailed(
+            "Use suspend or reactivate to change a partner's status.",
+            fields={"status": ["Status changes only by suspend/reactivate."]},
+        )
     before = snapshot(partner, PARTNER_FIELDS)
     for field in set(changes) & set(PARTNER_FIELDS):
         setattr(partner, field, changes[field])
     partner.save()
-    audit_record(tenant=tenant, actor=actor.user, verb="partner_updated", subject=partner,
-                 before=before, after=snapshot(partner, PARTNER_FIELDS))
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="partner_updated",
+        subject=partner,
+        before=before,
+        after=snapshot(partner, PARTNER_FIELDS),
+    )
     return partner
 
 
 @transaction.atomic
-def partner_set_status(*, tenant: Tenant, actor: Membership, partner_id: int,
-                       suspended: bool) -> PartnerOrganization:
+def partner_set_status(
+    *, tenant: Tenant, actor: Membership, partner_id: int, suspended: bool
+) -> PartnerOrganization:
     """Suspend (its people lose access to this tenant) or reactivate a partner."""
     require_vendor_admin(actor)
     partner = _lock(PartnerOrganization, tenant=tenant, pk=partner_id)
@@ -115,13 +160,19 @@ def partner_set_status(*, tenant: Tenant, actor: Membership, partner_id: int,
     before = snapshot(partner, ["status"])
     change()
     partner.save()
-    audit_record(tenant=tenant, actor=actor.user,
-                 verb="partner_suspended" if suspended else "partner_reactivated",
-                 subject=partner, before=before, after=snapshot(partner, ["status"]))
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="partner_suspended" if suspended else "partner_reactivated",
+        subject=partner,
+        before=before,
+        after=snapshot(partner, ["status"]),
+    )
     return partner
 
 
 # --- Invitations ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class InvitationLink:
@@ -136,63 +187,97 @@ class InvitationLink:
 def _allowed_invite(actor: Membership, role: str, partner: PartnerOrganization | None) -> None:
     if actor.role == Role.VENDOR_ADMIN:
         return
-    if actor.role == Role.PARTNER_ADMIN and role in PARTNER_ROLES and partner is not None \
-            and partner.pk == actor.partner_id:
+    if (
+        actor.role == Role.PARTNER_ADMIN
+        and role in PARTNER_ROLES
+        and partner is not None
+        and partner.pk == actor.partner_id
+    ):
         return
     raise PermissionDenied("Your role does not allow inviting people in that role.")
 
 
 @transaction.atomic
-def invitation_create(*, tenant: Tenant, actor: Membership, email: str, role: str,
-                      partner: PartnerOrganization | None = None) -> InvitationLink:
+def invitation_create(
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    email: str,
+    role: str,
+    partner: PartnerOrganization | None = None,
+) -> InvitationLink:
     """Invite someone by e-mail; the worker sends the signed, expiring, single-use link."""
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationFailed("Unknown role.", fields={"role": ["Choose a valid role."]})
     if role in PARTNER_ROLES and partner is None:
-        raise ValidationFailed("Partner roles need a partner organization.",
-                               fields={"partner_id": ["Required for partner roles."]})
+        raise ValidationFailed(
+            "Partner roles need a partner organization.",
+            fields={"partner_id": ["Required for partner roles."]},
+        )
     if role in VENDOR_ROLES and partner is not None:
-        raise ValidationFailed("Vendor roles belong to no partner organization.",
-                               fields={"partner_id": ["Must be empty for vendor roles."]})
+        raise ValidationFailed(
+            "Vendor roles belong to no partner organization.",
+            fields={"partner_id": ["Must be empty for vendor roles."]},
+        )
     _allowed_invite(actor, role, partner)
     if partner is not None:
         _ensure_in_tenant(tenant, partner=partner)
         if not partner.is_active:
             raise Conflict("The partner organization is suspended.")
     if Membership.objects.for_tenant(tenant).filter(user__email__iexact=email).exists():
-        raise Conflict("This person is already a member of this tenant.",
-                       fields={"email": ["Already a member."]})
+        raise Conflict(
+            "This person is already a member of this tenant.",
+            fields={"email": ["Already a member."]},
+        )
     Invitation.objects.for_tenant(tenant).filter(
-        email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True,
-        expires_at__lte=timezone.now()).update(revoked_at=timezone.now())
+        email__iexact=email,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__lte=timezone.now(),
+    ).update(revoked_at=timezone.now())
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
-                tenant=tenant, email=email, role=role, partner=partner, invited_by=actor.user,
+                tenant=tenant,
+                email=email,
+                role=role,
+                partner=partner,
+                invited_by=actor.user,
                 nonce=secrets.token_hex(16),
                 expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
             )
     except IntegrityError as error:
-        raise Conflict("An invitation to this address is already pending.",
-                       fields={"email": ["An invitation is already pending."]}) from error
-    audit_record(tenant=tenant, actor=actor.user, verb="invitation_created", subject=invitation,
-                 after={"email": email, "role": role, "partner_id": partner.pk if partner else None})
+        raise Conflict(
+            "An invitation to this address is already pending.",
+            fields={"email": ["An invitation is already pending."]},
+        ) from error
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="invitation_created",
+        subject=invitation,
+        after={"email": email, "role": role, "partner_id": partner.pk if partner else None},
+    )
     enqueue_on_commit("partners.tasks.invitation_send", tenant.pk, invitation.pk)
     return InvitationLink(invitation, invitation_token(invitation))
 
 
 def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps({"t": invitation.tenant_id, "i": invitation.pk, "n": invitation.nonce},
-                         salt=INVITATION_SALT, compress=True)
+    return signing.dumps(
+        {"t": invitation.tenant_id, "i": invitation.pk, "n": invitation.nonce},
+        salt=INVITATION_SALT,
+        compress=True,
+    )
 
 
 @transaction.atomic
 def invitation_resend(*, tenant: Tenant, actor: Membership, invitation_id: int) -> InvitationLink:
     """Send a fresh link (the old one stops working) with a new expiry."""
     require_role(actor, Role.VENDOR_ADMIN, Role.PARTNER_ADMIN)
-    invitation = Invitation.objects.visible_to(actor).select_for_update().filter(
-        pk=invitation_id).first()
+    invitation = (
+        Invitation.objects.visible_to(actor).select_for_update().filter(pk=invitation_id).first()
+    )
     if invitation is None:
         raise NotFound
     if invitation.accepted_at or invitation.revoked_at:
@@ -215,7 +300,8 @@ def invitation_send(*, tenant_id: int, invitation_id: int) -> bool:
         invitation = (
             Invitation.objects.select_for_update(of=("self",))
             .select_related("tenant", "partner", "invited_by")
-            .filter(pk=invitation_id).first()
+            .filter(pk=invitation_id)
+            .first()
         )
         if invitation is None or invitation.status != "pending":
             return False
@@ -223,8 +309,11 @@ def invitation_send(*, tenant_id: int, invitation_id: int) -> bool:
         if invitation.last_sent_at is not None and invitation.last_sent_at >= issued_at:
             return False
         link = InvitationLink(invitation, invitation_token(invitation))
-        context = {"invitation": invitation, "url": link.url,
-                   "max_age_days": settings.INVITATION_MAX_AGE_DAYS}
+        context = {
+            "invitation": invitation,
+            "url": link.url,
+            "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
+        }
         send_mail(
             subject=f"You are invited to {invitation.tenant.name} on PRM",
             message=render_to_string("email/invitation.txt", context),
@@ -236,11 +325,29 @@ def invitation_send(*, tenant_id: int, invitation_id: int) -> bool:
         return True
 
 
+def invitation_send_pending(*, tenant_id: int, older_than_seconds: int = 120) -> list[int]:
+    """Pending invitations never e-mailed (their task was lost): for the beat sweep."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    with tenant_context(tenant_id):
+        return list(
+            Invitation.objects.filter(
+                last_sent_at__isnull=True,
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+                expires_at__gt=timezone.now(),
+                created_at__lt=cutoff,
+            )
+            .order_by("id")
+            .values_list("pk", flat=True)[:500]
+        )
+
+
 @transaction.atomic
 def invitation_revoke(*, tenant: Tenant, actor: Membership, invitation_id: int) -> Invitation:
     require_role(actor, Role.VENDOR_ADMIN, Role.PARTNER_ADMIN)
-    invitation = Invitation.objects.visible_to(actor).select_for_update().filter(
-        pk=invitation_id).first()
+    invitation = (
+        Invitation.objects.visible_to(actor).select_for_update().filter(pk=invitation_id).first()
+    )
     if invitation is None:
         raise NotFound
     if invitation.status != "pending":
@@ -276,8 +383,11 @@ def invitation_from_token(token: str) -> Invitation:
     except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
         raise InvitationInvalid("This invitation link is not valid.") from error
     activate(tenant_id=tenant_id)
-    invitation = Invitation.objects.select_related("tenant", "partner").filter(
-        pk=invitation_id, tenant_id=tenant_id).first()
+    invitation = (
+        Invitation.objects.select_related("tenant", "partner")
+        .filter(pk=invitation_id, tenant_id=tenant_id)
+        .first()
+    )
     if invitation is None or not secrets.compare_digest(invitation.nonce, nonce):
         raise InvitationInvalid("This invitation link is not valid.")
     if invitation.status != "pending":
@@ -288,8 +398,9 @@ def invitation_from_token(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, full_name: str, password: str,
-                      existing_user: User | None = None) -> Membership:
+def invitation_accept(
+    *, token: str, full_name: str, password: str, existing_user: User | None = None
+) -> Membership:
     """Create (or reuse) the user, their membership, and close the invitation, once."""
     invitation = invitation_from_token(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -299,32 +410,41 @@ def invitation_accept(*, token: str, full_name: str, password: str,
     if user is not None and user.email.lower() != invitation.email.lower():
         raise PermissionDenied("This invitation was sent to another e-mail address.")
     if user is None and User.objects.filter(email__iexact=invitation.email).exists():
-        raise Conflict("An account with this e-mail address exists. Log in, then open the "
-                       "invitation link again to accept it.")
+        raise Conflict(
+            "An account with this e-mail address exists. Log in, then open the "
+            "invitation link again to accept it."
+        )
     if user is None:
         user = User(email=invitation.email, full_name=full_name.strip())
         try:
             validate_password(password, user)
         except ValidationError as error:
-            raise ValidationFailed("Choose a stronger password.",
-                                   fields={"password": list(error.messages)}) from error
+            raise ValidationFailed(
+                "Choose a stronger password.", fields={"password": list(error.messages)}
+            ) from error
         user.set_password(password)
         user.save()
     membership = Membership.objects.create(
-        tenant=invitation.tenant, user=user, role=invitation.role, partner=invitation.partner)
+        tenant=invitation.tenant, user=user, role=invitation.role, partner=invitation.partner
+    )
     invitation.accepted_at, invitation.accepted_by = timezone.now(), user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    audit_record(tenant=invitation.tenant, actor=user, verb="invitation_accepted",
-                 subject=invitation)
+    audit_record(
+        tenant=invitation.tenant, actor=user, verb="invitation_accepted", subject=invitation
+    )
     if invitation.invited_by is not None:
-        notification_create(tenant=invitation.tenant, recipients=[invitation.invited_by],
-                            verb="invitation_accepted",
-                            message=f"{user.display_name} accepted your invitation.",
-                            email=False)
+        notification_create(
+            tenant=invitation.tenant,
+            recipients=[invitation.invited_by],
+            verb="invitation_accepted",
+            message=f"{user.display_name} accepted your invitation.",
+            email=False,
+        )
     return membership
 
 
 # --- Shared checks ----------------------------------------------------------------------------
+
 
 def _lock(model: Any, *, tenant: Tenant, pk: int) -> Any:
     obj = model.objects.for_tenant(tenant).select_for_update().filter(pk=pk).first()
@@ -333,15 +453,21 @@ def _lock(model: Any, *, tenant: Tenant, pk: int) -> Any:
     return obj
 
 
-def _ensure_unique_name(model: Any, *, tenant: Tenant, name: str, label: str,
-                        exclude_id: int | None = None) -> None:
-    existing = model.objects.for_tenant(tenant).annotate(lname=Lower("name")).filter(
-        lname=name.strip().lower())
+def _ensure_unique_name(
+    model: Any, *, tenant: Tenant, name: str, label: str, exclude_id: int | None = None
+) -> None:
+    existing = (
+        model.objects.for_tenant(tenant)
+        .annotate(lname=Lower("name"))
+        .filter(lname=name.strip().lower())
+    )
     if exclude_id is not None:
         existing = existing.exclude(pk=exclude_id)
     if existing.exists():
-        raise ValidationFailed(f"A {label} with this name already exists.",
-                               fields={"name": [f"A {label} with this name already exists."]})
+        raise ValidationFailed(
+            f"A {label} with this name already exists.",
+            fields={"name": [f"A {label} with this name already exists."]},
+        )
 
 
 def _ensure_in_tenant(tenant: Tenant, **objects: Any) -> None:
@@ -350,10 +476,14 @@ def _ensure_in_tenant(tenant: Tenant, **objects: Any) -> None:
             continue
         owner = obj.tenant_id if hasattr(obj, "tenant_id") else None
         if name == "channel_manager":
-            ok = Membership.objects.for_tenant(tenant).filter(
-                user=obj, role__in=VENDOR_ROLES, is_active=True).exists()
+            ok = (
+                Membership.objects.for_tenant(tenant)
+                .filter(user=obj, role__in=VENDOR_ROLES, is_active=True)
+                .exists()
+            )
         else:
             ok = owner == tenant.pk
         if not ok:
-            raise ValidationFailed(f"Unknown {name.replace('_', ' ')}.",
-                                   fields={name: ["Not found in this tenant."]})
+            raise ValidationFailed(
+                f"Unknown {name.replace('_', ' ')}.", fields={name: ["Not found in this tenant."]}
+            )

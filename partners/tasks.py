@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
+from accounts.models import Tenant
+
 from partners import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def invitation_send(tenant_id: int, invitation_id: int) -> bool:
     return services.invitation_send(tenant_id=tenant_id, invitation_id=invitation_id)
+
+
+@shared_task(acks_late=True)
+def invitation_send_sweep() -> int:
+    """Beat: e-mail invitations whose send task was lost (broker down at commit time)."""
+    sent = 0
+    for tenant in Tenant.objects.only("pk"):
+        for invitation_id in services.invitation_send_pending(tenant_id=tenant.pk):
+            try:
+                sent += services.invitation_send(tenant_id=tenant.pk, invitation_id=invitation_id)
+            except OSError:
+                logger.warning(
+                    "invitation %s not e-mailed; next sweep retries", invitation_id, exc_info=True
+                )
+    return sent

@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.notification_email_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    "invitation-send-sweep": {
+        "task": "partners.tasks.invitation_send_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- REST API --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -147,3 +148,28 @@ def test_invitation_revoked_before_the_worker_runs_is_not_emailed(
     assert mail.outbox == []
     with tenant_context(world.tenant):
         assert Invitation.objects.get(pk=invitation.pk).last_sent_at is None
+
+
+def test_sweep_emails_invitations_whose_send_task_was_lost(
+    committed_world: World, start_celery_worker: StartWorker, task_log: TaskLog
+):
+    world = committed_world
+    with tenant_context(world.tenant):
+        lost = invite_rep(world, "lost@northwind.test")
+        fresh = invite_rep(world, "fresh@northwind.test")
+        Invitation.objects.filter(pk=lost.pk).update(
+            created_at=lost.created_at - timedelta(minutes=3)
+        )
+    sweep = "partners.tasks.invitation_send_sweep"
+    with start_celery_worker():  # purges the queue: the two send tasks are lost
+        send_task(sweep)
+        first = task_log.wait(sweep)[0]
+        send_task(sweep)
+        second = task_log.wait(sweep, 2)[1]
+
+    assert (first.retval, second.retval) == (1, 0)
+    assert [m.to for m in mail.outbox] == [["lost@northwind.test"]]
+    with transaction.atomic():
+        assert invitation_from_token(token_in(mail.outbox[0])).pk == lost.pk
+    with tenant_context(world.tenant):
+        assert Invitation.objects.get(pk=fresh.pk).last_sent_at is None  # its task may yet run
