@@ -7,7 +7,6 @@ import logging
 from celery import shared_task
 
 from accounts.models import Tenant
-
 from partners import services
 
 logger = logging.getLogger(__name__)

