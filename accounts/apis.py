@@ -1,3 +1,53 @@
-"""Routes are declared next to their views; the app's urls.py collects them."""
+"""REST API of the accounts app: who am I. Routes are collected by accounts/urls.py."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.authentication import ApiTokenAuthentication
+from accounts.rest import MembershipApi
+from accounts.serializers import Me, MeOutput, error_responses
+from accounts.services.memberships import memberships_of
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Documents `Authorization: Bearer prm_…` (tokens come from `create_api_token`)."""
+
+    target_class = "accounts.authentication.ApiTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        definition = build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=ApiTokenAuthentication.keyword
+        )
+        return {**definition, "description": "An API token of one membership (one tenant)."}
+
+
+class TenantSessionScheme(SessionScheme):
+    """The browser's session cookie (unsafe methods also need the CSRF token)."""
+
+    target_class = "accounts.authentication.TenantSessionAuthentication"
+    priority = 0
+
+
+class MeApi(MembershipApi):
+    """The acting user, the tenant and role they act as, and all their tenants."""
+
+    @extend_schema(responses={200: MeOutput, **error_responses(401, 403)})
+    def get(self, request: Request) -> Response:
+        membership = self.membership
+        me = Me(membership=membership, memberships=memberships_of(membership.user))
+        return Response(MeOutput(me).data)
+
+
+urlpatterns = [
+    path("me/", MeApi.as_view(), name="me"),
+]
