@@ -24,6 +24,7 @@ from accounts.models import PARTNER_ROLES, VENDOR_ROLES, Membership, Role, Tenan
 from accounts.permissions import require_role, require_vendor_admin
 from accounts.queue import enqueue_on_commit
 from accounts.services.audit import audit_record, snapshot
+from accounts.services.memberships import role_check
 from accounts.services.notifications import notification_create
 from accounts.tenancy import activate, tenant_context
 from partners.models import Invitation, PartnerOrganization, PartnerTier
@@ -208,18 +209,7 @@ def invitation_create(
 ) -> InvitationLink:
     """Invite someone by e-mail; the worker sends the signed, expiring, single-use link."""
     email = email.strip().lower()
-    if role not in Role.values:
-        raise ValidationFailed("Unknown role.", fields={"role": ["Choose a valid role."]})
-    if role in PARTNER_ROLES and partner is None:
-        raise ValidationFailed(
-            "Partner roles need a partner organization.",
-            fields={"partner_id": ["Required for partner roles."]},
-        )
-    if role in VENDOR_ROLES and partner is not None:
-        raise ValidationFailed(
-            "Vendor roles belong to no partner organization.",
-            fields={"partner_id": ["Must be empty for vendor roles."]},
-        )
+    role_check(role=role, has_partner=partner is not None)
     _allowed_invite(actor, role, partner)
     if partner is not None:
         _ensure_in_tenant(tenant, partner=partner)

@@ -48,19 +48,30 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
 
 def test_run_serves_both_portals_with_a_worker_and_stops_cleanly(tmp_path: Path):
     port = free_port()
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL", "PYTEST_CURRENT_TEST")}
-    env.update(PRM_LOCAL_DIR=str(tmp_path / "local"), PORT=str(port),
-               STATIC_ROOT=str(tmp_path / "static"))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "PYTEST_CURRENT_TEST")
+    }
+    env.update(
+        PRM_LOCAL_DIR=str(tmp_path / "local"), PORT=str(port), STATIC_ROOT=str(tmp_path / "static")
+    )
     log = (tmp_path / "run.log").open("w+")
-    runner = subprocess.Popen([sys.executable, "-m", "prm.embedded", "run"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "prm.embedded", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     family: set[int] = set()
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", runner)
         family = {p.pid for p in psutil.Process(runner.pid).children(recursive=True)}
-        names = " ".join(" ".join(psutil.Process(pid).cmdline()) for pid in family
-                         if psutil.pid_exists(pid))
+        names = " ".join(
+            " ".join(psutil.Process(pid).cmdline()) for pid in family if psutil.pid_exists(pid)
+        )
         assert "gunicorn" in names
         assert "worker" in names
         assert "beat" in names
@@ -68,15 +79,36 @@ def test_run_serves_both_portals_with_a_worker_and_stops_cleanly(tmp_path: Path)
 
         # A manage.py command beside the app attaches to the same embedded servers.
         attach = subprocess.run(
-            [sys.executable, "manage.py", "create_tenant", "attached", "--name", "Attached",
-             "--admin-email", "attached@example.com"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+            [
+                sys.executable,
+                "manage.py",
+                "create_tenant",
+                "attached",
+                "--name",
+                "Attached",
+                "--admin-email",
+                "attached@example.com",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert attach.returncode == 0, attach.stdout + attach.stderr
         assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200  # servers still up
 
         # Seeding again (as a second `make run` would) adds nothing.
-        again = subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=120, check=False)
+        again = subprocess.run(
+            [sys.executable, "manage.py", "seed_demo"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert again.returncode == 0, again.stdout + again.stderr
     finally:
         runner.send_signal(signal.SIGTERM)
@@ -84,8 +116,14 @@ def test_run_serves_both_portals_with_a_worker_and_stops_cleanly(tmp_path: Path)
         log.seek(0)
         output = log.read()
     assert "admin@acme.test" in output  # the demo logins are printed
-    postgres = [p for p in psutil.process_iter(["cmdline"])
-                if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+    postgres = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(tmp_path) in " ".join(p.info["cmdline"] or [])
+    ]
     assert postgres == [], [p.info["cmdline"] for p in postgres]
-    assert not [pid for pid in family if psutil.pid_exists(pid)
-                and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert not [
+        pid
+        for pid in family
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]

@@ -15,8 +15,9 @@ from django.core.validators import validate_email, validate_slug
 from django.db import IntegrityError, transaction
 
 from accounts.errors import Conflict, ValidationFailed
-from accounts.models import NAME_MAX, PARTNER_ROLES, VENDOR_ROLES, Membership, Role, Tenant, User
+from accounts.models import NAME_MAX, Membership, Role, Tenant, User
 from accounts.services.audit import audit_record
+from accounts.services.memberships import role_check
 from accounts.tenancy import activate
 
 SLUG_MAX = 50
@@ -87,18 +88,7 @@ def _user_get_or_create(*, email: str, full_name: str, password: str | None) -> 
 
 
 def _check_role(*, tenant: Tenant, role: str, partner_id: int | None) -> None:
-    if role not in Role.values:
-        raise ValidationFailed("Unknown role.", fields={"role": ["Choose a valid role."]})
-    if role in PARTNER_ROLES and partner_id is None:
-        raise ValidationFailed(
-            "Partner roles need a partner organization.",
-            fields={"partner_id": ["Required for partner roles."]},
-        )
-    if role in VENDOR_ROLES and partner_id is not None:
-        raise ValidationFailed(
-            "Vendor roles belong to no partner organization.",
-            fields={"partner_id": ["Must be empty for vendor roles."]},
-        )
+    role_check(role=role, has_partner=partner_id is not None)
     if partner_id is not None:
         # The partners app sits above this one: reach its model through the registry.
         partner_model = apps.get_model("partners", "PartnerOrganization")

@@ -27,24 +27,30 @@ def api_token_create(*, membership: Membership, name: str) -> tuple[ApiToken, st
     """Create a token for a membership; returns it with its secret, which is never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        tenant_id=membership.tenant_id, membership=membership, name=name[:100] or "API token",
-        prefix=secret[: len(TOKEN_PREFIX) + 6], key_hash=token_hash(secret),
+        tenant_id=membership.tenant_id,
+        membership=membership,
+        name=name[:100] or "API token",
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        key_hash=token_hash(secret),
     )
-    audit_record(tenant=membership.tenant, actor=membership.user, verb="api_token_created",
-                 subject=token)
+    audit_record(
+        tenant=membership.tenant, actor=membership.user, verb="api_token_created", subject=token
+    )
     return token, secret
 
 
 @transaction.atomic
 def api_token_revoke(*, membership: Membership, token_id: int) -> ApiToken:
     token = ApiToken.objects.filter(
-        pk=token_id, membership=membership, revoked_at__isnull=True).first()
+        pk=token_id, membership=membership, revoked_at__isnull=True
+    ).first()
     if token is None:
         raise NotFound
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit_record(tenant=membership.tenant, actor=membership.user, verb="api_token_revoked",
-                 subject=token)
+    audit_record(
+        tenant=membership.tenant, actor=membership.user, verb="api_token_revoked", subject=token
+    )
     return token
 
 
@@ -61,7 +67,8 @@ def api_token_authenticate(secret: str) -> Membership | None:
     activate(tenant_id=token.tenant_id, api_token=digest)
     membership = (
         Membership.objects.select_related("user", "tenant", "partner")
-        .filter(pk=token.membership_id, is_active=True, user__is_active=True).first()
+        .filter(pk=token.membership_id, is_active=True, user__is_active=True)
+        .first()
     )
     if membership is None or (membership.partner and not membership.partner.is_active):
         return None

@@ -24,7 +24,8 @@ from accounts.services.memberships import membership_set_active
 from partners.forms import MembershipActiveForm, PartnerInvitationForm
 from partners.models import Invitation
 from partners.selectors import partner_home
-from partners.services import invitation_create, invitation_resend, invitation_revoke
+from partners.services import invitation_create
+from partners.views.invitations import InvitationResendBase, InvitationRevokeBase
 
 PAGE_SIZE = 25
 
@@ -102,24 +103,14 @@ class InvitationCreateView(PartnerPortalMixin, ServiceFormMixin, FormView):
         return reverse("partner:invitation_list")
 
 
-class InvitationResendView(ScopedQuerysetMixin, PartnerPortalMixin, ObjectActionView):
-    model = Invitation
+class InvitationResendView(PartnerPortalMixin, InvitationResendBase):
     allowed_roles = PARTNER_ADMIN
     success_url_name = "partner:invitation_list"
 
-    def act(self, record: Invitation, data: dict[str, Any]) -> str:
-        invitation_resend(tenant=self.tenant, actor=self.membership, invitation_id=record.pk)
-        return f"Invitation to {record.email} sent again."
 
-
-class InvitationRevokeView(ScopedQuerysetMixin, PartnerPortalMixin, ObjectActionView):
-    model = Invitation
+class InvitationRevokeView(PartnerPortalMixin, InvitationRevokeBase):
     allowed_roles = PARTNER_ADMIN
     success_url_name = "partner:invitation_list"
-
-    def act(self, record: Invitation, data: dict[str, Any]) -> str:
-        invitation_revoke(tenant=self.tenant, actor=self.membership, invitation_id=record.pk)
-        return f"Invitation to {record.email} revoked."
 
 
 urlpatterns = [

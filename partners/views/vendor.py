@@ -37,14 +37,13 @@ from partners.models import Invitation, PartnerOrganization, PartnerTier
 from partners.selectors import partner_invitations, partner_people, vendor_home
 from partners.services import (
     invitation_create,
-    invitation_resend,
-    invitation_revoke,
     partner_create,
     partner_set_status,
     partner_update,
     tier_create,
     tier_update,
 )
+from partners.views.invitations import InvitationResendBase, InvitationRevokeBase
 
 PAGE_SIZE = 25
 
@@ -286,24 +285,14 @@ class InvitationCreateView(VendorPortalMixin, ServiceFormMixin, FormView):
         return reverse("vendor:invitation_list")
 
 
-class InvitationResendView(ScopedQuerysetMixin, VendorPortalMixin, ObjectActionView):
-    model = Invitation
+class InvitationResendView(VendorPortalMixin, InvitationResendBase):
     allowed_roles = VENDOR_ADMIN
     success_url_name = "vendor:invitation_list"
 
-    def act(self, record: Invitation, data: dict[str, Any]) -> str:
-        invitation_resend(tenant=self.tenant, actor=self.membership, invitation_id=record.pk)
-        return f"Invitation to {record.email} sent again."
 
-
-class InvitationRevokeView(ScopedQuerysetMixin, VendorPortalMixin, ObjectActionView):
-    model = Invitation
+class InvitationRevokeView(VendorPortalMixin, InvitationRevokeBase):
     allowed_roles = VENDOR_ADMIN
     success_url_name = "vendor:invitation_list"
-
-    def act(self, record: Invitation, data: dict[str, Any]) -> str:
-        invitation_revoke(tenant=self.tenant, actor=self.membership, invitation_id=record.pk)
-        return f"Invitation to {record.email} revoked."
 
 
 urlpatterns = [

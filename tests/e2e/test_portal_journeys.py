@@ -47,7 +47,8 @@ def accept(page: Page, link: str, name: str) -> None:
 
 
 def test_vendor_admin_invites_a_channel_manager_who_lands_in_the_vendor_portal(
-        world: World, live_server, new_page):
+    world: World, live_server, new_page
+):
     base = live_server.url
     admin = new_page()
     log_in(admin, base, world.vendor_admin.user.email)
@@ -71,7 +72,8 @@ def test_vendor_admin_invites_a_channel_manager_who_lands_in_the_vendor_portal(
 
 
 def test_partner_admin_invites_a_rep_who_lands_in_the_partner_portal(
-        world: World, live_server, new_page):
+    world: World, live_server, new_page
+):
     base = live_server.url
     partner_admin = new_page()
     log_in(partner_admin, base, world.partner_admin.user.email)
@@ -95,7 +97,8 @@ def test_partner_admin_invites_a_rep_who_lands_in_the_partner_portal(
 
 
 def test_a_partner_user_is_refused_the_vendor_portal_in_the_browser(
-        world: World, live_server, new_page):
+    world: World, live_server, new_page
+):
     page = new_page()
     log_in(page, live_server.url, world.partner_rep.user.email)
     expect(page).to_have_url(re.compile(r"/partner/$"))
