@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken
 from accounts.services.tokens import api_token_create, api_token_revoke
 from partners.models import PartnerTier
-from tests.accounts.test_api_me import api_as, bearer_client
+from tests.api_clients import api_as, bearer_client
 from tests.conftest import World
 
 TIERS_URL = "/api/v1/tiers/"

@@ -1,34 +1,16 @@
-"""GET /api/v1/me/: who the caller is, which tenant and role they act as, all their tenants.
-
-Also home of `api_as`, the API client of one World actor, used by every API test module.
-"""
+"""GET /api/v1/me/: who the caller is, which tenant and role they act as, all their tenants."""
 
 from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Membership, Role
-from accounts.services.tokens import api_token_create
-from accounts.tenancy import tenant_context
+from accounts.models import Role
 from tests.accounts.factories import MembershipFactory
+from tests.api_clients import api_as, bearer_client
 from tests.conftest import ALL_ACTORS, World
 
 ME_URL = "/api/v1/me/"
-
-
-def bearer_client(membership: Membership) -> APIClient:
-    """An API client authenticated by a real token of the membership."""
-    with tenant_context(membership.tenant):
-        _, secret = api_token_create(membership=membership, name="test")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
-
-
-def api_as(world: World, actor: str | None) -> APIClient:
-    """`actor` is a World attribute (see ALL_ACTORS), or None for an anonymous client."""
-    return APIClient() if actor is None else bearer_client(world.member(actor))
 
 
 def test_anonymous_gets_401_in_the_error_shape(world: World):

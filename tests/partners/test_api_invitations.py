@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from partners.models import Invitation
-from tests.accounts.test_api_me import api_as
+from tests.api_clients import api_as
 from tests.conftest import World
 
 INVITATIONS_URL = "/api/v1/invitations/"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import AuditEntry
-from tests.accounts.test_api_me import api_as
+from tests.api_clients import api_as
 from tests.conftest import World
 from tests.partners.factories import PartnerOrganizationFactory
 from tests.partners.test_api_partners import DETAIL_WRITE_MATRIX, partner_url, rows

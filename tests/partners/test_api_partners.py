@@ -10,7 +10,7 @@ import pytest
 
 from accounts.models import AuditEntry
 from partners.models import PartnerOrganization
-from tests.accounts.test_api_me import api_as
+from tests.api_clients import api_as
 from tests.conftest import World
 from tests.partners.factories import PartnerOrganizationFactory, PartnerTierFactory
 
