@@ -39,7 +39,7 @@ class PeopleFilter(TenantFilterSet):
     partner = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any partner")
     role = django_filters.ChoiceFilter(choices=Role.choices, empty_label="Any role")
     active = django_filters.ChoiceFilter(
-        choices=ACTIVE_CHOICES, method="filter_active", empty_label="Active or not"
+        choices=ACTIVE_CHOICES, method="filter_active", empty_label="Active or not", label="Status"
     )
 
     class Meta:
@@ -55,7 +55,10 @@ class PeopleFilter(TenantFilterSet):
 
 class InvitationFilter(TenantFilterSet):
     status = django_filters.ChoiceFilter(
-        choices=INVITATION_STATUS_CHOICES, method="filter_status", empty_label="Any status"
+        choices=INVITATION_STATUS_CHOICES,
+        method="filter_status",
+        empty_label="Any status",
+        label="Status",
     )
     role = django_filters.ChoiceFilter(choices=Role.choices, empty_label="Any role")
 
