@@ -108,8 +108,9 @@ class Membership(TenantScopedModel):
             models.CheckConstraint(
                 name="membership_partner_matches_role",
                 condition=(
-                    Q(role__in=[r.value for r in PARTNER_ROLES], partner__isnull=False)
-                    | Q(role__in=[r.value for r in VENDOR_ROLES], partner__isnull=True)
+                    # sorted: a frozenset's order changes between processes
+                    Q(role__in=sorted(PARTNER_ROLES), partner__isnull=False)
+                    | Q(role__in=sorted(VENDOR_ROLES), partner__isnull=True)
                 ),
             ),
         ]

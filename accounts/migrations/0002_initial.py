@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('partner__isnull', False), ('role__in', ['partner_admin', 'partner_rep'])), models.Q(('partner__isnull', True), ('role__in', ['vendor_admin', 'channel_manager'])), _connector='OR'), name='membership_partner_matches_role'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('partner__isnull', False), ('role__in', ['partner_admin', 'partner_rep'])), models.Q(('partner__isnull', True), ('role__in', ['channel_manager', 'vendor_admin'])), _connector='OR'), name='membership_partner_matches_role'),
         ),
         migrations.AddConstraint(
             model_name='eventdelivery',
