@@ -42,6 +42,7 @@ class TenantMiddleware:
                     )
                     request.membership = membership  # type: ignore[attr-defined]
                     request.tenant = membership.tenant if membership else None  # type: ignore[attr-defined]
+                    self.pin_support_tenant(request)
                 else:
                     activate(tenant_id=None)
                 response = self.get_response(request)
@@ -52,6 +53,13 @@ class TenantMiddleware:
                 return response
         finally:
             client_ip.reset(ip_token)
+
+    @staticmethod
+    def pin_support_tenant(request: HttpRequest) -> None:
+        """In the operator's admin, a superuser sees the one tenant they chose to support."""
+        support_tenant_id = request.session.get("support_tenant_id")
+        if support_tenant_id and request.user.is_superuser and request.path.startswith("/admin/"):
+            activate(tenant_id=int(support_tenant_id), user_id=request.user.pk)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A service error that a view did not handle becomes a page with its status."""
