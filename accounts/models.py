@@ -117,7 +117,7 @@ class Membership(TenantScopedModel):
         indexes: ClassVar = [models.Index(fields=["tenant", "partner", "role"])]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.tenant_id}"
+        return f"{self.user} · {self.get_role_display()}"
 
     @property
     def is_partner(self) -> bool:

@@ -197,8 +197,32 @@ def _raise_stop(signum: int, frame: object) -> None:
     raise _Stop
 
 
-def _manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], check=True, cwd=BASE_DIR, env=env)
+def _manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        check=True,
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+    )
+    return result.stdout or ""
+
+
+def _wait_until_serving(
+    url: str, children: list[subprocess.Popen[bytes]], timeout: float = 60
+) -> None:
+    """Wait for the web server's health check, failing early if a child process died."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise RuntimeError("a process of `make run` exited during start-up; see above")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2):  # noqa: S310
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def run() -> int:
@@ -218,7 +242,7 @@ def run() -> int:
         ensure_database(env["DATABASE_URL"])
         _manage("migrate", "--no-input", env={**env, "PRM_DB_AS_OWNER": "1"})
         _manage("collectstatic", "--no-input", "-v", "0", env=env)
-        _manage("seed_demo", env=env)
+        logins = _manage("seed_demo", env=env, capture=True)
         bin_dir = Path(sys.executable).parent
         commands = [
             [
@@ -254,8 +278,11 @@ def run() -> int:
                     start_new_session=True,
                 )
             )
+        _wait_until_serving(f"http://127.0.0.1:{port}/healthz", children)
         print(
-            f"\nPRM is serving at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True
+            f"\n{logins}\nPRM is serving at http://127.0.0.1:{port}/ with a Celery worker and "
+            "beat. Ctrl-C stops everything.\n",
+            flush=True,
         )
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
