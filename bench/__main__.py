@@ -29,6 +29,14 @@ def migrate() -> None:
     )
 
 
+def analyze() -> None:
+    """Fresh statistics, as autovacuum would have them (run as the owner role)."""
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def seed(partners: int, people: int):  # type: ignore[no-untyped-def]
     from accounts.models import Membership, Role, Tenant, User
     from accounts.tenancy import tenant_context
@@ -114,6 +122,10 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
+    if os.environ.get("DATABASE_URL"):
+        from prm.embedded import ensure_database
+
+        ensure_database(os.environ["DATABASE_URL"])
     migrate()
     import django
 
@@ -129,6 +141,7 @@ def main() -> None:
         f"seeded tenant 'bench': {args.partners} partners, {args.people} people "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    analyze()
     with tenant_context(tenant):
         membership = admin.memberships.get(tenant=tenant)
         _, secret = api_token_create(membership=membership, name="bench")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 from accounts.models import Membership, Role
@@ -36,7 +37,15 @@ class PartnerFilter(TenantFilterSet):
 
 
 class PeopleFilter(TenantFilterSet):
-    partner = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any partner")
+    # A tenant may have thousands of partners: filter by name, not from a select of all of
+    # them. `partner` (an ID, validated against the tenant) stays for links to one partner.
+    partner = django_filters.ModelChoiceFilter(queryset=None, widget=forms.HiddenInput)
+    partner_name = django_filters.CharFilter(
+        field_name="partner__name",
+        lookup_expr="icontains",
+        label="Partner name contains",
+        max_length=200,
+    )
     role = django_filters.ChoiceFilter(choices=Role.choices, empty_label="Any role")
     active = django_filters.ChoiceFilter(
         choices=ACTIVE_CHOICES, method="filter_active", empty_label="Active or not", label="Status"
@@ -44,7 +53,7 @@ class PeopleFilter(TenantFilterSet):
 
     class Meta:
         model = Membership
-        fields = ("partner", "role", "active")
+        fields = ("partner", "partner_name", "role", "active")
 
     def scope_choices(self) -> None:
         self.filters["partner"].queryset = partner_choices(tenant=self.tenant)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.errors import NotFound
@@ -167,3 +168,19 @@ def partner_invitations(*, tenant: Tenant, partner: PartnerOrganization) -> Quer
         .select_related("invited_by")
         .order_by("-created_at", "-id")
     )
+
+
+def active_people_count() -> Coalesce:
+    """Active people of each partner row, as a correlated subquery.
+
+    Unlike a joined Count(), it is evaluated only for the rows a page shows, and the
+    paginator's count() drops it, so a long partner list stays cheap.
+    """
+    people = (
+        Membership.objects.filter(partner=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("partner")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(people), 0)

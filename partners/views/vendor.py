@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -34,7 +34,12 @@ from partners.forms import (
     VendorInvitationForm,
 )
 from partners.models import Invitation, PartnerOrganization, PartnerTier
-from partners.selectors import partner_invitations, partner_people, vendor_home
+from partners.selectors import (
+    active_people_count,
+    partner_invitations,
+    partner_people,
+    vendor_home,
+)
 from partners.services import (
     invitation_create,
     partner_create,
@@ -70,9 +75,7 @@ class PartnerListView(ScopedQuerysetMixin, VendorPortalMixin, FilteredListView):
     def refine_queryset(self, queryset: Any) -> Any:
         queryset = (
             queryset.select_related("tier", "channel_manager")
-            .annotate(
-                people=Count("memberships", filter=Q(memberships__is_active=True)),
-            )
+            .annotate(people=active_people_count())
             .order_by("name", "pk")
         )
         return self.apply_filters(queryset)

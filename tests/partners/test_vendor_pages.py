@@ -1015,3 +1015,27 @@ def test_another_tenants_invitation_is_a_404(world, client_for, in_tenant):
         assert client.post(reverse(name, args=[theirs.pk])).status_code == 404
     with in_tenant(world.other_tenant):
         assert Invitation.objects.get(pk=theirs.pk).status == "pending"
+
+
+def test_people_filter_by_partner_name_and_the_partner_link(world, client_for):
+    client = client_for(world.vendor_admin)
+    by_name = client.get(reverse("vendor:people"), {"partner_name": "northwind"})
+    assert sorted(m.user.email for m in by_name.context["people"]) == [
+        "padmin@northwind.test",
+        "rep@northwind.test",
+    ]
+    detail = client.get(reverse("vendor:partner_detail", args=[world.partner.pk]))
+    link = f"{reverse('vendor:people')}?partner={world.partner.pk}"
+    assert link in detail.content.decode()
+    linked = client.get(link)
+    assert sorted(m.user.email for m in linked.context["people"]) == [
+        "padmin@northwind.test",
+        "rep@northwind.test",
+    ]
+
+
+def test_the_people_page_does_not_list_every_partner_as_an_option(world, client_for):
+    for n in range(30):
+        PartnerOrganizationFactory(tenant=world.tenant, tier=world.tier, name=f"Many {n}")
+    page = client_for(world.vendor_admin).get(reverse("vendor:people")).content.decode()
+    assert "Many 29" not in page
