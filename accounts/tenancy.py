@@ -71,27 +71,34 @@ class TenantQuerySet(models.QuerySet):
         return self.filter(tenant=tenant)
 
     def visible_to(self, membership: Membership) -> Self:
-        """Rows the member may see: their tenant, and for partner people their partner."""
+        """Rows the member may see: their tenant; for partner people their partner; for a
+        partner rep, on models with an owner, only what they own."""
         queryset = self.filter(tenant_id=membership.tenant_id)
         if not membership.is_partner:
             return queryset
         field = self.model.partner_scope_field  # type: ignore[attr-defined]
         if field is None:
             return queryset.none()
-        return queryset.filter(**{field: membership.partner_id})
+        queryset = queryset.filter(**{field: membership.partner_id})
+        owner_field = self.model.owner_scope_field  # type: ignore[attr-defined]
+        if owner_field is not None and membership.role == "partner_rep":
+            queryset = queryset.filter(**{owner_field: membership.user_id})
+        return queryset
 
 
 class TenantScopedModel(models.Model):
     """Base of every tenant-owned table.
 
     `partner_scope_field` is the lookup from the row to its partner organization; None
-    means partner people see none of these rows. `rls_using` is the row-level security
-    policy expression.
+    means partner people see none of these rows. `owner_scope_field`, where set, narrows a
+    partner rep to the rows they own (a partner admin sees the whole organization).
+    `rls_using` is the row-level security policy expression.
     """
 
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
 
     partner_scope_field: ClassVar[str | None] = None
+    owner_scope_field: ClassVar[str | None] = None
     rls_using: ClassVar[str] = TENANT_MATCH
 
     objects = TenantQuerySet.as_manager()

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -44,7 +45,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts.apps.AccountsConfig",
     "partners.apps.PartnersConfig",
-    "pipeline",
+    "pipeline.apps.PipelineConfig",
     "deals",
     "commissions",
 ]

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from accounts.errors import Conflict, ValidationFailed
 from accounts.models import NAME_MAX, Membership, Role, Tenant, User
 from accounts.services.audit import audit_record
+from accounts.services.events import event_record
 from accounts.services.memberships import role_check
 from accounts.tenancy import activate
 
@@ -168,6 +169,7 @@ def tenant_create(
         subject=tenant,
         after={"slug": slug, "name": name},
     )
+    event_record(tenant=tenant, name="tenant.created", subject=tenant)  # pipeline adds stages
     admin = user_create_with_membership(
         tenant=tenant,
         actor=actor,

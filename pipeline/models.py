@@ -1,0 +1,438 @@
+"""The pipeline: stages configured per tenant, its rules, and end customers.
+
+Opportunities, their stage history, activities and co-sell requests build on these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_countries.fields import CountryField
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from accounts.models import NAME_MAX, User
+from accounts.tenancy import TenantScopedModel
+
+
+class EntryCriterion(models.TextChoices):
+    """Opportunity fields a stage can require before a deal may enter it."""
+
+    AMOUNT = "amount", "Amount"
+    EXPECTED_CLOSE_DATE = "expected_close_date", "Expected close date"
+    BUDGET_CONFIRMED = "budget_confirmed", "Budget confirmed"
+    DECISION_MAKER = "decision_maker", "Decision maker identified"
+    NEED = "need", "Need described"
+    TIMELINE = "timeline", "Timeline known"
+    NEXT_STEP = "next_step", "Next step"
+    DECISION_MAKER_NAME = "decision_maker_name", "Decision maker's name"
+    COMPETITOR = "competitor", "Competitor"
+    PURCHASE_ORDER_NUMBER = "purchase_order_number", "Purchase-order number"
+
+
+class Stage(TenantScopedModel):
+    """One step of a tenant's sales process, in `position` order."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField()
+    probability = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Win probability in percent, used by the forecast.",
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OPEN)
+    entry_criteria = ArrayField(
+        models.CharField(max_length=32, choices=EntryCriterion.choices), default=list, blank=True
+    )
+    stale_after_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="A deal idle this long in the stage is stale."
+    )
+    guidance = models.TextField(blank=True, max_length=4000)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["position", "id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint("tenant", Lower("name"), name="stage_name_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "kind"],
+                condition=Q(is_active=True, kind__in=["won", "lost"]),
+                name="stage_one_active_won_and_lost",
+            ),
+            models.CheckConstraint(condition=Q(probability__lte=100), name="stage_probability"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["tenant", "is_active", "position"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PipelineRules(TenantScopedModel):
+    """How deals may move between a tenant's stages."""
+
+    allow_skip_forward = models.BooleanField(
+        default=True, help_text="Deals may jump ahead over stages."
+    )
+    allow_backward = models.BooleanField(default=True, help_text="Deals may move back a stage.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "pipeline rules"
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant"], name="pipelinerules_one_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pipeline rules of tenant {self.tenant_id}"
+
+
+class LostReason(TenantScopedModel):
+    """A tenant's codes for why a deal was lost."""
+
+    code = models.SlugField(max_length=40)
+    label = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering: ClassVar = ["label"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="lostreason_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Customer(TenantScopedModel):
+    """An end-customer account, with the normalized keys that screening matches on.
+
+    `name_normalized` and `name_core` come from `pipeline.normalization.normalize_name`,
+    `root_domain` from `root_domain()` of the website; only services set them.
+    """
+
+    name = models.CharField(max_length=NAME_MAX)
+    website = models.CharField(max_length=255, blank=True)
+    country = CountryField(blank=True)
+    name_normalized = models.CharField(max_length=NAME_MAX)
+    name_core = models.CharField(max_length=NAME_MAX)
+    root_domain = models.CharField(max_length=253, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partner_scope_field = None  # customers are shared; partners reach them through deals
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["tenant", "root_domain"],
+                name="customer_root_domain",
+                condition=~Q(root_domain=""),
+            ),
+            models.Index(fields=["tenant", "name_normalized"], name="customer_name_normalized"),
+            # btree_gin lets the tenant column share the trigram index (DESIGN "Known traps").
+            GinIndex(
+                fields=["tenant", "name_core"],
+                name="customer_name_core_trgm",
+                opclasses=["int8_ops", "gin_trgm_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProtectedForeignKeyAttribute(ForeignKeyDeferredAttribute):
+    """The `<name>_id` attribute of a ProtectedForeignKey: set once when the row loads,
+    then only inside the owning model's transition (`allow_change`)."""
+
+    def __set__(self, instance: models.Model, value: object) -> None:
+        attname = self.field.attname
+        if (
+            attname in instance.__dict__
+            and instance.__dict__[attname] != value
+            and not getattr(instance, "_protected_change_allowed", False)
+        ):
+            raise AttributeError(f"Direct {self.field.name} modification is not allowed")
+        super().__set__(instance, value)
+
+
+class ProtectedForeignKey(models.ForeignKey):
+    """A foreign key that only a transition may change (like django-fsm's protected=True)."""
+
+    descriptor_class = ProtectedForeignKeyAttribute
+
+
+class Opportunity(FSMModelMixin, TenantScopedModel):
+    """A deal: a partner's (or, with no partner, the vendor's direct) sale to a customer.
+
+    Its stage and status change only through the transitions below, which the services
+    in pipeline/services/opportunities.py drive; each move is recorded as a StageMove.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    partner = models.ForeignKey(
+        "partners.PartnerOrganization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+    )
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="opportunities")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="opportunities")
+    name = models.CharField(max_length=NAME_MAX)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    expected_close_date = models.DateField(null=True, blank=True)
+    stage = ProtectedForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
+    status = FSMField(default=Status.OPEN, choices=Status.choices, protected=True)
+    budget_confirmed = models.BooleanField(default=False)
+    decision_maker = models.BooleanField(default=False, help_text="Decision maker identified.")
+    need = models.TextField(blank=True, max_length=2000)
+    timeline = models.CharField(max_length=200, blank=True)
+    decision_maker_name = models.CharField(max_length=NAME_MAX, blank=True)
+    next_step = models.CharField(max_length=500, blank=True)
+    next_step_date = models.DateField(null=True, blank=True)
+    competitor = models.CharField(max_length=NAME_MAX, blank=True)
+    purchase_order_number = models.CharField(max_length=100, blank=True)
+    lost_reason = models.ForeignKey(LostReason, on_delete=models.PROTECT, null=True, blank=True)
+    lost_note = models.TextField(blank=True, max_length=2000)
+    closed_on = models.DateField(null=True, blank=True)
+    close_date_slips = models.PositiveIntegerField(default=0)
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    partner_scope_field = "partner_id"
+    owner_scope_field = "owner_id"
+
+    class Meta:
+        verbose_name_plural = "opportunities"
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "status", "stage", "-id"], name="opp_status_stage"),
+            models.Index(fields=["tenant", "partner", "status", "-id"], name="opp_partner"),
+            models.Index(fields=["tenant", "owner", "status", "-id"], name="opp_owner"),
+            models.Index(fields=["tenant", "expected_close_date", "-id"], name="opp_close_date"),
+            models.Index(fields=["tenant", "customer"], name="opp_customer"),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) | Q(amount__isnull=True),
+                name="opportunity_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="lost") | Q(lost_reason__isnull=False),
+                name="opportunity_lost_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_direct(self) -> bool:
+        return self.partner_id is None
+
+    @property
+    def qualification_complete(self) -> bool:
+        return bool(
+            self.budget_confirmed
+            and self.decision_maker
+            and self.need.strip()
+            and self.timeline.strip()
+        )
+
+    @contextmanager
+    def allow_change(self) -> Iterator[None]:
+        self._protected_change_allowed = True
+        try:
+            yield
+        finally:
+            self._protected_change_allowed = False
+
+    def refresh_from_db(self, *args: object, **kwargs: object) -> None:
+        with self.allow_change():
+            super().refresh_from_db(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _enter(self, stage: Stage) -> None:
+        with self.allow_change():
+            self.stage = stage
+        self.stage_entered_at = timezone.now()
+
+    @transition(field=status, source=Status.OPEN, target=Status.OPEN)
+    def move(self, stage: Stage) -> None:
+        self._enter(stage)
+
+    @transition(field=status, source=Status.OPEN, target=Status.WON)
+    def close_won(self, stage: Stage, amount: Decimal, closed_on: date) -> None:
+        self._enter(stage)
+        self.amount, self.closed_on = amount, closed_on
+
+    @transition(field=status, source=Status.OPEN, target=Status.LOST)
+    def close_lost(self, stage: Stage, reason: LostReason, note: str) -> None:
+        self._enter(stage)
+        self.lost_reason, self.lost_note, self.closed_on = reason, note, timezone.localdate()
+
+    @transition(field=status, source=[Status.WON, Status.LOST], target=Status.OPEN)
+    def reopen(self, stage: Stage) -> None:
+        self._enter(stage)
+        self.lost_reason, self.lost_note, self.closed_on = None, "", None
+
+
+class StageMove(TenantScopedModel):
+    """One recorded move of an opportunity; velocity and aging are computed from these."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="moves")
+    from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, related_name="+")
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=8, blank=True)
+    to_status = models.CharField(max_length=8)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partner_scope_field = "opportunity__partner_id"
+    owner_scope_field = "opportunity__owner_id"
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "id"]
+        indexes: ClassVar = [models.Index(fields=["tenant", "opportunity", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage} → {self.to_stage}"
+
+
+class Activity(TenantScopedModel):
+    """The opportunity's timeline: notes, calls, meetings, demos, e-mails."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        CALL = "call", "Call"
+        MEETING = "meeting", "Meeting"
+        DEMO = "demo", "Demo"
+        EMAIL = "email", "E-mail"
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="activities"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    body = models.TextField(max_length=5000)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    vendor_internal = models.BooleanField(
+        default=False, help_text="Only the vendor's people see it."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partner_scope_field = "opportunity__partner_id"
+    owner_scope_field = "opportunity__owner_id"
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering: ClassVar = ["-occurred_at", "-id"]
+        indexes: ClassVar = [models.Index(fields=["tenant", "opportunity", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.body[:40]}"
+
+
+class CoSellRequest(FSMModelMixin, TenantScopedModel):
+    """A partner asks the vendor for help on a deal; a channel manager assigns or declines."""
+
+    class Kind(models.TextChoices):
+        TECHNICAL_PRESALES = "technical_presales", "Technical pre-sales"
+        EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
+        PRICING_APPROVAL = "pricing_approval", "Pricing approval"
+        PROOF_OF_CONCEPT = "proof_of_concept", "Proof of concept"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ASSIGNED = "assigned", "Assigned"
+        DONE = "done", "Done"
+        DECLINED = "declined", "Declined"
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="cosell_requests"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    need_by = models.DateField()
+    details = models.TextField(blank=True, max_length=2000)
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = FSMField(default=Status.REQUESTED, choices=Status.choices, protected=True)
+    assignee = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="cosell_assignments"
+    )
+    decline_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    partner_scope_field = "opportunity__partner_id"
+    owner_scope_field = "opportunity__owner_id"
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        indexes: ClassVar = [models.Index(fields=["tenant", "status", "need_by"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.opportunity}"
+
+    @transition(field=status, source=Status.REQUESTED, target=Status.ASSIGNED)
+    def assign(self, assignee: User) -> None:
+        self.assignee, self.decided_at = assignee, timezone.now()
+
+    @transition(field=status, source=[Status.REQUESTED, Status.ASSIGNED], target=Status.DECLINED)
+    def decline(self, reason: str) -> None:
+        self.decline_reason, self.decided_at = reason, timezone.now()
+
+    @transition(field=status, source=Status.ASSIGNED, target=Status.DONE)
+    def complete(self) -> None:
+        self.done_at = timezone.now()
+
+
+class StaleAlert(TenantScopedModel):
+    """One alert per opportunity, reason and period: the de-duplication of stale alerts."""
+
+    class Reason(models.TextChoices):
+        IDLE = "idle", "No stage change or activity"
+        CLOSE_DATE_PASSED = "close_date_passed", "Expected close date passed"
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stale_alerts"
+    )
+    reason = models.CharField(max_length=24, choices=Reason.choices)
+    period = models.DateField(help_text="The day the alert belongs to.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partner_scope_field = "opportunity__partner_id"
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "opportunity", "reason", "period"],
+                name="stalealert_once_per_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity}: {self.reason} ({self.period})"

@@ -1,0 +1,286 @@
+"""Writes of the stage configuration: stages, their order, the tenant's movement rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, ProtectedError
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.errors import Conflict, NotFound, ValidationFailed
+from accounts.models import Membership, Tenant
+from accounts.permissions import require_vendor_admin
+from accounts.services.audit import audit_record, snapshot
+from pipeline.defaults import DEFAULT_LOST_REASONS, DEFAULT_STAGES
+from pipeline.models import EntryCriterion, LostReason, PipelineRules, Stage
+
+STAGE_FIELDS = [
+    "name",
+    "probability",
+    "entry_criteria",
+    "stale_after_days",
+    "guidance",
+    "is_active",
+    "position",
+]
+CHANGEABLE = {"name", "probability", "entry_criteria", "stale_after_days", "guidance"}
+
+
+def stages_install_defaults(*, tenant: Tenant) -> bool:
+    """Give a tenant the default stages, rules and lost reasons, once. True if installed."""
+    with transaction.atomic():
+        if Stage.objects.for_tenant(tenant).exists():
+            return False
+        Stage.objects.bulk_create(
+            Stage(
+                tenant=tenant,
+                name=name,
+                probability=probability,
+                kind=kind,
+                entry_criteria=list(criteria),
+                stale_after_days=stale,
+                guidance=guidance,
+                position=position,
+            )
+            for position, (name, probability, kind, criteria, stale, guidance) in enumerate(
+                DEFAULT_STAGES, start=1
+            )
+        )
+        PipelineRules.objects.get_or_create(tenant=tenant)
+        LostReason.objects.bulk_create(
+            [
+                LostReason(tenant=tenant, code=code, label=label)
+                for code, label in DEFAULT_LOST_REASONS
+            ],
+            ignore_conflicts=True,
+        )
+    return True
+
+
+def _clean(changes: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(changes)
+    if "name" in cleaned:
+        cleaned["name"] = str(cleaned["name"]).strip()
+        if not cleaned["name"] or len(cleaned["name"]) > 100:
+            raise ValidationFailed(
+                "A stage needs a name of at most 100 characters.",
+                fields={"name": ["1 to 100 characters."]},
+            )
+    if "probability" in cleaned and not 0 <= int(cleaned["probability"]) <= 100:
+        raise ValidationFailed(
+            "Win probability is a percentage from 0 to 100.",
+            fields={"probability": ["Between 0 and 100."]},
+        )
+    if "entry_criteria" in cleaned:
+        unknown = set(cleaned["entry_criteria"]) - set(EntryCriterion.values)
+        if unknown:
+            raise ValidationFailed(
+                "Unknown entry criteria.",
+                fields={"entry_criteria": [f"Unknown: {', '.join(sorted(unknown))}."]},
+            )
+        cleaned["entry_criteria"] = [
+            c for c in EntryCriterion.values if c in set(cleaned["entry_criteria"])
+        ]
+    if (
+        cleaned.get("stale_after_days") is not None
+        and not 1 <= int(cleaned["stale_after_days"]) <= 3650
+    ):
+        raise ValidationFailed(
+            "Stale after is 1 to 3650 days, or empty for never.",
+            fields={"stale_after_days": ["1 to 3650, or empty."]},
+        )
+    return cleaned
+
+
+def _ensure_unique_name(tenant: Tenant, name: str, exclude_id: int | None = None) -> None:
+    clash = (
+        Stage.objects.for_tenant(tenant).annotate(lname=Lower("name")).filter(lname=name.lower())
+    )
+    if exclude_id is not None:
+        clash = clash.exclude(pk=exclude_id)
+    if clash.exists():
+        raise ValidationFailed(
+            "A stage with this name already exists.",
+            fields={"name": ["A stage with this name already exists."]},
+        )
+
+
+def _lock(tenant: Tenant, stage_id: int) -> Stage:
+    stage = Stage.objects.for_tenant(tenant).select_for_update().filter(pk=stage_id).first()
+    if stage is None:
+        raise NotFound
+    return stage
+
+
+@transaction.atomic
+def stage_create(
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    name: str,
+    probability: int,
+    entry_criteria: list[str] | None = None,
+    stale_after_days: int | None = None,
+    guidance: str = "",
+) -> Stage:
+    """A new open stage, placed after the last open stage (closing stages stay last)."""
+    require_vendor_admin(actor)
+    data = _clean(
+        {
+            "name": name,
+            "probability": probability,
+            "entry_criteria": entry_criteria or [],
+            "stale_after_days": stale_after_days,
+            "guidance": guidance,
+        }
+    )
+    _ensure_unique_name(tenant, data["name"])
+    stages = Stage.objects.for_tenant(tenant).select_for_update()
+    last_open = stages.filter(kind=Stage.Kind.OPEN).aggregate(last=Max("position"))["last"] or 0
+    for closing in stages.filter(position__gt=last_open).order_by("-position"):
+        closing.position += 1
+        closing.save(update_fields=["position"])
+    stage = Stage.objects.create(
+        tenant=tenant, kind=Stage.Kind.OPEN, position=last_open + 1, **data
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="stage_created",
+        subject=stage,
+        after=snapshot(stage, STAGE_FIELDS),
+    )
+    return stage
+
+
+@transaction.atomic
+def stage_update(*, tenant: Tenant, actor: Membership, stage_id: int, **changes: Any) -> Stage:
+    require_vendor_admin(actor)
+    if set(changes) - CHANGEABLE:
+        raise ValidationFailed(
+            "Only name, probability, entry criteria, stale-after days and guidance change here.",
+            fields={field: ["Cannot be changed here."] for field in set(changes) - CHANGEABLE},
+        )
+    stage = _lock(tenant, stage_id)
+    data = _clean(changes)
+    if "name" in data:
+        _ensure_unique_name(tenant, data["name"], exclude_id=stage.pk)
+    before = snapshot(stage, STAGE_FIELDS)
+    for field, value in data.items():
+        setattr(stage, field, value)
+    stage.save()
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="stage_updated",
+        subject=stage,
+        before=before,
+        after=snapshot(stage, STAGE_FIELDS),
+    )
+    return stage
+
+
+@transaction.atomic
+def stage_reorder(*, tenant: Tenant, actor: Membership, stage_ids: list[int]) -> list[Stage]:
+    """Put the open stages in the given order; closing stages (won, lost) stay last."""
+    require_vendor_admin(actor)
+    stages = {s.pk: s for s in Stage.objects.for_tenant(tenant).select_for_update()}
+    open_ids = {pk for pk, s in stages.items() if s.kind == Stage.Kind.OPEN}
+    if len(stage_ids) != len(set(stage_ids)) or set(stage_ids) != open_ids:
+        raise ValidationFailed(
+            "List every open stage exactly once.",
+            fields={"stage_ids": ["List every open stage exactly once."]},
+        )
+    closing = sorted(
+        (s for s in stages.values() if s.kind != Stage.Kind.OPEN), key=lambda s: (s.position, s.pk)
+    )
+    ordered = [stages[pk] for pk in stage_ids] + closing
+    for position, stage in enumerate(ordered, start=1):
+        stage.position = position
+    Stage.objects.bulk_update(ordered, ["position"])
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="stages_reordered",
+        subject=ordered[0],
+        after={"order": [s.pk for s in ordered]},
+    )
+    return ordered
+
+
+@transaction.atomic
+def stage_set_active(*, tenant: Tenant, actor: Membership, stage_id: int, active: bool) -> Stage:
+    """Deactivate (hidden from new moves) or reactivate a stage."""
+    require_vendor_admin(actor)
+    stage = _lock(tenant, stage_id)
+    if stage.is_active == active:
+        raise Conflict(f"The stage is already {'active' if active else 'inactive'}.")
+    if not active and stage.kind != Stage.Kind.OPEN:
+        raise Conflict(
+            f"The tenant needs one active {stage.kind} stage; rename or change this one instead."
+        )
+    if (
+        not active
+        and not Stage.objects.for_tenant(tenant)
+        .filter(kind=Stage.Kind.OPEN, is_active=True)
+        .exclude(pk=stage.pk)
+        .exists()
+    ):
+        raise Conflict("At least one open stage must stay active.")
+    before = snapshot(stage, ["is_active"])
+    stage.is_active = active
+    try:
+        with transaction.atomic():
+            stage.save(update_fields=["is_active"])
+    except IntegrityError as error:
+        raise Conflict(f"Another active {stage.kind} stage exists.") from error
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="stage_activated" if active else "stage_deactivated",
+        subject=stage,
+        before=before,
+        after=snapshot(stage, ["is_active"]),
+    )
+    return stage
+
+
+@transaction.atomic
+def stage_delete(*, tenant: Tenant, actor: Membership, stage_id: int) -> None:
+    """Delete an unused open stage. A stage any deal uses or used can only be deactivated."""
+    require_vendor_admin(actor)
+    stage = _lock(tenant, stage_id)
+    if stage.kind != Stage.Kind.OPEN:
+        raise Conflict("The won and lost stages cannot be deleted.")
+    before = snapshot(stage, STAGE_FIELDS)
+    try:
+        with transaction.atomic():
+            stage.delete()
+    except ProtectedError as error:
+        raise Conflict("This stage is in use; deactivate it instead.") from error
+    audit_record(
+        tenant=tenant, actor=actor.user, verb="stage_deleted", subject=stage, before=before
+    )
+
+
+@transaction.atomic
+def pipeline_rules_update(
+    *, tenant: Tenant, actor: Membership, allow_skip_forward: bool, allow_backward: bool
+) -> PipelineRules:
+    require_vendor_admin(actor)
+    rules, _ = PipelineRules.objects.select_for_update().get_or_create(tenant=tenant)
+    before = snapshot(rules, ["allow_skip_forward", "allow_backward"])
+    rules.allow_skip_forward, rules.allow_backward = allow_skip_forward, allow_backward
+    rules.updated_at = timezone.now()
+    rules.save()
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="pipeline_rules_updated",
+        subject=rules,
+        before=before,
+        after=snapshot(rules, ["allow_skip_forward", "allow_backward"]),
+    )
+    return rules

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+
+from pipeline.models import Customer, Opportunity, Stage
+from tests.accounts.factories import TenantFactory, TenantScopedFactory, UserFactory
+
+
+class CustomerFactory(TenantScopedFactory):
+    class Meta:
+        model = Customer
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Customer {n} Inc")
+    name_normalized = factory.Sequence(lambda n: f"customer {n}")
+    name_core = factory.Sequence(lambda n: f"customer {n}")
+    root_domain = factory.Sequence(lambda n: f"customer{n}.example")
+    website = factory.LazyAttribute(lambda o: f"https://www.{o.root_domain}")
+    country = "US"
+
+
+class OpportunityFactory(TenantScopedFactory):
+    """An open deal in the tenant's first stage (the tenant needs its stages installed)."""
+
+    class Meta:
+        model = Opportunity
+
+    tenant = factory.SubFactory(TenantFactory)
+    customer = factory.SubFactory(CustomerFactory, tenant=factory.SelfAttribute("..tenant"))
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    currency = "USD"
+    partner = None
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, **kwargs: Any) -> Any:
+        if "stage" not in kwargs:
+            from accounts.tenancy import tenant_context
+
+            with tenant_context(kwargs["tenant"]):
+                kwargs["stage"] = (
+                    Stage.objects.for_tenant(kwargs["tenant"])
+                    .filter(kind="open", is_active=True)
+                    .order_by("position")
+                    .first()
+                )
+        return super()._create(model_class, *args, **kwargs)
