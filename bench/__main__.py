@@ -1,7 +1,7 @@
 """Benchmarks of the foundation's list pages and API lists at size. Not part of the tests.
 
-    make bench                               # 5,000 partners, 20,000 people
-    make bench BENCH_ARGS="--partners 20000 --people 80000 --rounds 30"
+    make bench                               # 5,000 partners, 20,000 people, 1M deals
+    make bench BENCH_ARGS="--partners 20000 --people 80000 --opportunities 2000000"
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts.
@@ -118,6 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--partners", type=int, default=5000)
     parser.add_argument("--people", type=int, default=20000)
+    parser.add_argument("--opportunities", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
@@ -141,10 +143,25 @@ def main() -> None:
         f"seeded tenant 'bench': {args.partners} partners, {args.people} people "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    from bench.pipeline_data import seed_pipeline
+    from pipeline.services.stages import stages_install_defaults
+
+    with tenant_context(tenant):
+        stages_install_defaults(tenant=tenant)
+    count, seconds = seed_pipeline(
+        tenant_id=tenant.pk,
+        admin_id=admin.pk,
+        opportunities=args.opportunities,
+        customers=args.customers,
+    )
+    print(f"pipeline: {count} opportunities with stage history ({seconds:.1f} s)")
     analyze()
     with tenant_context(tenant):
         membership = admin.memberships.get(tenant=tenant)
         _, secret = api_token_create(membership=membership, name="bench")
+        from pipeline.models import Stage
+
+        second_stage = Stage.objects.for_tenant(tenant).order_by("position")[1].pk
     client = Client()
     client.force_login(admin)
     pages = [
@@ -158,11 +175,41 @@ def main() -> None:
             {"HTTP_AUTHORIZATION": f"Bearer {secret}"},
         ),
         ("API GET /api/v1/me/", "/api/v1/me/", {"HTTP_AUTHORIZATION": f"Bearer {secret}"}),
+        ("vendor pipeline", "/vendor/pipeline/", {}),
+        ("vendor pipeline, one stage", f"/vendor/pipeline/?stage={second_stage}", {}),
+        ("vendor pipeline, stale", "/vendor/pipeline/?stale=yes", {}),
+        (
+            "API GET /api/v1/opportunities/",
+            "/api/v1/opportunities/",
+            {"HTTP_AUTHORIZATION": f"Bearer {secret}"},
+        ),
+        (
+            "API opportunities, one stage",
+            f"/api/v1/opportunities/?stage_id={second_stage}",
+            {"HTTP_AUTHORIZATION": f"Bearer {secret}"},
+        ),
     ]
     print(f"{'page':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'status':>7}")
     for label, url, headers in pages:
         median, p95, queries, status = measure(client, url, args.rounds, **headers)
         print(f"{label:40} {median:10.1f} {p95:8.1f} {queries:8d} {status:7d}")
+
+    explain(tenant, admin)
+
+
+def explain(tenant, admin) -> None:  # type: ignore[no-untyped-def]
+    """Does the main list query stay on indexes at this size?"""
+    from accounts.tenancy import tenant_context
+    from pipeline.selectors import opportunity_list_for
+
+    with tenant_context(tenant):
+        membership = admin.memberships.get(tenant=tenant)
+        plan = opportunity_list_for(membership=membership)[:50].explain()
+    seq = "Seq Scan on pipeline_opportunity" in plan
+    print(
+        f"opportunity list plan: {'SEQUENTIAL SCAN' if seq else 'index scan'} "
+        f"({plan.splitlines()[0].strip()[:90]})"
+    )
 
 
 if __name__ == "__main__":
