@@ -171,6 +171,40 @@ class FilteredListView(ListView):
         return super().get_context_data(filter=self.filterset, **kwargs)
 
 
+class KeysetListView(FilteredListView):
+    """A newest-first list paged by id: no COUNT and no OFFSET, so any page of a list of
+    millions costs the same (DESIGN "Known traps": offset at row 900k 90 ms, keyset 0.3 ms).
+
+    When the person asks for another order (`?sort=`), it pages by number instead. The
+    template gets `keyset` (True when paging by id), `next_after` (the next page's cursor,
+    or None) and `is_first_page`, or the usual `page_obj`.
+    """
+
+    page_size = 25
+
+    def keyset(self) -> bool:
+        return not self.request.GET.get("sort")
+
+    def get_paginate_by(self, queryset: Any) -> int | None:
+        return None if self.keyset() else self.page_size
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        if not self.keyset():
+            return super().get_context_data(keyset=False, **kwargs)
+        queryset = self.object_list
+        after = self.request.GET.get("after", "")
+        if after.isdigit():
+            queryset = queryset.filter(pk__lt=int(after))
+        rows = list(queryset.order_by("-pk")[: self.page_size + 1])
+        self.object_list = rows[: self.page_size]
+        return super().get_context_data(
+            keyset=True,
+            next_after=rows[self.page_size - 1].pk if len(rows) > self.page_size else None,
+            is_first_page=not after.isdigit(),
+            **kwargs,
+        )
+
+
 class ObjectActionView(View):
     """A POST-only button on one record: optional small form, one service call, a message.
 

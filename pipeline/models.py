@@ -433,6 +433,41 @@ class StaleAlert(TenantScopedModel):
                 name="stalealert_once_per_period",
             ),
         ]
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "created_at"], name="stalealert_recent")
+        ]
 
     def __str__(self) -> str:
         return f"{self.opportunity}: {self.reason} ({self.period})"
+
+
+class StaleDigest(TenantScopedModel):
+    """One daily e-mail of a person's new stale alerts: at most one per person and day.
+
+    It covers the alerts created after the person's previous digest and up to `until`;
+    the worker sends it once (`sent_at`).
+    """
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    until = models.DateTimeField(help_text="Alerts created up to this moment are included.")
+    deal_count = models.PositiveIntegerField(default=0, help_text="Deals the e-mail listed.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "recipient", "day"], name="staledigest_once_per_day"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="staledigest_unsent",
+                condition=Q(sent_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Stale digest for {self.recipient_id} on {self.day}"

@@ -21,15 +21,19 @@ class NavItem:
 
 VENDOR_NAV = (
     NavItem("Home", "vendor:home"),
+    NavItem("Pipeline", "vendor:pipeline"),
     NavItem("Partners", "vendor:partner_list"),
     NavItem("Tiers", "vendor:tier_list"),
     NavItem("People", "vendor:people"),
     NavItem("Invitations", "vendor:invitation_list", frozenset({"vendor_admin"})),
+    NavItem("Stages", "vendor:stage_list", frozenset({"vendor_admin"})),
     NavItem("Audit log", "vendor:audit_log", frozenset({"vendor_admin"})),
 )
 
 PARTNER_NAV = (
     NavItem("Home", "partner:home"),
+    NavItem("Opportunities", "partner:opportunity_list"),
+    NavItem("Board", "partner:opportunity_board"),
     NavItem("People", "partner:people"),
     NavItem("Invitations", "partner:invitation_list", frozenset({"partner_admin"})),
 )

@@ -189,6 +189,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partners.tasks.invitation_send_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    "stale-scan": {"task": "pipeline.tasks.stale_scan", "schedule": crontab(minute=17)},
+    "stale-digest": {
+        "task": "pipeline.tasks.stale_digest",
+        "schedule": crontab(hour=6, minute=45),
+    },
 }
 
 # --- REST API --------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import urls as accounts_urls
 from partners import urls as partners_urls
+from pipeline import urls as pipeline_urls
 from prm.health import healthz
 
-PORTAL_APPS = (accounts_urls, partners_urls)
+PORTAL_APPS = (accounts_urls, partners_urls, pipeline_urls)
 
 
 def collect(name: str) -> list:

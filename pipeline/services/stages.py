@@ -14,7 +14,7 @@ from accounts.models import Membership, Tenant
 from accounts.permissions import require_vendor_admin
 from accounts.services.audit import audit_record, snapshot
 from pipeline.defaults import DEFAULT_LOST_REASONS, DEFAULT_STAGES
-from pipeline.models import EntryCriterion, LostReason, PipelineRules, Stage
+from pipeline.models import EntryCriterion, LostReason, Opportunity, PipelineRules, Stage
 
 STAGE_FIELDS = [
     "name",
@@ -229,6 +229,16 @@ def stage_set_active(*, tenant: Tenant, actor: Membership, stage_id: int, active
         .exists()
     ):
         raise Conflict("At least one open stage must stay active.")
+    if not active and (
+        in_stage := Opportunity.objects.for_tenant(tenant)
+        .filter(stage=stage, status=Opportunity.Status.OPEN)
+        .count()
+    ):
+        raise Conflict(
+            "1 open deal is in this stage; move it first."
+            if in_stage == 1
+            else f"{in_stage} open deals are in this stage; move them first."
+        )
     before = snapshot(stage, ["is_active"])
     stage.is_active = active
     try:

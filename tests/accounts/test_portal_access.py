@@ -152,10 +152,26 @@ def test_a_person_of_two_tenants_sees_the_portal_of_the_active_one(world, client
 @pytest.mark.parametrize(
     ("actor", "shown", "hidden"),
     [
-        ("vendor_admin", ["Home", "Partners", "Tiers", "People", "Invitations", "Audit log"], []),
-        ("channel_manager", ["Home", "Partners", "Tiers", "People"], ["Invitations", "Audit log"]),
-        ("partner_admin", ["Home", "People", "Invitations"], ["Partners", "Audit log"]),
-        ("partner_rep", ["Home", "People"], ["Invitations", "Partners"]),
+        (
+            "vendor_admin",
+            ["Home", "Pipeline", "Partners", "Tiers", "People", "Invitations", "Stages"],
+            ["Opportunities", "Board"],
+        ),
+        (
+            "channel_manager",
+            ["Home", "Pipeline", "Partners", "Tiers", "People"],
+            ["Invitations", "Stages", "Audit log"],
+        ),
+        (
+            "partner_admin",
+            ["Home", "Opportunities", "Board", "People", "Invitations"],
+            ["Partners", "Pipeline", "Stages", "Audit log"],
+        ),
+        (
+            "partner_rep",
+            ["Home", "Opportunities", "Board", "People"],
+            ["Invitations", "Partners", "Pipeline"],
+        ),
     ],
 )
 def test_navigation_shows_only_what_the_role_may_open(world, client_for, actor, shown, hidden):

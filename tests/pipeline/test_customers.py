@@ -56,7 +56,8 @@ def test_same_name_in_another_country_or_tenant_is_another_customer(world, in_te
     with in_tenant(world.tenant):
         one, _ = get_or_create(world, name="Muller", country="DE")
         two, created = get_or_create(world, name="Muller", country="AT")
-        assert created and one.pk != two.pk
+        assert created
+        assert one.pk != two.pk
     with in_tenant(world.other_tenant):
         _, created = customer_get_or_create(tenant=world.other_tenant, name="Muller", country="DE")
         assert created

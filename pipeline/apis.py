@@ -1,0 +1,531 @@
+"""REST API of the pipeline: stages, opportunities and their lifecycle, activities, co-sell.
+
+Thin: role check (HasRole) → scoped lookup (sealed base: another tenant's or partner's row
+is a 404) → input serializer → one service → the row re-read through the same scope.
+Routes are collected by pipeline/urls.py under /api/v1/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import status
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.errors import NotFound
+from accounts.models import Membership, User
+from accounts.pagination import LargeListPagination
+from accounts.rest import PARTNER, VENDOR, VENDOR_ADMIN, MembershipApi, ScopedGenericApi
+from accounts.serializers import InputSerializer, error_responses, validate_input
+from accounts.tenancy import TenantQuerySet
+from partners.models import PartnerOrganization, PartnerTier, Region
+from pipeline.models import Activity, CoSellRequest, Opportunity, Stage
+from pipeline.selectors import opportunity_list_for
+from pipeline.serializers import (
+    ActivityInput,
+    ActivityOutput,
+    CloseLostInput,
+    CloseWonInput,
+    CoSellAssignInput,
+    CoSellDeclineInput,
+    CoSellRequestInput,
+    CoSellRequestOutput,
+    MoveStageInput,
+    OpportunityCreateInput,
+    OpportunityOutput,
+    OpportunityUpdateInput,
+    ReopenInput,
+    StageInput,
+    StageOutput,
+    StageUpdateInput,
+)
+from pipeline.services import activities as activity_services
+from pipeline.services import opportunities as opportunity_services
+from pipeline.services import stages as stage_services
+from pipeline.services.customers import customer_get_or_create
+
+
+class JsonApi:
+    """Request bodies are JSON only (a form post is a 415, not a differently typed body)."""
+
+    parser_classes = (JSONParser,)
+
+
+# --- Stages ---------------------------------------------------------------------------------------
+
+
+def stages_for(membership: Membership) -> QuerySet[Stage]:
+    """The tenant's stages in order: every role reads them (partners: the active ones)."""
+    stages = Stage.objects.for_tenant(membership.tenant_id).order_by("position", "id")
+    return stages.filter(is_active=True) if membership.is_partner else stages
+
+
+class StageListCreateApi(JsonApi, MembershipApi):
+    """The tenant's stages in pipeline order. Every role reads; vendor admins create."""
+
+    write_roles = VENDOR_ADMIN
+
+    @extend_schema(responses={200: StageOutput(many=True), **error_responses(401, 403)})
+    def get(self, request: Request) -> Response:
+        return Response(StageOutput(stages_for(self.membership), many=True).data)
+
+    @extend_schema(
+        request=StageInput, responses={201: StageOutput, **error_responses(400, 401, 403)}
+    )
+    def post(self, request: Request) -> Response:
+        data = validate_input(StageInput, request, membership=self.membership)
+        stage = stage_services.stage_create(
+            tenant=self.membership.tenant, actor=self.membership, **data
+        )
+        return Response(StageOutput(stage).data, status=status.HTTP_201_CREATED)
+
+
+class StageDetailApi(JsonApi, MembershipApi):
+    """One stage. Vendor admins change it (kind and position are read-only here)."""
+
+    write_roles = VENDOR_ADMIN
+
+    def stage(self, pk: int) -> Stage:
+        stage = stages_for(self.membership).filter(pk=pk).first()
+        if stage is None:
+            raise NotFound
+        return stage
+
+    @extend_schema(responses={200: StageOutput, **error_responses(401, 403, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(StageOutput(self.stage(pk)).data)
+
+    @extend_schema(
+        request=StageUpdateInput(partial=True),
+        responses={200: StageOutput, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        stage = self.stage(pk)
+        data = validate_input(StageUpdateInput, request, membership=self.membership, partial=True)
+        active = data.pop("is_active", stage.is_active)
+        context = {"tenant": self.membership.tenant, "actor": self.membership, "stage_id": stage.pk}
+        if data:
+            stage = stage_services.stage_update(**context, **data)
+        if active != stage.is_active:
+            stage = stage_services.stage_set_active(**context, active=active)
+        return Response(StageOutput(stage).data)
+
+
+# --- Opportunities: list, create, detail, edit ----------------------------------------------------
+
+
+def _membership(request: Request | None) -> Membership | None:
+    return getattr(request, "membership", None)
+
+
+def _filter_partners(request: Request | None) -> QuerySet[PartnerOrganization]:
+    membership = _membership(request)
+    if membership is None:
+        return PartnerOrganization.objects.none()
+    return PartnerOrganization.objects.visible_to(membership)
+
+
+def _filter_tiers(request: Request | None) -> QuerySet[PartnerTier]:
+    membership = _membership(request)
+    if membership is None:
+        return PartnerTier.objects.none()
+    return PartnerTier.objects.visible_to(membership)
+
+
+def _filter_stages(request: Request | None) -> QuerySet[Stage]:
+    membership = _membership(request)
+    return Stage.objects.none() if membership is None else stages_for(membership)
+
+
+def _filter_owners(request: Request | None) -> QuerySet[User]:
+    """People of the tenant (for partner people: of their own organization)."""
+    membership = _membership(request)
+    if membership is None:
+        return User.objects.none()
+    members = Membership.objects.visible_to(membership)
+    return User.objects.filter(pk__in=members.values("user_id"))
+
+
+YES_NO = (("true", "Yes"), ("false", "No"))
+
+
+def is_yes(value: str) -> bool:
+    return value == "true"
+
+
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})
+class YesNoFilter(django_filters.TypedChoiceFilter):
+    """`true` or `false`, strictly ("maybe" or "1" is a 400)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=YES_NO, coerce=is_yes, **kwargs)
+
+
+class OpportunityFilter(django_filters.FilterSet):
+    partner_id = django_filters.ModelChoiceFilter(field_name="partner", queryset=_filter_partners)
+    direct = YesNoFilter(
+        field_name="partner", lookup_expr="isnull", label="Direct deals (no partner)"
+    )
+    tier_id = django_filters.ModelChoiceFilter(field_name="partner__tier", queryset=_filter_tiers)
+    region = django_filters.ChoiceFilter(field_name="partner__region", choices=Region.choices)
+    stage_id = django_filters.ModelChoiceFilter(field_name="stage", queryset=_filter_stages)
+    owner_id = django_filters.ModelChoiceFilter(field_name="owner", queryset=_filter_owners)
+    status = django_filters.ChoiceFilter(choices=Opportunity.Status.choices)
+    close_date_from = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
+    close_date_to = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
+    amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    stale = YesNoFilter(field_name="stale", label="Idle past the stage's limit, or overdue")
+
+    class Meta:
+        model = Opportunity
+        fields = (
+            "partner_id",
+            "direct",
+            "tier_id",
+            "region",
+            "stage_id",
+            "owner_id",
+            "status",
+            "close_date_from",
+            "close_date_to",
+            "amount_min",
+            "amount_max",
+            "stale",
+        )
+
+
+class OpportunityScopedApi(JsonApi, ScopedGenericApi):
+    """Base of the opportunity endpoints: the deals the member may see, with what the
+    output shows (customer, lost reason, staleness) joined in one query."""
+
+    model = Opportunity
+    queryset = Opportunity.objects.none()  # for schema introspection; rows come from get_queryset
+
+    def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        # The selector applies the same visible_to scope; `&` keeps the sealed one as well.
+        listed = opportunity_list_for(membership=self.acting_membership) & queryset
+        return listed.select_related("lost_reason")
+
+    def output(self, opportunity_id: int, code: int = status.HTTP_200_OK) -> Response:
+        """The deal as it is now (re-read: staleness is computed by the query)."""
+        opportunity = self.get_queryset().get(pk=opportunity_id)
+        return Response(OpportunityOutput(opportunity).data, status=code)
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return {"tenant": self.membership.tenant, "actor": self.membership}
+
+
+def service_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """Validated input → the service's keyword arguments (qualification items are flat)."""
+    changes = dict(data)
+    changes.update(changes.pop("qualification", {}))
+    return changes
+
+
+class OpportunityListCreateApi(OpportunityScopedApi):
+    """Deals the member may see, newest first, filterable, cursor-paginated. Partner reps see
+    their own deals, partner admins their organization's. Vendor roles create direct deals."""
+
+    write_roles = VENDOR
+    filterset_class = OpportunityFilter
+    pagination_class = LargeListPagination
+
+    @extend_schema(responses={200: OpportunityOutput(many=True), **error_responses(400, 401, 403)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(OpportunityOutput(page, many=True).data)
+
+    @extend_schema(
+        request=OpportunityCreateInput,
+        responses={201: OpportunityOutput, **error_responses(400, 401, 403, 409)},
+    )
+    def post(self, request: Request) -> Response:
+        data = service_changes(
+            validate_input(OpportunityCreateInput, request, membership=self.membership)
+        )
+        customer_data, owner = data.pop("customer"), data.pop("owner_id", None)
+        with transaction.atomic():  # a refused deal leaves no new customer behind
+            customer, _ = customer_get_or_create(tenant=self.membership.tenant, **customer_data)
+            opportunity = opportunity_services.opportunity_create_direct(
+                **self.context, customer=customer, owner=owner, **data
+            )
+        return self.output(opportunity.pk, status.HTTP_201_CREATED)
+
+
+class OpportunityDetailApi(OpportunityScopedApi):
+    """One deal. Its stage and status change only through the lifecycle endpoints."""
+
+    @extend_schema(responses={200: OpportunityOutput, **error_responses(401, 403, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(OpportunityOutput(self.get_object()).data)
+
+    @extend_schema(
+        request=OpportunityUpdateInput(partial=True),
+        responses={200: OpportunityOutput, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        opportunity = self.get_object()
+        data = validate_input(
+            OpportunityUpdateInput, request, membership=self.membership, partial=True
+        )
+        opportunity_services.opportunity_update(
+            **self.context, opportunity_id=opportunity.pk, **service_changes(data)
+        )
+        return self.output(opportunity.pk)
+
+
+# --- Opportunity lifecycle ------------------------------------------------------------------------
+
+ACTION_RESPONSES = {200: OpportunityOutput, **error_responses(400, 401, 403, 404, 409)}
+
+
+class OpportunityActionApi(OpportunityScopedApi):
+    """Base of a lifecycle action: POST its input, the service decides; 409 when refused,
+    with `fields.missing` naming what is missing."""
+
+    input_class: type[InputSerializer]
+
+    def act(self, opportunity_id: int, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: int) -> Response:
+        opportunity = self.get_object()
+        data = validate_input(self.input_class, request, membership=self.membership)
+        self.act(opportunity.pk, data)
+        return self.output(opportunity.pk)
+
+
+class OpportunityMoveStageApi(OpportunityActionApi):
+    """Move an open deal to another open stage (entry criteria, qualification, tenant rules)."""
+
+    input_class = MoveStageInput
+
+    @extend_schema(request=MoveStageInput, responses=ACTION_RESPONSES)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def act(self, opportunity_id: int, data: dict[str, Any]) -> None:
+        opportunity_services.opportunity_move_stage(
+            **self.context,
+            opportunity_id=opportunity_id,
+            stage_id=data["stage_id"].pk,
+            note=data.get("note", ""),
+        )
+
+
+class OpportunityCloseWonApi(OpportunityActionApi):
+    """Close as won: needs an amount and a close date (today or earlier)."""
+
+    input_class = CloseWonInput
+
+    @extend_schema(request=CloseWonInput, responses=ACTION_RESPONSES)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def act(self, opportunity_id: int, data: dict[str, Any]) -> None:
+        opportunity_services.opportunity_close_won(
+            **self.context, opportunity_id=opportunity_id, **data
+        )
+
+
+class OpportunityCloseLostApi(OpportunityActionApi):
+    """Close as lost: needs one of the tenant's lost-reason codes."""
+
+    input_class = CloseLostInput
+
+    @extend_schema(request=CloseLostInput, responses=ACTION_RESPONSES)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def act(self, opportunity_id: int, data: dict[str, Any]) -> None:
+        opportunity_services.opportunity_close_lost(
+            **self.context,
+            opportunity_id=opportunity_id,
+            reason_code=data.get("reason_code", ""),
+            note=data.get("note", ""),
+        )
+
+
+class OpportunityReopenApi(OpportunityActionApi):
+    """Reopen a won or lost deal in the stage it closed from (vendor roles)."""
+
+    input_class = ReopenInput
+    allowed_roles = VENDOR
+
+    @extend_schema(request=ReopenInput, responses=ACTION_RESPONSES)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def act(self, opportunity_id: int, data: dict[str, Any]) -> None:
+        opportunity_services.opportunity_reopen(
+            **self.context, opportunity_id=opportunity_id, note=data.get("note", "")
+        )
+
+
+# --- Activities -----------------------------------------------------------------------------------
+
+
+class OpportunityActivitiesApi(OpportunityScopedApi):
+    """A deal's timeline, latest first. Partner people never see vendor-internal notes."""
+
+    @extend_schema(responses={200: ActivityOutput(many=True), **error_responses(401, 403, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        opportunity = self.get_object()
+        activities = Activity.objects.visible_to(self.membership).filter(opportunity=opportunity)
+        if self.membership.is_partner:
+            activities = activities.filter(vendor_internal=False)
+        page = self.paginate_queryset(activities.order_by("-occurred_at", "-id"))
+        return self.get_paginated_response(ActivityOutput(page, many=True).data)
+
+    @extend_schema(
+        request=ActivityInput,
+        responses={201: ActivityOutput, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        opportunity = self.get_object()
+        data = validate_input(ActivityInput, request, membership=self.membership)
+        activity = activity_services.activity_add(
+            **self.context, opportunity_id=opportunity.pk, **data
+        )
+        return Response(ActivityOutput(activity).data, status=status.HTTP_201_CREATED)
+
+
+# --- Co-sell requests -----------------------------------------------------------------------------
+
+
+class OpportunityCoSellRequestsApi(OpportunityScopedApi):
+    """A deal's co-sell requests, newest first. The partner working the deal asks for help."""
+
+    write_roles = PARTNER
+
+    @extend_schema(
+        responses={200: CoSellRequestOutput(many=True), **error_responses(401, 403, 404)}
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        opportunity = self.get_object()
+        requests = CoSellRequest.objects.visible_to(self.membership).filter(opportunity=opportunity)
+        page = self.paginate_queryset(requests.order_by("-created_at", "-id"))
+        return self.get_paginated_response(CoSellRequestOutput(page, many=True).data)
+
+    @extend_schema(
+        request=CoSellRequestInput,
+        responses={201: CoSellRequestOutput, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        opportunity = self.get_object()
+        data = validate_input(CoSellRequestInput, request, membership=self.membership)
+        cosell = activity_services.cosell_request_create(
+            **self.context, opportunity_id=opportunity.pk, **data
+        )
+        return Response(CoSellRequestOutput(cosell).data, status=status.HTTP_201_CREATED)
+
+
+COSELL_RESPONSES = {200: CoSellRequestOutput, **error_responses(400, 401, 403, 404, 409)}
+
+
+class CoSellActionApi(JsonApi, ScopedGenericApi):
+    """Base of the vendor's decisions on a co-sell request: the request must be visible
+    (404 otherwise), then its input is validated and the service decides (409 if refused)."""
+
+    model = CoSellRequest
+    queryset = CoSellRequest.objects.none()
+    allowed_roles = VENDOR
+    input_class: type[InputSerializer] | None = None
+
+    def post(self, request: Request, pk: int) -> Response:
+        cosell = self.get_object()
+        data = (
+            validate_input(self.input_class, request, membership=self.membership)
+            if self.input_class
+            else {}
+        )
+        decided = self.decide(
+            tenant=self.membership.tenant, actor=self.membership, request_id=cosell.pk, **data
+        )
+        return Response(CoSellRequestOutput(decided).data)
+
+    def decide(self, **kwargs: Any) -> CoSellRequest:
+        raise NotImplementedError
+
+
+class CoSellAssignApi(CoSellActionApi):
+    """Assign one of the vendor's people to a requested co-sell."""
+
+    input_class = CoSellAssignInput
+
+    @extend_schema(request=CoSellAssignInput, responses=COSELL_RESPONSES)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def decide(self, *, assignee_id: User, **kwargs: Any) -> CoSellRequest:
+        return activity_services.cosell_request_assign(assignee=assignee_id, **kwargs)
+
+
+class CoSellDeclineApi(CoSellActionApi):
+    """Decline a requested or assigned co-sell, with the reason the partner will read."""
+
+    input_class = CoSellDeclineInput
+
+    @extend_schema(request=CoSellDeclineInput, responses=COSELL_RESPONSES)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def decide(self, **kwargs: Any) -> CoSellRequest:
+        return activity_services.cosell_request_decline(**kwargs)
+
+
+class CoSellCompleteApi(CoSellActionApi):
+    """Mark an assigned co-sell as done."""
+
+    @extend_schema(request=None, responses=COSELL_RESPONSES)
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+    def decide(self, **kwargs: Any) -> CoSellRequest:
+        return activity_services.cosell_request_complete(**kwargs)
+
+
+OPPORTUNITY = "opportunities/<int:pk>/"
+
+urlpatterns = [
+    path("stages/", StageListCreateApi.as_view(), name="stages"),
+    path("stages/<int:pk>/", StageDetailApi.as_view(), name="stage"),
+    path("opportunities/", OpportunityListCreateApi.as_view(), name="opportunities"),
+    path(OPPORTUNITY, OpportunityDetailApi.as_view(), name="opportunity"),
+    path(
+        f"{OPPORTUNITY}move-stage/",
+        OpportunityMoveStageApi.as_view(),
+        name="opportunity-move-stage",
+    ),
+    path(
+        f"{OPPORTUNITY}close-won/", OpportunityCloseWonApi.as_view(), name="opportunity-close-won"
+    ),
+    path(
+        f"{OPPORTUNITY}close-lost/",
+        OpportunityCloseLostApi.as_view(),
+        name="opportunity-close-lost",
+    ),
+    path(f"{OPPORTUNITY}reopen/", OpportunityReopenApi.as_view(), name="opportunity-reopen"),
+    path(
+        f"{OPPORTUNITY}activities/",
+        OpportunityActivitiesApi.as_view(),
+        name="opportunity-activities",
+    ),
+    path(
+        f"{OPPORTUNITY}cosell-requests/",
+        OpportunityCoSellRequestsApi.as_view(),
+        name="opportunity-cosell-requests",
+    ),
+    path("cosell-requests/<int:pk>/assign/", CoSellAssignApi.as_view(), name="cosell-assign"),
+    path("cosell-requests/<int:pk>/decline/", CoSellDeclineApi.as_view(), name="cosell-decline"),
+    path("cosell-requests/<int:pk>/complete/", CoSellCompleteApi.as_view(), name="cosell-complete"),
+]

@@ -1,0 +1,315 @@
+"""API serializers of the pipeline: strict input (JSON types checked, ids resolved within
+the tenant) and output descriptions. Services do the work."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from django_countries import countries
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
+
+from accounts.models import NAME_MAX, VENDOR_ROLES, Membership, User
+from accounts.serializers import InputSerializer, ScopedIdField, TextField, WholeNumberField
+from pipeline.models import Activity, CoSellRequest, EntryCriterion, Opportunity, Stage
+
+LIFECYCLE = "Changes only through move-stage, close-won, close-lost or reopen."
+MONEY_MAX = Decimal("999999999999.99")
+
+# --- Strict JSON fields -------------------------------------------------------------------------
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """A JSON true or false; "yes", 1 and "true" are refused."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class JsonDateField(serializers.DateField):
+    """A JSON string holding an ISO date (YYYY-MM-DD)."""
+
+    def to_internal_value(self, value: Any) -> date:
+        if not isinstance(value, str):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class JsonDateTimeField(serializers.DateTimeField):
+    """A JSON string holding an ISO 8601 date and time."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if not isinstance(value, str):
+            self.fail("invalid", format="ISO 8601")
+        return super().to_internal_value(value)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount in the tenant's currency: a decimal string ("12500.00") or a JSON number."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=14, decimal_places=2, min_value=Decimal(0), max_value=MONEY_MAX, **kwargs
+        )
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice whose schema is one named enum component (`enum_name`), so the many
+    `kind` and `status` fields of the API do not collide in the generated schema."""
+
+    def __init__(self, *, enum_name: str, **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field: NamedChoiceField = self.target
+        component = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum_name,
+            schema={
+                "type": "string",
+                "enum": list(field.choices),
+                "description": "\n".join(f"* `{k}` - {v}" for k, v in field.choices.items()),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+# --- Scopes of the ids a request may name ---------------------------------------------------------
+
+
+def tenant_stages(membership: Membership) -> QuerySet[Stage]:
+    return Stage.objects.for_tenant(membership.tenant_id).filter(is_active=True)
+
+
+def vendor_people(membership: Membership) -> QuerySet[User]:
+    """Active vendor members of the acting tenant (owners of direct deals, co-sell helpers)."""
+    return User.objects.filter(
+        memberships__tenant_id=membership.tenant_id,
+        memberships__role__in=VENDOR_ROLES,
+        memberships__is_active=True,
+    ).distinct()
+
+
+# --- Stages ---------------------------------------------------------------------------------------
+
+
+class StageInput(InputSerializer):
+    name = TextField(max_length=100)
+    probability = WholeNumberField(min_value=0, max_value=100)
+    entry_criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=EntryCriterion.choices), required=False
+    )
+    stale_after_days = WholeNumberField(
+        min_value=1, max_value=3650, required=False, allow_null=True
+    )
+    guidance = TextField(max_length=4000, required=False, allow_blank=True)
+
+
+class StageUpdateInput(StageInput):
+    """Used with partial=True. `is_active` deactivates or reactivates the stage."""
+
+    is_active = JsonBooleanField(required=False)
+
+    refused_fields: ClassVar[dict[str, str]] = {
+        "kind": "Read-only: a tenant has exactly one won and one lost stage.",
+        "position": "Read-only here: reorder the stages in the settings.",
+    }
+
+
+class StageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    position = serializers.IntegerField()
+    probability = serializers.IntegerField()
+    kind = NamedChoiceField(choices=Stage.Kind.choices, enum_name="StageKindEnum")
+    entry_criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=EntryCriterion.choices)
+    )
+    stale_after_days = serializers.IntegerField(allow_null=True)
+    guidance = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+# --- Opportunities --------------------------------------------------------------------------------
+
+
+def _max(field: str) -> int:
+    return Opportunity._meta.get_field(field).max_length  # type: ignore[return-value]
+
+
+class CustomerInput(InputSerializer):
+    name = TextField(max_length=NAME_MAX)
+    website = TextField(max_length=255, required=False, allow_blank=True)
+    country = serializers.ChoiceField(choices=list(countries), required=False, allow_blank=True)
+
+
+class QualificationInput(InputSerializer):
+    budget_confirmed = JsonBooleanField(required=False)
+    decision_maker = JsonBooleanField(required=False)
+    need = TextField(max_length=_max("need"), required=False, allow_blank=True)
+    timeline = TextField(max_length=_max("timeline"), required=False, allow_blank=True)
+
+
+class OpportunityUpdateInput(InputSerializer):
+    """Non-lifecycle fields (used with partial=True: only the fields sent change)."""
+
+    name = TextField(max_length=NAME_MAX)
+    amount = MoneyField(required=False, allow_null=True)
+    expected_close_date = JsonDateField(required=False, allow_null=True)
+    qualification = QualificationInput(required=False)
+    decision_maker_name = TextField(
+        max_length=_max("decision_maker_name"), required=False, allow_blank=True
+    )
+    next_step = TextField(max_length=_max("next_step"), required=False, allow_blank=True)
+    next_step_date = JsonDateField(required=False, allow_null=True)
+    competitor = TextField(max_length=_max("competitor"), required=False, allow_blank=True)
+    purchase_order_number = TextField(
+        max_length=_max("purchase_order_number"), required=False, allow_blank=True
+    )
+
+    refused_fields: ClassVar[dict[str, str]] = {
+        "stage_id": LIFECYCLE,
+        "stage": LIFECYCLE,
+        "status": LIFECYCLE,
+    }
+
+
+class OpportunityCreateInput(OpportunityUpdateInput):
+    """A direct deal of the vendor (no partner); it starts open in the first stage."""
+
+    customer = CustomerInput()
+    owner_id = ScopedIdField(model=User, scope=vendor_people, required=False, allow_null=True)
+
+
+class CustomerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    website = serializers.CharField()
+    country = serializers.CharField(source="country.code")
+
+
+class QualificationOutput(serializers.Serializer):
+    budget_confirmed = serializers.BooleanField()
+    decision_maker = serializers.BooleanField()
+    need = serializers.CharField()
+    timeline = serializers.CharField()
+
+
+class OpportunityOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    partner_id = serializers.IntegerField(allow_null=True, help_text="Empty: a direct deal.")
+    owner_id = serializers.IntegerField()
+    customer = CustomerOutput()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    expected_close_date = serializers.DateField(allow_null=True)
+    stage_id = serializers.IntegerField()
+    status = NamedChoiceField(choices=Opportunity.Status.choices, enum_name="OpportunityStatusEnum")
+    qualification = QualificationOutput(source="*")
+    next_step = serializers.CharField()
+    next_step_date = serializers.DateField(allow_null=True)
+    decision_maker_name = serializers.CharField()
+    competitor = serializers.CharField()
+    purchase_order_number = serializers.CharField()
+    lost_reason_code = serializers.CharField(source="lost_reason.code", allow_null=True)
+    lost_note = serializers.CharField()
+    closed_on = serializers.DateField(allow_null=True)
+    close_date_slips = serializers.IntegerField()
+    stale = serializers.BooleanField(help_text="Idle past its stage's limit, or overdue.")
+    stage_entered_at = serializers.DateTimeField()
+    last_activity_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+# --- Lifecycle actions ----------------------------------------------------------------------------
+
+
+class MoveStageInput(InputSerializer):
+    stage_id = ScopedIdField(model=Stage, scope=tenant_stages)
+    note = TextField(max_length=1000, required=False, allow_blank=True)
+
+
+class CloseWonInput(InputSerializer):
+    """Both fall back to the deal's own values; a missing one is a 409 naming it."""
+
+    amount = MoneyField(required=False, allow_null=True)
+    close_date = JsonDateField(required=False, allow_null=True)
+    note = TextField(max_length=1000, required=False, allow_blank=True)
+
+
+class CloseLostInput(InputSerializer):
+    reason_code = TextField(max_length=40, required=False, allow_blank=True)
+    note = TextField(max_length=1000, required=False, allow_blank=True)
+
+
+class ReopenInput(InputSerializer):
+    note = TextField(max_length=1000, required=False, allow_blank=True)
+
+
+# --- Activities and co-sell requests --------------------------------------------------------------
+
+
+class ActivityInput(InputSerializer):
+    kind = NamedChoiceField(choices=Activity.Kind.choices, enum_name="ActivityKindEnum")
+    body = TextField(max_length=5000)
+    occurred_at = JsonDateTimeField(required=False)
+    vendor_internal = JsonBooleanField(required=False)
+
+
+class ActivityOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = NamedChoiceField(choices=Activity.Kind.choices, enum_name="ActivityKindEnum")
+    body = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    author_id = serializers.IntegerField(allow_null=True)
+    vendor_internal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class CoSellRequestInput(InputSerializer):
+    kind = NamedChoiceField(choices=CoSellRequest.Kind.choices, enum_name="CoSellKindEnum")
+    need_by = JsonDateField()
+    details = TextField(max_length=2000, required=False, allow_blank=True)
+
+
+class CoSellAssignInput(InputSerializer):
+    assignee_id = ScopedIdField(model=User, scope=vendor_people)
+
+
+class CoSellDeclineInput(InputSerializer):
+    reason = TextField(max_length=500)
+
+
+class CoSellRequestOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    opportunity_id = serializers.IntegerField()
+    kind = NamedChoiceField(choices=CoSellRequest.Kind.choices, enum_name="CoSellKindEnum")
+    need_by = serializers.DateField()
+    details = serializers.CharField()
+    status = NamedChoiceField(choices=CoSellRequest.Status.choices, enum_name="CoSellStatusEnum")
+    requested_by_id = serializers.IntegerField(allow_null=True)
+    assignee_id = serializers.IntegerField(allow_null=True)
+    decline_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    done_at = serializers.DateTimeField(allow_null=True)

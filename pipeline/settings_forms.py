@@ -1,0 +1,67 @@
+"""Forms of the stage settings pages. They validate input only; pipeline/services/stages.py
+does the writes and enforces the rules (unique names, ranges, closing stages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from pipeline.models import EntryCriterion, Stage
+
+STAGE_NAME_MAX = Stage._meta.get_field("name").max_length
+GUIDANCE_MAX = 4000
+
+
+class StageForm(forms.Form):
+    name = forms.CharField(max_length=STAGE_NAME_MAX)
+    probability = forms.IntegerField(
+        min_value=0, max_value=100, label="Win probability (%)", help_text="0 to 100."
+    )
+    entry_criteria = forms.MultipleChoiceField(
+        choices=EntryCriterion.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Fields a deal must have filled in to enter this stage.",
+    )
+    stale_after_days = forms.IntegerField(
+        min_value=1,
+        max_value=3650,
+        required=False,
+        label="Stale after (days)",
+        help_text="A deal idle this long in the stage is stale. Empty: never.",
+    )
+    guidance = forms.CharField(
+        max_length=GUIDANCE_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown to partners working a deal in this stage.",
+    )
+
+    @staticmethod
+    def initial_for(stage: Stage) -> dict[str, Any]:
+        return {
+            "name": stage.name,
+            "probability": stage.probability,
+            "entry_criteria": list(stage.entry_criteria),
+            "stale_after_days": stage.stale_after_days,
+            "guidance": stage.guidance,
+        }
+
+
+class StageActiveForm(forms.Form):
+    action = forms.ChoiceField(choices=(("activate", "Activate"), ("deactivate", "Deactivate")))
+
+
+class StageReorderForm(forms.Form):
+    """Move one open stage a place up or down (accessible buttons, no drag and drop)."""
+
+    stage = forms.IntegerField(min_value=1)
+    direction = forms.ChoiceField(choices=(("up", "Up"), ("down", "Down")))
+
+
+class PipelineRulesForm(forms.Form):
+    allow_skip_forward = forms.BooleanField(required=False, label="Deals may skip stages forward")
+    allow_backward = forms.BooleanField(
+        required=False, label="Deals may move back to an earlier stage"
+    )

@@ -1,0 +1,272 @@
+"""What both portals share when working a deal: the detail page's context and the POST
+actions (move, close, edit, activity). Each portal module combines these with its portal
+mixin and `ScopedQuerysetMixin`, so a deal out of the actor's scope is a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, partial
+from typing import Any
+
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.generic import FormView
+
+from accounts.models import Membership, Tenant
+from accounts.portals import ObjectActionView, ServiceFormMixin
+from accounts.scoping import ScopedQuerysetMixin
+from pipeline.forms import (
+    ActivityForm,
+    CloseLostForm,
+    CloseWonForm,
+    MoveForm,
+    OpportunityForm,
+    TenantForm,
+)
+from pipeline.models import Opportunity, Stage
+from pipeline.selectors import (
+    OpportunityPage,
+    opportunity_list_for,
+    opportunity_page,
+    stale_after,
+)
+from pipeline.services.activities import activity_add
+from pipeline.services.opportunities import (
+    CRITERION_LABELS,
+    QUALIFICATION,
+    criterion_met,
+    opportunity_close_lost,
+    opportunity_close_won,
+    opportunity_move_stage,
+    opportunity_update,
+    pipeline_for,
+)
+
+ACTIONS = ("move", "close_won", "close_lost", "edit", "activity")
+BOARD_CARDS_PER_STAGE = 50
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    stage: Stage
+    count: int
+    cards: list[Opportunity]
+
+
+def board_columns(*, tenant: Tenant, membership: Membership) -> list[BoardColumn]:
+    """One column per active open stage with its newest open deals (three queries)."""
+    stages = pipeline_for(tenant).open_stages
+    visible_open = Opportunity.objects.visible_to(membership).filter(status=Opportunity.Status.OPEN)
+    counts = dict(
+        visible_open.order_by()
+        .values("stage_id")
+        .annotate(n=Count("id"))
+        .values_list("stage_id", "n")
+    )
+    newest = Window(RowNumber(), partition_by=[F("stage_id")], order_by=F("id").desc())
+    cards: dict[int, list[Opportunity]] = {}
+    for deal in (
+        opportunity_list_for(membership=membership)
+        .filter(status=Opportunity.Status.OPEN)
+        .annotate(rank=newest)
+        .filter(rank__lte=BOARD_CARDS_PER_STAGE)
+    ):
+        cards.setdefault(deal.stage_id, []).append(deal)
+    return [BoardColumn(s, counts.get(s.pk, 0), cards.get(s.pk, [])) for s in stages]
+
+
+def with_staleness(queryset: Any) -> Any:
+    annotations = stale_after()
+    return (
+        queryset.select_related("stage", "customer", "owner", "partner", "partner__tier")
+        .annotate(stale_at=annotations["stale_at"])
+        .annotate(stale=annotations["stale"])
+    )
+
+
+def stage_path(page: OpportunityPage) -> list[Stage]:
+    """The open stages, then the closing stage the deal is in (or Closed Won)."""
+    status = page.opportunity.status
+    closing = Stage.Kind.LOST if status == Opportunity.Status.LOST else Stage.Kind.WON
+    return [*page.pipeline.open_stages, page.pipeline.closing(closing)]
+
+
+def requirements(page: OpportunityPage) -> list[tuple[str, bool]]:
+    """What entering the next stage needs (and, from the first stage, the qualification),
+    each with whether the deal already has it."""
+    deal, target = page.opportunity, page.next_stage
+    if target is None:
+        return []
+    codes = list(QUALIFICATION) if deal.stage_id == page.pipeline.open_stages[0].pk else []
+    codes += [c for c in target.entry_criteria if c not in codes]
+    return [(CRITERION_LABELS[c], criterion_met(deal, c)) for c in codes]
+
+
+class PortalPage:
+    """`portal` ("partner" or "vendor") names the URL namespace and the base template."""
+
+    portal = ""
+    actions: tuple[str, ...] = ACTIONS
+
+    def url(self, name: str, *args: Any) -> str:
+        return reverse(f"{self.portal}:{name}", args=args)
+
+
+class DealDetailMixin(ScopedQuerysetMixin, PortalPage):
+    template_name = "pipeline/opportunity_detail.html"
+    context_object_name = "opportunity"
+
+    def refine_queryset(self, queryset: Any) -> Any:
+        return with_staleness(queryset)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        deal: Opportunity = self.object  # type: ignore[attr-defined]
+        page = opportunity_page(
+            tenant=self.tenant,  # type: ignore[attr-defined]
+            membership=self.membership,  # type: ignore[attr-defined]
+            opportunity=deal,
+        )
+        next_move = next((m for m in page.moves if m.stage == page.next_stage), None)
+        context = {
+            "page": page,
+            "portal": self.portal,
+            "base_template": f"{self.portal}/base.html",
+            "stage_path": stage_path(page),
+            "requirements": requirements(page),
+            "next_move": next_move,
+            "other_moves": [m for m in page.moves if m is not next_move],
+            "urls": {name: self.url(f"opportunity_{name}", deal.pk) for name in self.actions},
+            "list_url": self.url(self.list_url_name),
+            "is_open": deal.status == Opportunity.Status.OPEN,
+            **self.action_forms(),
+        }
+        return super().get_context_data(**context, **kwargs)  # type: ignore[misc]
+
+    list_url_name = ""
+
+    def action_forms(self) -> dict[str, Any]:
+        tenant = self.tenant  # type: ignore[attr-defined]
+        return {
+            "close_won_form": CloseWonForm(tenant=tenant, auto_id="id_won_%s"),
+            "close_lost_form": CloseLostForm(tenant=tenant, auto_id="id_lost_%s"),
+            "activity_form": self.activity_form_class(tenant=tenant, auto_id="id_activity_%s"),
+        }
+
+    activity_form_class: type[TenantForm] = ActivityForm
+
+
+class DealAction(ScopedQuerysetMixin, PortalPage, ObjectActionView):
+    """A POST on one deal: a small tenant-scoped form, one service call, a message."""
+
+    model = Opportunity
+    action_form: type[TenantForm] | None = None
+
+    @property
+    def form_class(self) -> Any:  # type: ignore[override]
+        if self.action_form is None:
+            return None
+        return partial(self.action_form, tenant=self.tenant)  # type: ignore[attr-defined]
+
+    def done(self, record: Any) -> HttpResponse:
+        return redirect(f"{self.portal}:opportunity_detail", pk=self.deal_id(record))
+
+    def deal_id(self, record: Any) -> int:
+        return record.pk
+
+    def service_kwargs(self, record: Any) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,  # type: ignore[attr-defined]
+            "actor": self.membership,  # type: ignore[attr-defined]
+            "opportunity_id": record.pk,
+        }
+
+
+class MoveAction(DealAction):
+    action_form = MoveForm
+
+    def act(self, record: Opportunity, data: dict[str, Any]) -> str:
+        deal = opportunity_move_stage(
+            **self.service_kwargs(record), stage_id=data["stage"].pk, note=data["note"]
+        )
+        return f"Moved to {deal.stage.name}."
+
+
+class CloseWonAction(DealAction):
+    action_form = CloseWonForm
+
+    def act(self, record: Opportunity, data: dict[str, Any]) -> str:
+        opportunity_close_won(
+            **self.service_kwargs(record),
+            amount=data["amount"],
+            close_date=data["close_date"],
+            note=data["note"],
+        )
+        return "The deal is closed as won."
+
+
+class CloseLostAction(DealAction):
+    action_form = CloseLostForm
+
+    def act(self, record: Opportunity, data: dict[str, Any]) -> str:
+        opportunity_close_lost(
+            **self.service_kwargs(record), reason_code=data["reason"], note=data["note"]
+        )
+        return "The deal is closed as lost."
+
+
+class ActivityAction(DealAction):
+    action_form = ActivityForm
+
+    def act(self, record: Opportunity, data: dict[str, Any]) -> str:
+        activity = activity_add(**self.service_kwargs(record), **data)
+        return f"{activity.get_kind_display()} added to the timeline."
+
+
+class DealEditMixin(ScopedQuerysetMixin, PortalPage, ServiceFormMixin, FormView):
+    """The deal's fields on their own page, so bad input shows beside each field."""
+
+    model = Opportunity
+    form_class = OpportunityForm
+    template_name = "pipeline/opportunity_form.html"
+    success_message = "Deal “{result.name}” saved."
+
+    @cached_property
+    def deal(self) -> Opportunity:
+        return self.get_object()  # type: ignore[attr-defined,no-any-return]
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "tenant": self.tenant,  # type: ignore[attr-defined]
+            "initial": OpportunityForm.initial_for(self.deal),
+        }
+
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.deal  # noqa: B018  (404 before the form renders)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            opportunity=self.deal,
+            base_template=f"{self.portal}/base.html",
+            cancel_url=self.url("opportunity_detail", self.deal.pk),
+            **kwargs,
+        )
+
+    def perform(self, form: OpportunityForm) -> Opportunity:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not changes:
+            return self.deal
+        return opportunity_update(
+            tenant=self.tenant,  # type: ignore[attr-defined]
+            actor=self.membership,  # type: ignore[attr-defined]
+            opportunity_id=self.deal.pk,
+            **changes,
+        )
+
+    def get_success_url(self) -> str:
+        return self.url("opportunity_detail", self.deal.pk)
