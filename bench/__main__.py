@@ -193,6 +193,18 @@ def main() -> None:
     for label, url, headers in pages:
         median, p95, queries, status = measure(client, url, args.rounds, **headers)
         print(f"{label:40} {median:10.1f} {p95:8.1f} {queries:8d} {status:7d}")
+    partner_side = Client()
+    with tenant_context(tenant):
+        partner_admin = (
+            admin.memberships.model.objects.filter(role="partner_rep").order_by("pk").first()
+        )
+    partner_side.force_login(partner_admin.user)
+    for label, url in (
+        ("partner rep: my opportunities", "/partner/opportunities/"),
+        ("partner rep: board", "/partner/opportunities/board/"),
+    ):
+        median, p95, queries, status = measure(partner_side, url, args.rounds)
+        print(f"{label:40} {median:10.1f} {p95:8.1f} {queries:8d} {status:7d}")
 
     explain(tenant, admin)
 
