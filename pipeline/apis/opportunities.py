@@ -1,9 +1,4 @@
-"""REST API of the pipeline: stages, opportunities and their lifecycle, activities, co-sell.
-
-Thin: role check (HasRole) → scoped lookup (sealed base: another tenant's or partner's row
-is a 404) → input serializer → one service → the row re-read through the same scope.
-Routes are collected by pipeline/urls.py under /api/v1/.
-"""
+"""Opportunities: the scoped list with the pages' filters, detail, and the lifecycle."""
 
 from __future__ import annotations
 
@@ -12,20 +7,18 @@ from typing import Any
 import django_filters
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.errors import NotFound
 from accounts.models import Membership, User
 from accounts.pagination import LargeListPagination
-from accounts.rest import PARTNER, VENDOR, VENDOR_ADMIN, MembershipApi, ScopedGenericApi
+from accounts.rest import PARTNER, VENDOR, ScopedGenericApi
 from accounts.serializers import InputSerializer, error_responses, validate_input
 from accounts.tenancy import TenantQuerySet
 from partners.models import PartnerOrganization, PartnerTier, Region
+from pipeline.apis.base import JsonApi, stages_for
 from pipeline.models import Activity, CoSellRequest, Opportunity, Stage
 from pipeline.selectors import opportunity_list_for
 from pipeline.serializers import (
@@ -33,8 +26,6 @@ from pipeline.serializers import (
     ActivityOutput,
     CloseLostInput,
     CloseWonInput,
-    CoSellAssignInput,
-    CoSellDeclineInput,
     CoSellRequestInput,
     CoSellRequestOutput,
     MoveStageInput,
@@ -42,83 +33,10 @@ from pipeline.serializers import (
     OpportunityOutput,
     OpportunityUpdateInput,
     ReopenInput,
-    StageInput,
-    StageOutput,
-    StageUpdateInput,
 )
 from pipeline.services import activities as activity_services
 from pipeline.services import opportunities as opportunity_services
-from pipeline.services import stages as stage_services
 from pipeline.services.customers import customer_get_or_create
-
-
-class JsonApi:
-    """Request bodies are JSON only (a form post is a 415, not a differently typed body)."""
-
-    parser_classes = (JSONParser,)
-
-
-# --- Stages ---------------------------------------------------------------------------------------
-
-
-def stages_for(membership: Membership) -> QuerySet[Stage]:
-    """The tenant's stages in order: every role reads them (partners: the active ones)."""
-    stages = Stage.objects.for_tenant(membership.tenant_id).order_by("position", "id")
-    return stages.filter(is_active=True) if membership.is_partner else stages
-
-
-class StageListCreateApi(JsonApi, MembershipApi):
-    """The tenant's stages in pipeline order. Every role reads; vendor admins create."""
-
-    write_roles = VENDOR_ADMIN
-
-    @extend_schema(responses={200: StageOutput(many=True), **error_responses(401, 403)})
-    def get(self, request: Request) -> Response:
-        return Response(StageOutput(stages_for(self.membership), many=True).data)
-
-    @extend_schema(
-        request=StageInput, responses={201: StageOutput, **error_responses(400, 401, 403)}
-    )
-    def post(self, request: Request) -> Response:
-        data = validate_input(StageInput, request, membership=self.membership)
-        stage = stage_services.stage_create(
-            tenant=self.membership.tenant, actor=self.membership, **data
-        )
-        return Response(StageOutput(stage).data, status=status.HTTP_201_CREATED)
-
-
-class StageDetailApi(JsonApi, MembershipApi):
-    """One stage. Vendor admins change it (kind and position are read-only here)."""
-
-    write_roles = VENDOR_ADMIN
-
-    def stage(self, pk: int) -> Stage:
-        stage = stages_for(self.membership).filter(pk=pk).first()
-        if stage is None:
-            raise NotFound
-        return stage
-
-    @extend_schema(responses={200: StageOutput, **error_responses(401, 403, 404)})
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(StageOutput(self.stage(pk)).data)
-
-    @extend_schema(
-        request=StageUpdateInput(partial=True),
-        responses={200: StageOutput, **error_responses(400, 401, 403, 404, 409)},
-    )
-    def patch(self, request: Request, pk: int) -> Response:
-        stage = self.stage(pk)
-        data = validate_input(StageUpdateInput, request, membership=self.membership, partial=True)
-        active = data.pop("is_active", stage.is_active)
-        context = {"tenant": self.membership.tenant, "actor": self.membership, "stage_id": stage.pk}
-        if data:
-            stage = stage_services.stage_update(**context, **data)
-        if active != stage.is_active:
-            stage = stage_services.stage_set_active(**context, active=active)
-        return Response(StageOutput(stage).data)
-
-
-# --- Opportunities: list, create, detail, edit ----------------------------------------------------
 
 
 def _membership(request: Request | None) -> Membership | None:
@@ -427,105 +345,3 @@ class OpportunityCoSellRequestsApi(OpportunityScopedApi):
             **self.context, opportunity_id=opportunity.pk, **data
         )
         return Response(CoSellRequestOutput(cosell).data, status=status.HTTP_201_CREATED)
-
-
-COSELL_RESPONSES = {200: CoSellRequestOutput, **error_responses(400, 401, 403, 404, 409)}
-
-
-class CoSellActionApi(JsonApi, ScopedGenericApi):
-    """Base of the vendor's decisions on a co-sell request: the request must be visible
-    (404 otherwise), then its input is validated and the service decides (409 if refused)."""
-
-    model = CoSellRequest
-    queryset = CoSellRequest.objects.none()
-    allowed_roles = VENDOR
-    input_class: type[InputSerializer] | None = None
-
-    def post(self, request: Request, pk: int) -> Response:
-        cosell = self.get_object()
-        data = (
-            validate_input(self.input_class, request, membership=self.membership)
-            if self.input_class
-            else {}
-        )
-        decided = self.decide(
-            tenant=self.membership.tenant, actor=self.membership, request_id=cosell.pk, **data
-        )
-        return Response(CoSellRequestOutput(decided).data)
-
-    def decide(self, **kwargs: Any) -> CoSellRequest:
-        raise NotImplementedError
-
-
-class CoSellAssignApi(CoSellActionApi):
-    """Assign one of the vendor's people to a requested co-sell."""
-
-    input_class = CoSellAssignInput
-
-    @extend_schema(request=CoSellAssignInput, responses=COSELL_RESPONSES)
-    def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
-
-    def decide(self, *, assignee_id: User, **kwargs: Any) -> CoSellRequest:
-        return activity_services.cosell_request_assign(assignee=assignee_id, **kwargs)
-
-
-class CoSellDeclineApi(CoSellActionApi):
-    """Decline a requested or assigned co-sell, with the reason the partner will read."""
-
-    input_class = CoSellDeclineInput
-
-    @extend_schema(request=CoSellDeclineInput, responses=COSELL_RESPONSES)
-    def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
-
-    def decide(self, **kwargs: Any) -> CoSellRequest:
-        return activity_services.cosell_request_decline(**kwargs)
-
-
-class CoSellCompleteApi(CoSellActionApi):
-    """Mark an assigned co-sell as done."""
-
-    @extend_schema(request=None, responses=COSELL_RESPONSES)
-    def post(self, request: Request, pk: int) -> Response:
-        return super().post(request, pk)
-
-    def decide(self, **kwargs: Any) -> CoSellRequest:
-        return activity_services.cosell_request_complete(**kwargs)
-
-
-OPPORTUNITY = "opportunities/<int:pk>/"
-
-urlpatterns = [
-    path("stages/", StageListCreateApi.as_view(), name="stages"),
-    path("stages/<int:pk>/", StageDetailApi.as_view(), name="stage"),
-    path("opportunities/", OpportunityListCreateApi.as_view(), name="opportunities"),
-    path(OPPORTUNITY, OpportunityDetailApi.as_view(), name="opportunity"),
-    path(
-        f"{OPPORTUNITY}move-stage/",
-        OpportunityMoveStageApi.as_view(),
-        name="opportunity-move-stage",
-    ),
-    path(
-        f"{OPPORTUNITY}close-won/", OpportunityCloseWonApi.as_view(), name="opportunity-close-won"
-    ),
-    path(
-        f"{OPPORTUNITY}close-lost/",
-        OpportunityCloseLostApi.as_view(),
-        name="opportunity-close-lost",
-    ),
-    path(f"{OPPORTUNITY}reopen/", OpportunityReopenApi.as_view(), name="opportunity-reopen"),
-    path(
-        f"{OPPORTUNITY}activities/",
-        OpportunityActivitiesApi.as_view(),
-        name="opportunity-activities",
-    ),
-    path(
-        f"{OPPORTUNITY}cosell-requests/",
-        OpportunityCoSellRequestsApi.as_view(),
-        name="opportunity-cosell-requests",
-    ),
-    path("cosell-requests/<int:pk>/assign/", CoSellAssignApi.as_view(), name="cosell-assign"),
-    path("cosell-requests/<int:pk>/decline/", CoSellDeclineApi.as_view(), name="cosell-decline"),
-    path("cosell-requests/<int:pk>/complete/", CoSellCompleteApi.as_view(), name="cosell-complete"),
-]
