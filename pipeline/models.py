@@ -151,6 +151,11 @@ class Customer(TenantScopedModel):
                 name="customer_name_core_trgm",
                 opclasses=["int8_ops", "gin_trgm_ops"],
             ),
+            GinIndex(
+                fields=["tenant", "name_normalized"],
+                name="customer_name_trgm",
+                opclasses=["int8_ops", "gin_trgm_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

@@ -72,6 +72,25 @@ def opportunity_list_for(*, membership: Membership, now: datetime | None = None)
 
 
 @dataclass(frozen=True)
+class HistoryRow:
+    """One recorded move and how long the deal then stayed (aging, from the history)."""
+
+    move: StageMove
+    days_in_stage: float  # until the next move, or until now for the current stage
+
+
+def history_with_aging(moves: list[StageMove], now: datetime | None = None) -> list[HistoryRow]:
+    if not moves:
+        return []
+    now = now or timezone.now()
+    ends = [later.created_at for later in moves[1:]] + [now]
+    return [
+        HistoryRow(move, round((end - move.created_at).total_seconds() / 86400, 1))
+        for move, end in zip(moves, ends, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
 class MoveOption:
     stage: Stage
     allowed: bool
@@ -85,7 +104,7 @@ class OpportunityPage:
     next_stage: Stage | None
     next_stage_missing: list[str]
     moves: list[MoveOption]
-    history: list[StageMove]
+    history: list[HistoryRow]
     activities: list[Activity]
     cosell_requests: list[CoSellRequest]
 
@@ -127,9 +146,11 @@ def opportunity_page(
         next_stage=next_stage,
         next_stage_missing=missing_criteria(opportunity, next_stage) if next_stage else [],
         moves=moves,
-        history=list(
-            StageMove.objects.filter(opportunity=opportunity).select_related(
-                "from_stage", "to_stage", "actor"
+        history=history_with_aging(
+            list(
+                StageMove.objects.filter(opportunity=opportunity).select_related(
+                    "from_stage", "to_stage", "actor"
+                )
             )
         ),
         activities=list(activities[:100]),

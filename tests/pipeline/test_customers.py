@@ -71,3 +71,19 @@ def test_bad_customer_input_is_refused(world, in_tenant, fields):
         with pytest.raises(ValidationFailed):
             get_or_create(world, **fields)
         assert not Customer.objects.exists()
+
+
+def test_both_name_keys_have_a_tenant_scoped_trigram_index(db: None):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'pipeline_customer'"
+        )
+        indexes = dict(cursor.fetchall())
+    for name, column in (
+        ("customer_name_trgm", "name_normalized"),
+        ("customer_name_core_trgm", "name_core"),
+    ):
+        assert "USING gin (tenant_id, " in indexes[name]
+        assert f"{column} gin_trgm_ops" in indexes[name]

@@ -296,3 +296,22 @@ def test_bad_edits_change_nothing(world, stages, deal, in_tenant, changes, field
         edit(world, deal, in_tenant, **changes)
     assert field in refused.value.fields
     assert reload(world, deal, in_tenant).name == deal.name
+
+
+def test_aging_comes_from_the_history(world, stages, deal, in_tenant):
+    from datetime import timedelta as td
+
+    from pipeline.selectors import history_with_aging
+
+    edit(world, deal, in_tenant, **QUALIFIED)
+    move(world, "partner_rep", deal, stage(stages, "Qualification"), in_tenant)
+    move(world, "partner_rep", deal, stage(stages, "Identification"), in_tenant)
+    with in_tenant(world.tenant):
+        moves = list(StageMove.objects.filter(opportunity=deal).order_by("created_at", "id"))
+    moves[0].created_at = moves[1].created_at - td(days=3)
+    rows = history_with_aging(moves, now=moves[1].created_at + td(hours=36))
+    assert [(r.move.to_stage.name, r.days_in_stage) for r in rows] == [
+        ("Qualification", 3.0),
+        ("Identification", 1.5),
+    ]
+    assert history_with_aging([]) == []
