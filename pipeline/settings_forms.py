@@ -65,3 +65,8 @@ class PipelineRulesForm(forms.Form):
     allow_backward = forms.BooleanField(
         required=False, label="Deals may move back to an earlier stage"
     )
+
+
+class LostReasonForm(forms.Form):
+    code = forms.SlugField(max_length=40, help_text="Short and stable, e.g. “price”.")
+    label = forms.CharField(max_length=100, help_text="What people read, e.g. “Price”.")

@@ -294,3 +294,61 @@ def pipeline_rules_update(
         after=snapshot(rules, ["allow_skip_forward", "allow_backward"]),
     )
     return rules
+
+
+@transaction.atomic
+def lost_reason_create(*, tenant: Tenant, actor: Membership, code: str, label: str) -> LostReason:
+    """A new code for why deals are lost (a slug, unique in the tenant)."""
+    require_vendor_admin(actor)
+    code, label = code.strip().lower(), label.strip()
+    if not code or len(code) > 40 or not code.replace("_", "").replace("-", "").isalnum():
+        raise ValidationFailed(
+            "A code is 1 to 40 letters, digits, '-' or '_'.",
+            fields={"code": ["1 to 40 letters, digits, '-' or '_'."]},
+        )
+    if not label or len(label) > 100:
+        raise ValidationFailed(
+            "A label is 1 to 100 characters.", fields={"label": ["1 to 100 characters."]}
+        )
+    if LostReason.objects.for_tenant(tenant).filter(code=code).exists():
+        raise ValidationFailed("This code exists already.", fields={"code": ["Already used."]})
+    reason = LostReason.objects.create(tenant=tenant, code=code, label=label)
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="lost_reason_created",
+        subject=reason,
+        after={"code": code, "label": label},
+    )
+    return reason
+
+
+@transaction.atomic
+def lost_reason_set_active(
+    *, tenant: Tenant, actor: Membership, reason_id: int, active: bool
+) -> LostReason:
+    """Retire a code (deals keep it) or bring it back; one must stay active."""
+    require_vendor_admin(actor)
+    reason = LostReason.objects.for_tenant(tenant).select_for_update().filter(pk=reason_id).first()
+    if reason is None:
+        raise NotFound
+    if reason.is_active == active:
+        raise Conflict(f"The reason is already {'active' if active else 'retired'}.")
+    if (
+        not active
+        and not LostReason.objects.for_tenant(tenant)
+        .filter(is_active=True)
+        .exclude(pk=reason.pk)
+        .exists()
+    ):
+        raise Conflict("Keep at least one active lost reason: closing lost needs one.")
+    reason.is_active = active
+    reason.save(update_fields=["is_active"])
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="lost_reason_activated" if active else "lost_reason_retired",
+        subject=reason,
+        after={"is_active": active},
+    )
+    return reason

@@ -28,8 +28,10 @@ from accounts.portals import (
     first_error,
 )
 from accounts.scoping import ScopedQuerysetMixin
-from pipeline.models import EntryCriterion, Opportunity, PipelineRules, Stage
+from pipeline.models import EntryCriterion, LostReason, Opportunity, PipelineRules, Stage
 from pipeline.services.stages import (
+    lost_reason_create,
+    lost_reason_set_active,
     pipeline_rules_update,
     stage_create,
     stage_delete,
@@ -38,6 +40,7 @@ from pipeline.services.stages import (
     stage_update,
 )
 from pipeline.settings_forms import (
+    LostReasonForm,
     PipelineRulesForm,
     StageActiveForm,
     StageForm,
@@ -209,4 +212,45 @@ urlpatterns = [
     path("settings/stages/<int:pk>/active/", StageActiveView.as_view(), name="stage_active"),
     path("settings/stages/<int:pk>/delete/", StageDeleteView.as_view(), name="stage_delete"),
     path("settings/rules/", PipelineRulesView.as_view(), name="pipeline_rules"),
+]
+
+
+class LostReasonListView(StageSettingsMixin, ServiceFormMixin, FormView):
+    """The tenant's lost-reason codes, with a form to add one."""
+
+    form_class = LostReasonForm
+    template_name = "pipeline/settings/lost_reasons.html"
+    success_message = "Lost reason “{result.label}” added."
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        reasons = LostReason.objects.for_tenant(self.tenant).order_by("-is_active", "label")
+        return super().get_context_data(reasons=reasons, **kwargs)
+
+    def perform(self, form: LostReasonForm) -> LostReason:
+        return lost_reason_create(tenant=self.tenant, actor=self.membership, **form.cleaned_data)
+
+    def get_success_url(self) -> str:
+        return reverse("vendor:lost_reason_list")
+
+
+class LostReasonActiveView(ScopedQuerysetMixin, StageSettingsMixin, ObjectActionView):
+    model = LostReason
+    form_class = StageActiveForm
+    success_url_name = "vendor:lost_reason_list"
+
+    def act(self, record: LostReason, data: dict[str, Any]) -> str:
+        active = data["action"] == "activate"
+        lost_reason_set_active(
+            tenant=self.tenant, actor=self.membership, reason_id=record.pk, active=active
+        )
+        return f"“{record.label}” {'is active again' if active else 'is retired'}."
+
+
+urlpatterns += [
+    path("settings/lost-reasons/", LostReasonListView.as_view(), name="lost_reason_list"),
+    path(
+        "settings/lost-reasons/<int:pk>/active/",
+        LostReasonActiveView.as_view(),
+        name="lost_reason_active",
+    ),
 ]
