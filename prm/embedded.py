@@ -163,6 +163,14 @@ def environment_urls() -> dict[str, str]:
     this process only.
     """
     urls = {key: os.environ[key] for key in ("DATABASE_URL", "REDIS_URL") if os.environ.get(key)}
+    if "mypy" in sys.modules:
+        # The type checker's Django plugin imports the settings and then leaves with
+        # os._exit(), which skips atexit: never start servers for it (they would stay).
+        return {
+            "DATABASE_URL": "postgres://typecheck@localhost/typecheck",
+            "REDIS_URL": "redis://localhost:6379/0",
+            **urls,
+        }
     missing_pg, missing_redis = "DATABASE_URL" not in urls, "REDIS_URL" not in urls
     if missing_pg and (running := _running_postgres_url()):
         urls["DATABASE_URL"], missing_pg = running, False
