@@ -272,7 +272,11 @@ def test_seed_demo_is_idempotent(in_tenant):
     assert row_counts(in_tenant) == counts
     assert first[0] == "Demo data ready: 32 records created."
     assert second[0] == "Demo data ready: 0 records created (everything was already there)."
-    assert first[1:] == second[1:]
+    assert (first[1], second[1]) == (
+        "Demo deals ready: 12 created.",
+        "Demo deals ready: 0 created.",
+    )
+    assert first[2:] == second[2:]
 
 
 @pytest.mark.django_db

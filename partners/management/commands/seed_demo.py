@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.errors import ApplicationError
@@ -278,6 +279,10 @@ class Command(BaseCommand):
         created = sum(seeder.created for seeder in seeders)
         done = "." if created else " (everything was already there)."
         self.stdout.write(f"Demo data ready: {created} records created{done}")
+        # Apps above this one seed their own demo data (commands are found by name, so no
+        # upward import): the pipeline's deals.
+        if "seed_demo_pipeline" in get_commands():
+            call_command("seed_demo_pipeline", stdout=self.stdout)
         self._print_logins(seeders, options["password"])
 
     def _print_logins(self, seeders: list[Seeder], password: str) -> None:
