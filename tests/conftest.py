@@ -48,6 +48,20 @@ def _clean_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture
+def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
+    """Tasks handed to the broker, as (name, args); run on-commit hooks to see them
+    (django_capture_on_commit_callbacks(execute=True)). Used to prove nothing was enqueued."""
+    sent: list[tuple[str, tuple[object, ...]]] = []
+
+    def record(name: str, *args: object) -> bool:
+        sent.append((name, args))
+        return True
+
+    monkeypatch.setattr("accounts.queue.send_task_now", record)
+    return sent
+
+
 @dataclass
 class World:
     """One tenant seen from every role, plus a second partner and a second tenant."""

@@ -91,15 +91,6 @@ def _reset_handlers() -> Iterator[None]:
     holder_release.set()
 
 
-@pytest.fixture
-def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
-    sent: list[tuple[str, tuple[object, ...]]] = []
-    monkeypatch.setattr(
-        "accounts.queue.send_task_now", lambda name, *args: sent.append((name, args)) or True
-    )
-    return sent
-
-
 def record(tenant: Tenant, name: str = PAID, **payload: object) -> DomainEvent:
     with tenant_context(tenant):
         return event_record(tenant=tenant, name=name, payload=payload)

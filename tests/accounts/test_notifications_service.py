@@ -29,15 +29,6 @@ from tests.conftest import World
 SEND = "accounts.tasks.notification_send_email"
 
 
-@pytest.fixture
-def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
-    sent: list[tuple[str, tuple[object, ...]]] = []
-    monkeypatch.setattr(
-        "accounts.queue.send_task_now", lambda name, *args: sent.append((name, args)) or True
-    )
-    return sent
-
-
 def notify(
     tenant: Tenant,
     *recipients: User,

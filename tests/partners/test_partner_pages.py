@@ -4,7 +4,6 @@ organization. Partner admins manage it; partner reps read a list of active colle
 from __future__ import annotations
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,6 +14,7 @@ from accounts.tenancy import tenant_context
 from partners.models import Invitation, PartnerOrganization
 from tests.accounts.factories import MembershipFactory
 from tests.conftest import ALL_ACTORS, World
+from tests.pages import member, messages_of
 from tests.partners.factories import InvitationFactory
 
 ACTORS = ("anonymous", *ALL_ACTORS)
@@ -29,23 +29,6 @@ MANAGE = [
     ("other_partner_admin", 404),
     ("other_tenant_admin", 403),
 ]
-
-
-def member(world: World, actor: str) -> Membership | None:
-    return None if actor == "anonymous" else world.member(actor)
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, tuple]]:
-    sent: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(
-        "accounts.queue.send_task_now", lambda name, *args: sent.append((name, args)) or True
-    )
-    return sent
 
 
 def is_active(world: World, membership: Membership) -> bool:

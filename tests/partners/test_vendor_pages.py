@@ -10,9 +10,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.messages import get_messages
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +18,7 @@ from accounts.tenancy import tenant_context
 from partners.models import Invitation, PartnerOrganization, PartnerTier
 from tests.accounts.factories import MembershipFactory
 from tests.conftest import ALL_ACTORS, World
+from tests.pages import assert_constant_queries, assert_login_redirect, member, messages_of
 from tests.partners.factories import (
     InvitationFactory,
     PartnerOrganizationFactory,
@@ -34,43 +32,10 @@ INVALID_CHOICE = "Select a valid choice. That choice is not one of the available
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def member(world: World, actor: str) -> Membership | None:
-    return None if actor == "anonymous" else world.member(actor)
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
 def figure(html: str, testid: str) -> int:
     match = re.search(rf'data-testid="{testid}">(\d+)<', html)
     assert match, testid
     return int(match.group(1))
-
-
-def assert_login_redirect(response, url: str) -> None:
-    assert response.status_code == 302
-    assert response.url == f"{reverse('login')}?next={url}"
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch) -> list[tuple[str, tuple]]:
-    """Tasks enqueued on commit (run the callbacks with django_capture_on_commit_callbacks)."""
-    sent: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(
-        "accounts.queue.send_task_now", lambda name, *args: sent.append((name, args)) or True
-    )
-    return sent
-
-
-def assert_constant_queries(client, url, add_rows, django_assert_num_queries) -> None:
-    """The page costs the same number of queries after more rows are added."""
-    client.get(url)  # warm caches (session, content types)
-    with CaptureQueriesContext(connection) as baseline:
-        assert client.get(url).status_code == 200
-    add_rows()
-    with django_assert_num_queries(len(baseline)):
-        assert client.get(url).status_code == 200
 
 
 def partner_state(world: World, in_tenant, pk: int) -> tuple:

@@ -14,11 +14,10 @@ from django.utils import timezone
 from accounts.models import AuditEntry, DomainEvent, Notification
 from pipeline.models import Activity, CoSellRequest, Opportunity, Stage, StageMove
 from tests.conftest import World
-from tests.partners.test_vendor_pages import (  # noqa: F401  (sent_tasks is a fixture)
+from tests.pages import (
     assert_constant_queries,
     member,
     messages_of,
-    sent_tasks,
 )
 from tests.pipeline.factories import CustomerFactory, OpportunityFactory
 
@@ -165,7 +164,7 @@ def test_who_may_act_on_a_deal(
     deal,
     client_for,
     in_tenant,
-    sent_tasks,  # noqa: F811
+    sent_tasks,
     django_capture_on_commit_callbacks,
     action,
     actor,
@@ -382,7 +381,7 @@ def test_a_refused_move_shows_its_message_and_changes_nothing(
     deal,
     client_for,
     in_tenant,
-    sent_tasks,  # noqa: F811
+    sent_tasks,
     django_capture_on_commit_callbacks,
 ):
     before = state(world, in_tenant, deal)

@@ -13,7 +13,7 @@ from pipeline.models import PipelineRules, Stage, StageMove
 from pipeline.services import stages as svc
 from pipeline.services.opportunities import opportunity_close_lost
 from tests.conftest import World
-from tests.partners.test_vendor_pages import (
+from tests.pages import (
     assert_constant_queries,
     assert_login_redirect,
     member,

@@ -14,13 +14,12 @@ from django.utils import timezone
 from accounts.models import AuditEntry, DomainEvent
 from pipeline.models import CoSellRequest, Customer, Opportunity, StageMove
 from tests.conftest import World
-from tests.partners.factories import PartnerOrganizationFactory, PartnerTierFactory
-from tests.partners.test_vendor_pages import (  # noqa: F401  (sent_tasks is a fixture)
+from tests.pages import (
     assert_constant_queries,
     member,
     messages_of,
-    sent_tasks,
 )
+from tests.partners.factories import PartnerOrganizationFactory, PartnerTierFactory
 from tests.pipeline.factories import CustomerFactory, OpportunityFactory
 from tests.pipeline.test_partner_pages import ACTORS, INVALID_CHOICE, QUALIFIED, stage
 
@@ -132,7 +131,7 @@ def test_who_may_act_on_a_deal(
     cosell,
     client_for,
     in_tenant,
-    sent_tasks,  # noqa: F811
+    sent_tasks,
     django_capture_on_commit_callbacks,
     action,
     actor,
