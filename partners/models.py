@@ -27,12 +27,31 @@ class PartnerTier(TenantScopedModel):
 
     name = models.CharField(max_length=100)
     rank = models.PositiveSmallIntegerField()
+    auto_approval_limit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Registrations up to this amount are approved automatically when screening "
+        "finds nothing; empty: every registration is reviewed.",
+    )
+    protection_days = models.PositiveSmallIntegerField(
+        default=90, help_text="How long an approved registration is protected."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering: ClassVar = ["-rank", "name"]
         constraints: ClassVar = [
             models.UniqueConstraint("tenant", Lower("name"), name="partnertier_name_unique"),
+            models.CheckConstraint(
+                condition=Q(auto_approval_limit__gte=0) | Q(auto_approval_limit__isnull=True),
+                name="partnertier_auto_approval_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(protection_days__gte=1, protection_days__lte=730),
+                name="partnertier_protection_days",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "partners.apps.PartnersConfig",
     "pipeline.apps.PipelineConfig",
-    "deals",
+    "deals.apps.DealsConfig",
     "commissions",
 ]
 
@@ -194,6 +194,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pipeline.tasks.stale_digest",
         "schedule": crontab(hour=6, minute=45),
     },
+    "registration-screen-sweep": {
+        "task": "deals.tasks.registration_screen_sweep",
+        "schedule": 60.0,
+    },
+    "protection-sweep": {"task": "deals.tasks.protection_sweep", "schedule": crontab(minute=23)},
+    "review-escalate": {"task": "deals.tasks.review_escalate", "schedule": crontab(minute="*/15")},
 }
 
 # --- REST API --------------------------------------------------------------------------------

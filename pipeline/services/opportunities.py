@@ -206,7 +206,8 @@ def opportunity_move_stage(
     return opportunity
 
 
-def _money(value: Any, field: str = "amount") -> Decimal:
+def money_clean(value: Any, field: str = "amount") -> Decimal:
+    """A non-negative amount below a trillion, in cents; ValidationFailed otherwise."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError) as error:
@@ -234,7 +235,7 @@ def opportunity_close_won(
     opportunity = _lock(tenant, actor, opportunity_id)
     if opportunity.status != Opportunity.Status.OPEN:
         raise refuse(f"The deal is already {opportunity.get_status_display().lower()}.")
-    amount = _money(amount) if amount not in (None, "") else opportunity.amount
+    amount = money_clean(amount) if amount not in (None, "") else opportunity.amount
     missing = [
         label
         for label, value in (("Amount", amount), ("Close date", close_date))
@@ -358,7 +359,7 @@ def _clean_changes(changes: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in forbidden})
     cleaned = dict(changes)
     if cleaned.get("amount") not in (None, ""):
-        cleaned["amount"] = _money(cleaned["amount"])
+        cleaned["amount"] = money_clean(cleaned["amount"])
     elif "amount" in cleaned:
         cleaned["amount"] = None
     if "name" in cleaned:

@@ -1,0 +1,5 @@
+"""REST API of deal registration."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Vendor admin settings pages of deal registration."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

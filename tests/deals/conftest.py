@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Membership
+from accounts.tenancy import tenant_context
+from deals.models import DealRegistration, ProductLine
+from deals.services.configuration import registration_defaults_install
+from deals.services.registrations import registration_create
+from deals.services.screening import registration_screen
+from pipeline.services.stages import stages_install_defaults
+from tests.conftest import World
+
+
+@pytest.fixture
+def deals_world(world: World) -> World:
+    """The world with stages, registration defaults and two more product lines per tenant."""
+    for tenant in (world.tenant, world.other_tenant):
+        with tenant_context(tenant):
+            stages_install_defaults(tenant=tenant)
+            registration_defaults_install(tenant=tenant)
+            ProductLine.objects.create(tenant=tenant, code="cloud", name="Cloud Suite")
+            ProductLine.objects.create(tenant=tenant, code="security", name="Security")
+    return world
+
+
+def registration_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "customer_name": "Fabrikam Inc.",
+        "customer_website": "https://www.fabrikam.com",
+        "customer_country": "US",
+        "contact_name": "Jane Doe",
+        "contact_email": "jane@fabrikam.com",
+        "contact_phone": "+1 555 0100",
+        "product_lines": ["cloud"],
+        "amount": Decimal("25000.00"),
+        "currency": "USD",
+        "expected_close_date": timezone.localdate() + timedelta(days=60),
+        "budget_confirmed": True,
+        "decision_maker": True,
+        "need": "Replace legacy quoting",
+        "timeline": "This quarter",
+        "description": "Initial rollout to 200 seats",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def register() -> Callable[..., DealRegistration]:
+    """`register(membership, submit=True, screen=True, **fields)`: a registration made
+    through the service (and screened synchronously when asked)."""
+
+    def make(
+        membership: Membership, *, submit: bool = True, screen: bool = True, **fields: Any
+    ) -> DealRegistration:
+        with tenant_context(membership.tenant):
+            registration = registration_create(
+                tenant=membership.tenant,
+                actor=membership,
+                submit=submit,
+                **registration_data(**fields),
+            )
+        if submit and screen:
+            with tenant_context(membership.tenant):
+                registration_screen(tenant=membership.tenant, registration_id=registration.pk)
+        with tenant_context(membership.tenant):
+            return DealRegistration.objects.get(pk=registration.pk)
+
+    return make
