@@ -26,7 +26,7 @@ def install_registration_defaults(event: DomainEvent) -> None:
 def _registration_of(event: DomainEvent, status: str) -> DealRegistration | None:
     return (
         DealRegistration.objects.for_tenant(event.tenant_id)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("tenant")
         .filter(opportunity_id=int(event.subject_id), status=status)
         .first()
@@ -65,7 +65,7 @@ def _converted(registration: DealRegistration, verb: str, message: str) -> None:
 def protect_again(event: DomainEvent) -> None:
     registration = (
         DealRegistration.objects.for_tenant(event.tenant_id)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .filter(opportunity_id=int(event.subject_id))
         .filter(status__in=[DealRegistration.Status.WON, DealRegistration.Status.LOST])
         .first()

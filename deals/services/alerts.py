@@ -69,7 +69,7 @@ def protection_expire(*, tenant: Tenant) -> int:
         _approved(tenant)
         .filter(protected_until__lt=today)
         .exclude(opportunity__status__in=[Opportunity.Status.WON, Opportunity.Status.LOST])
-        .select_for_update(of=("self",), skip_locked=True)
+        .select_for_update(of=("self",), skip_locked=True, no_key=True)
         .order_by("protected_until", "id")[:BATCH]
     )
     expired = 0
@@ -131,7 +131,7 @@ def review_escalate(*, tenant: Tenant) -> int:
             escalated_at__isnull=True,
         )
         .select_related("partner__channel_manager", "tenant")
-        .select_for_update(of=("self",), skip_locked=True)
+        .select_for_update(of=("self",), skip_locked=True, no_key=True)
         .order_by("submitted_at")[:BATCH]
     )
     admins = vendor_admins_of(tenant.pk)

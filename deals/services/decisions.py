@@ -252,7 +252,7 @@ def registration_revert(
 def _lock_extension(tenant: Tenant, actor: Membership, registration_id: int, extension_id: int):  # noqa: ANN202
     extension = (
         Extension.objects.visible_to(actor)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .filter(tenant=tenant, pk=extension_id, registration_id=registration_id)
         .first()
     )

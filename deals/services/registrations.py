@@ -208,7 +208,7 @@ def registration_create(
 def _lock(tenant: Tenant, actor: Membership, registration_id: int) -> DealRegistration:
     registration = (
         DealRegistration.objects.visible_to(actor)
-        .select_for_update(of=("self",))
+        .select_for_update(of=("self",), no_key=True)
         .select_related("partner__tier", "partner__channel_manager", "owner", "tenant")
         .filter(tenant=tenant, pk=registration_id)
         .first()

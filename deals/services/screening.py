@@ -236,7 +236,7 @@ def registration_screen(*, tenant: Tenant, registration_id: int) -> ScreeningRes
     with transaction.atomic():
         registration = (
             DealRegistration.objects.for_tenant(tenant)
-            .select_for_update(of=("self",))
+            .select_for_update(of=("self",), no_key=True)
             .select_related("partner__tier")
             .filter(pk=registration_id, status=DealRegistration.Status.SUBMITTED)
             .first()
