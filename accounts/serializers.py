@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
@@ -36,6 +37,23 @@ class EmailAddressField(serializers.EmailField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data).strip().lower()
+
+
+MONEY_MAX = Decimal("999999999999.99")
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount of money: a decimal string ("12500.00") or a JSON number, 0 to MONEY_MAX."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=14, decimal_places=2, min_value=Decimal(0), max_value=MONEY_MAX, **kwargs
+        )
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class WholeNumberField(serializers.IntegerField):

@@ -225,8 +225,10 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
         now = timezone.now()
         self.submitted_at = now
         self.first_submitted_at = self.first_submitted_at or now
-        self.screened_at = None
-        self.escalated_at = None
+        self.screened_at = self.escalated_at = None
+        # an information request is answered: it stays on the timeline, not as the decision
+        self.decided_at = self.decided_by = None
+        self.decision_code = self.decision_message = ""
 
     @transition(field=status, source=Status.SUBMITTED, target=Status.IN_REVIEW)
     def hold_for_review(self) -> None:

@@ -12,11 +12,13 @@ from accounts.models import NAME_MAX, VENDOR_ROLES, Membership, Role, User
 from accounts.serializers import (
     EmailAddressField,
     InputSerializer,
+    MoneyField,
     ScopedIdField,
     TextField,
     WholeNumberField,
 )
 from partners.models import PartnerOrganization, PartnerTier, Region
+from partners.services import PROTECTION_DAYS
 
 TIER_NAME_MAX = PartnerTier._meta.get_field("name").max_length
 RANK_MAX = 32767  # PositiveSmallIntegerField
@@ -45,12 +47,26 @@ def channel_managers(membership: Membership) -> QuerySet[User]:
 class TierInput(InputSerializer):
     name = TextField(max_length=TIER_NAME_MAX)
     rank = WholeNumberField(min_value=1, max_value=RANK_MAX)
+    auto_approval_limit = MoneyField(
+        required=False,
+        allow_null=True,
+        help_text="Registrations up to this amount are approved automatically when screening "
+        "finds nothing; null: every registration is reviewed.",
+    )
+    protection_days = WholeNumberField(
+        min_value=PROTECTION_DAYS[0],
+        max_value=PROTECTION_DAYS[1],
+        required=False,
+        help_text="How long an approved registration is protected (default 90).",
+    )
 
 
 class TierOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     rank = serializers.IntegerField()
+    auto_approval_limit = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    protection_days = serializers.IntegerField()
 
 
 # --- Partner organizations ------------------------------------------------------------------------

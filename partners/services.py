@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,9 @@ from accounts.services.notifications import notification_create
 from accounts.tenancy import activate, tenant_context
 from partners.models import Invitation, PartnerOrganization, PartnerTier
 
-TIER_FIELDS = ["name", "rank"]
+TIER_FIELDS = ["name", "rank", "auto_approval_limit", "protection_days"]
+LIMIT_MAX = Decimal("999999999999.99")
+PROTECTION_DAYS = (1, 730)
 PARTNER_FIELDS = ["name", "tier", "country", "region", "status", "channel_manager"]
 INVITATION_SALT = "prm.invitation"
 
@@ -38,10 +41,21 @@ INVITATION_SALT = "prm.invitation"
 
 
 @transaction.atomic
-def tier_create(*, tenant: Tenant, actor: Membership, name: str, rank: int) -> PartnerTier:
+def tier_create(
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    name: str,
+    rank: int,
+    auto_approval_limit: Decimal | None = None,
+    protection_days: int = 90,
+) -> PartnerTier:
     require_vendor_admin(actor)
+    rules = tier_rules_clean(
+        {"auto_approval_limit": auto_approval_limit, "protection_days": protection_days}
+    )
     _ensure_unique_name(PartnerTier, tenant=tenant, name=name, label="tier")
-    tier = PartnerTier.objects.create(tenant=tenant, name=name.strip(), rank=rank)
+    tier = PartnerTier.objects.create(tenant=tenant, name=name.strip(), rank=rank, **rules)
     audit_record(
         tenant=tenant,
         actor=actor.user,
@@ -55,6 +69,7 @@ def tier_create(*, tenant: Tenant, actor: Membership, name: str, rank: int) -> P
 @transaction.atomic
 def tier_update(*, tenant: Tenant, actor: Membership, tier_id: int, **changes: Any) -> PartnerTier:
     require_vendor_admin(actor)
+    changes.update(tier_rules_clean(changes))
     tier = _lock(PartnerTier, tenant=tenant, pk=tier_id)
     if "name" in changes:
         _ensure_unique_name(
@@ -73,6 +88,43 @@ def tier_update(*, tenant: Tenant, actor: Membership, tier_id: int, **changes: A
         after=snapshot(tier, TIER_FIELDS),
     )
     return tier
+
+
+def tier_rules_clean(changes: dict[str, Any]) -> dict[str, Any]:
+    """The registration rules of a tier among `changes`, checked: the auto-approval limit is
+    a non-negative amount or None (never auto-approve), protection lasts 1 to 730 days."""
+    rules: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if "auto_approval_limit" in changes:
+        limit = changes["auto_approval_limit"]
+        try:
+            rules["auto_approval_limit"] = _limit_clean(limit)
+        except ValueError:
+            errors["auto_approval_limit"] = ["Empty, or an amount from 0 to 999,999,999,999.99."]
+    if "protection_days" in changes:
+        days = changes["protection_days"]
+        low, high = PROTECTION_DAYS
+        if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
+            errors["protection_days"] = [f"A whole number of days from {low} to {high}."]
+        else:
+            rules["protection_days"] = days
+    if errors:
+        raise ValidationFailed("Check the tier's registration rules.", fields=errors)
+    return rules
+
+
+def _limit_clean(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
+        raise ValueError(value)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as error:
+        raise ValueError(value) from error
+    if not amount.is_finite() or not 0 <= amount <= LIMIT_MAX or amount != round(amount, 2):
+        raise ValueError(value)
+    return amount.quantize(Decimal("0.01"))
 
 
 # --- Partner organizations ------------------------------------------------------------------

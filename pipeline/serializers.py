@@ -4,7 +4,6 @@ the tenant) and output descriptions. Services do the work."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
@@ -14,11 +13,16 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from accounts.models import NAME_MAX, VENDOR_ROLES, Membership, User
-from accounts.serializers import InputSerializer, ScopedIdField, TextField, WholeNumberField
+from accounts.serializers import (
+    InputSerializer,
+    MoneyField,
+    ScopedIdField,
+    TextField,
+    WholeNumberField,
+)
 from pipeline.models import Activity, CoSellRequest, EntryCriterion, Opportunity, Stage
 
 LIFECYCLE = "Changes only through move-stage, close-won, close-lost or reopen."
-MONEY_MAX = Decimal("999999999999.99")
 
 # --- Strict JSON fields -------------------------------------------------------------------------
 
@@ -48,20 +52,6 @@ class JsonDateTimeField(serializers.DateTimeField):
         if not isinstance(value, str):
             self.fail("invalid", format="ISO 8601")
         return super().to_internal_value(value)
-
-
-class MoneyField(serializers.DecimalField):
-    """An amount in the tenant's currency: a decimal string ("12500.00") or a JSON number."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            max_digits=14, decimal_places=2, min_value=Decimal(0), max_value=MONEY_MAX, **kwargs
-        )
-
-    def to_internal_value(self, data: Any) -> Decimal:
-        if isinstance(data, bool) or not isinstance(data, str | int | float):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class NamedChoiceField(serializers.ChoiceField):

@@ -16,6 +16,17 @@ API_OPERATIONS = {
     "/api/v1/partners/{id}/suspend/": {"post"},
     "/api/v1/partners/{id}/reactivate/": {"post"},
     "/api/v1/invitations/": {"post"},
+    "/api/v1/product-lines/": {"get", "post"},
+    "/api/v1/registrations/": {"get", "post"},
+    "/api/v1/registrations/{id}/": {"get", "patch"},
+    "/api/v1/registrations/{id}/submit/": {"post"},
+    "/api/v1/registrations/{id}/approve/": {"post"},
+    "/api/v1/registrations/{id}/reject/": {"post"},
+    "/api/v1/registrations/{id}/request-info/": {"post"},
+    "/api/v1/registrations/{id}/withdraw/": {"post"},
+    "/api/v1/registrations/{id}/extensions/": {"get", "post"},
+    "/api/v1/registrations/{id}/extensions/{extension_id}/approve/": {"post"},
+    "/api/v1/registrations/{id}/extensions/{extension_id}/decline/": {"post"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 

@@ -111,6 +111,8 @@ def test_an_action_taken_in_the_portal_appears_with_the_clients_address(world, c
     assert [(c.field, c.before, c.after) for c in changes] == [
         ("name", None, "Platinum"),
         ("rank", None, 9),
+        ("protection_days", None, 90),
+        ("auto_approval_limit", None, None),
     ]
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from accounts.errors import ValidationFailed
 from accounts.models import AuditEntry
 from partners.models import PartnerTier
+from partners.services import tier_update
 from tests.api_clients import api_as
 from tests.conftest import World
 from tests.partners.factories import PartnerTierFactory
 
 TIERS_URL = "/api/v1/tiers/"
+DEFAULT_RULES = {"auto_approval_limit": None, "protection_days": 90}
 
 READ_MATRIX = [
     (None, 401),
@@ -54,9 +59,9 @@ def test_list_shows_the_tenants_tiers_highest_rank_first(world: World):
     assert body["count"] == 3
     assert body["next"] is None
     assert body["results"] == [
-        {"id": world.tier.pk, "name": "Gold", "rank": 3},
-        {"id": silver.pk, "name": "Silver", "rank": 2},
-        {"id": body["results"][2]["id"], "name": "Registered", "rank": 1},
+        {"id": world.tier.pk, "name": "Gold", "rank": 3, **DEFAULT_RULES},
+        {"id": silver.pk, "name": "Silver", "rank": 2, **DEFAULT_RULES},
+        {"id": body["results"][2]["id"], "name": "Registered", "rank": 1, **DEFAULT_RULES},
     ]
 
 
@@ -106,7 +111,7 @@ def test_create_returns_the_tier_and_writes_an_audit_row(world: World, in_tenant
 
     body = response.json()
     assert response.status_code == 201
-    assert body == {"id": body["id"], "name": "Platinum", "rank": 4}
+    assert body == {"id": body["id"], "name": "Platinum", "rank": 4, **DEFAULT_RULES}
     with in_tenant(world.tenant):
         audit = AuditEntry.objects.get(verb="tier_created")
     assert (audit.actor_id, audit.subject_id) == (world.vendor_admin.user_id, str(body["id"]))
@@ -129,6 +134,15 @@ def test_create_returns_the_tier_and_writes_an_audit_row(world: World, in_tenant
         ({"name": "Platinum", "rank": 40000}, "rank"),
         ({"name": "Platinum", "rank": 4, "tenant_id": 1}, "tenant_id"),
         ({"name": "gold", "rank": 4}, "name"),  # names are unique per tenant, ignoring case
+        ({"name": "Platinum", "rank": 4, "auto_approval_limit": "-1"}, "auto_approval_limit"),
+        ({"name": "Platinum", "rank": 4, "auto_approval_limit": "lots"}, "auto_approval_limit"),
+        ({"name": "Platinum", "rank": 4, "auto_approval_limit": True}, "auto_approval_limit"),
+        ({"name": "Platinum", "rank": 4, "auto_approval_limit": "1.005"}, "auto_approval_limit"),
+        ({"name": "Platinum", "rank": 4, "auto_approval_limit": "1e13"}, "auto_approval_limit"),
+        ({"name": "Platinum", "rank": 4, "protection_days": 0}, "protection_days"),
+        ({"name": "Platinum", "rank": 4, "protection_days": 731}, "protection_days"),
+        ({"name": "Platinum", "rank": 4, "protection_days": "90"}, "protection_days"),
+        ({"name": "Platinum", "rank": 4, "protection_days": None}, "protection_days"),
     ],
 )
 def test_create_rejects_bad_input_and_creates_nothing(
@@ -174,7 +188,7 @@ def test_detail_role_matrix(world: World, actor: str | None, status: int):
 
     assert response.status_code == status
     if status == 200:
-        assert response.json() == {"id": world.tier.pk, "name": "Gold", "rank": 3}
+        assert response.json() == {"id": world.tier.pk, "name": "Gold", "rank": 3, **DEFAULT_RULES}
 
 
 @pytest.mark.parametrize(
@@ -203,7 +217,12 @@ def test_update_changes_only_the_fields_sent(world: World, in_tenant):
     )
 
     assert response.status_code == 200
-    assert response.json() == {"id": world.tier.pk, "name": "Gold Plus", "rank": 3}
+    assert response.json() == {
+        "id": world.tier.pk,
+        "name": "Gold Plus",
+        "rank": 3,
+        **DEFAULT_RULES,
+    }
     assert tiers_of(world.tenant, in_tenant) == [("Gold Plus", 3)]
 
 
@@ -229,3 +248,118 @@ def test_other_tenants_tier_is_404_and_untouched(world: World, in_tenant):
     assert read.json() == write.json() == client.get(tier_url(999_999)).json()
     assert ("Globex Elite", 9) in tiers_of(world.other_tenant, in_tenant)
     assert ("Hijacked", 9) not in tiers_of(world.other_tenant, in_tenant)
+
+
+# --- Registration rules of a tier: auto-approval limit and protection days -----------------------
+
+
+def rules_of(tier_id: int, in_tenant, tenant) -> tuple:
+    with in_tenant(tenant):
+        tier = PartnerTier.objects.get(pk=tier_id)
+        return (tier.auto_approval_limit, tier.protection_days)
+
+
+def test_create_takes_the_registration_rules(world: World, in_tenant):
+    response = api_as(world, "vendor_admin").post(
+        TIERS_URL,
+        {"name": "Platinum", "rank": 4, "auto_approval_limit": "50000", "protection_days": 180},
+        format="json",
+    )
+
+    body = response.json()
+    assert response.status_code == 201
+    assert (body["auto_approval_limit"], body["protection_days"]) == ("50000.00", 180)
+    assert rules_of(body["id"], in_tenant, world.tenant) == (Decimal("50000.00"), 180)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"auto_approval_limit": "25000.50"}, (Decimal("25000.50"), 90)),
+        ({"auto_approval_limit": 0}, (Decimal("0.00"), 90)),
+        ({"protection_days": 730}, (None, 730)),
+        ({"protection_days": 1, "auto_approval_limit": 1000}, (Decimal("1000.00"), 1)),
+    ],
+)
+def test_update_sets_the_registration_rules(world: World, in_tenant, body, expected):
+    response = api_as(world, "vendor_admin").patch(tier_url(world.tier.pk), body, format="json")
+
+    assert response.status_code == 200
+    limit, days = expected
+    assert response.json() == {
+        "id": world.tier.pk,
+        "name": "Gold",
+        "rank": 3,
+        "auto_approval_limit": None if limit is None else str(limit),
+        "protection_days": days,
+    }
+    assert rules_of(world.tier.pk, in_tenant, world.tenant) == expected
+
+
+def test_a_null_limit_turns_auto_approval_off(world: World, in_tenant):
+    with in_tenant(world.tenant):
+        PartnerTier.objects.filter(pk=world.tier.pk).update(auto_approval_limit=Decimal(500))
+
+    response = api_as(world, "vendor_admin").patch(
+        tier_url(world.tier.pk), {"auto_approval_limit": None}, format="json"
+    )
+
+    assert (response.status_code, response.json()["auto_approval_limit"]) == (200, None)
+    assert rules_of(world.tier.pk, in_tenant, world.tenant) == (None, 90)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"auto_approval_limit": "-0.01"},
+        {"auto_approval_limit": [1]},
+        {"auto_approval_limit": "NaN"},
+        {"protection_days": 0},
+        {"protection_days": 1000},
+        {"protection_days": 30.5},
+        {"protection_days": True},
+        {"protection_days": 30, "auto_approval_limit": "x"},
+    ],
+)
+def test_update_refuses_bad_rules_and_changes_nothing(world: World, in_tenant, body):
+    response = api_as(world, "vendor_admin").patch(tier_url(world.tier.pk), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert rules_of(world.tier.pk, in_tenant, world.tenant) == (None, 90)
+
+
+def test_a_channel_manager_reads_but_cannot_change_the_rules(world: World, in_tenant):
+    client = api_as(world, "channel_manager")
+
+    read = client.get(tier_url(world.tier.pk))
+    write = client.patch(tier_url(world.tier.pk), {"protection_days": 365}, format="json")
+
+    assert (read.status_code, read.json()["protection_days"]) == (200, 90)
+    assert write.status_code == 403
+    assert rules_of(world.tier.pk, in_tenant, world.tenant) == (None, 90)
+
+
+def test_the_service_refuses_bad_rules_too(world: World, in_tenant):
+    with in_tenant(world.tenant), pytest.raises(ValidationFailed) as refused:
+        tier_update(
+            tenant=world.tenant,
+            actor=world.vendor_admin,
+            tier_id=world.tier.pk,
+            auto_approval_limit=Decimal("-5"),
+            protection_days=0,
+        )
+
+    assert set(refused.value.fields) == {"auto_approval_limit", "protection_days"}
+    assert rules_of(world.tier.pk, in_tenant, world.tenant) == (None, 90)
+
+
+def test_rule_changes_are_audited(world: World, in_tenant):
+    api_as(world, "vendor_admin").patch(
+        tier_url(world.tier.pk), {"protection_days": 120}, format="json"
+    )
+
+    with in_tenant(world.tenant):
+        audit = AuditEntry.objects.get(verb="tier_updated")
+    assert (audit.before["protection_days"], audit.after["protection_days"]) == (90, 120)
+    assert audit.after["auto_approval_limit"] is None

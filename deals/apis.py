@@ -1,5 +1,0 @@
-"""REST API of deal registration."""
-
-from __future__ import annotations
-
-urlpatterns: list = []

@@ -1,0 +1,70 @@
+"""Registrations: the scoped list, a partner's new registration, detail, and a partner's
+edit of a draft (or of a registration the vendor asked more information about)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.pagination import LargeListPagination
+from accounts.rest import PARTNER
+from accounts.serializers import error_responses, validate_input
+from deals.apis.base import RegistrationScopedApi, registrations_data
+from deals.filters import RegistrationFilter
+from deals.serializers import RegistrationCreateInput, RegistrationOutput, RegistrationUpdateInput
+from deals.services import registrations as registration_services
+
+
+class RegistrationListCreateApi(RegistrationScopedApi):
+    """Registrations the member may see, newest first, filterable, cursor-paginated.
+    Partner people register (saved as a draft, or submitted with `submit`: true)."""
+
+    write_roles = PARTNER
+    filterset_class = RegistrationFilter
+    pagination_class = LargeListPagination
+
+    @extend_schema(responses={200: RegistrationOutput(many=True), **error_responses(400, 401, 403)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(
+            registrations_data(list(page or []), membership=self.membership)
+        )
+
+    @extend_schema(
+        request=RegistrationCreateInput,
+        responses={201: RegistrationOutput, **error_responses(400, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        data = validate_input(RegistrationCreateInput, request, membership=self.membership)
+        submit = data.pop("submit", False)
+        registration = registration_services.registration_create(
+            **self.context, submit=submit, **data
+        )
+        return self.output(registration.pk, status.HTTP_201_CREATED)
+
+
+class RegistrationDetailApi(RegistrationScopedApi):
+    """One registration with its findings (vendor roles also see each finding's other
+    record). Its status changes only through the action endpoints."""
+
+    write_roles = PARTNER
+
+    @extend_schema(responses={200: RegistrationOutput, **error_responses(401, 403, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(registrations_data([self.get_object()], membership=self.membership)[0])
+
+    @extend_schema(
+        request=RegistrationUpdateInput(partial=True),
+        responses={200: RegistrationOutput, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        registration = self.get_object()
+        data = validate_input(
+            RegistrationUpdateInput, request, membership=self.membership, partial=True
+        )
+        registration_services.registration_update(
+            **self.context, registration_id=registration.pk, **data
+        )
+        return self.output(registration.pk)
