@@ -29,6 +29,37 @@ class TierForm(forms.Form):
     rank = forms.IntegerField(
         min_value=0, max_value=RANK_MAX, help_text="A higher rank is a better tier."
     )
+    auto_approval_limit = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_value=999_999_999_999.99,
+        max_digits=14,
+        decimal_places=2,
+        label="Auto-approval limit",
+        help_text="Registrations up to this amount are approved at once when screening finds "
+        "nothing. Empty: every registration of this tier is reviewed.",
+    )
+    protection_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=730,
+        initial=90,
+        label="Protection (days)",
+        help_text="How long an approved registration is protected. 1 to 730; empty: 90, or "
+        "unchanged.",
+    )
+
+    def clean_protection_days(self) -> int:
+        days = self.cleaned_data["protection_days"]
+        return (
+            days
+            if days is not None
+            else self.get_initial_for_field(self.fields["protection_days"], "protection_days")
+        )
+
+    @staticmethod
+    def initial_for(tier: PartnerTier) -> dict[str, Any]:
+        return {name: getattr(tier, name) for name in TierForm.base_fields}
 
 
 class PartnerForm(forms.Form):

@@ -21,17 +21,20 @@ class NavItem:
 
 VENDOR_NAV = (
     NavItem("Home", "vendor:home"),
+    NavItem("Registrations", "vendor:registration_queue"),
     NavItem("Pipeline", "vendor:pipeline"),
     NavItem("Partners", "vendor:partner_list"),
     NavItem("Tiers", "vendor:tier_list"),
     NavItem("People", "vendor:people"),
     NavItem("Invitations", "vendor:invitation_list", frozenset({"vendor_admin"})),
     NavItem("Stages", "vendor:stage_list", frozenset({"vendor_admin"})),
+    NavItem("Registration rules", "vendor:registration_settings", frozenset({"vendor_admin"})),
     NavItem("Audit log", "vendor:audit_log", frozenset({"vendor_admin"})),
 )
 
 PARTNER_NAV = (
     NavItem("Home", "partner:home"),
+    NavItem("Registrations", "partner:registration_list"),
     NavItem("Opportunities", "partner:opportunity_list"),
     NavItem("Board", "partner:opportunity_board"),
     NavItem("People", "partner:people"),

@@ -208,7 +208,7 @@ class TierEditView(ScopedQuerysetMixin, VendorPortalMixin, ServiceFormMixin, For
         return self.get_object()  # type: ignore[return-value]
 
     def get_initial(self) -> dict[str, Any]:
-        return {"name": self.tier.name, "rank": self.tier.rank}
+        return TierForm.initial_for(self.tier)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tier=self.tier, **kwargs)

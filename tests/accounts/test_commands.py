@@ -276,7 +276,11 @@ def test_seed_demo_is_idempotent(in_tenant):
         "Demo deals ready: 12 created.",
         "Demo deals ready: 0 created.",
     )
-    assert first[2:] == second[2:]
+    assert (first[2], second[2]) == (
+        "Demo registrations ready: 26 created.",
+        "Demo registrations ready: 0 created.",
+    )
+    assert first[3:] == second[3:]
 
 
 @pytest.mark.django_db

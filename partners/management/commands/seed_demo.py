@@ -280,9 +280,10 @@ class Command(BaseCommand):
         done = "." if created else " (everything was already there)."
         self.stdout.write(f"Demo data ready: {created} records created{done}")
         # Apps above this one seed their own demo data (commands are found by name, so no
-        # upward import): the pipeline's deals.
-        if "seed_demo_pipeline" in get_commands():
-            call_command("seed_demo_pipeline", stdout=self.stdout)
+        # upward import): the pipeline's deals, then the deal registrations.
+        for command in ("seed_demo_pipeline", "seed_demo_deals"):
+            if command in get_commands():
+                call_command(command, stdout=self.stdout)
         self._print_logins(seeders, options["password"])
 
     def _print_logins(self, seeders: list[Seeder], password: str) -> None:
