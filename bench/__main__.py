@@ -2,9 +2,13 @@
 
     make bench                               # 5,000 partners, 20,000 people, 1M deals
     make bench BENCH_ARGS="--partners 20000 --people 80000 --opportunities 2000000"
+    make bench BENCH_ARGS=pages              # the pages only
+    make bench BENCH_ARGS=deals              # deal registration only (1M registrations)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
-test client as the vendor admin and prints median / p95 milliseconds and query counts.
+test client as the vendor admin and prints median / p95 milliseconds and query counts;
+then deal registration's figures (bench/deals_data.py): screening p50 / p95 among a
+million registrations, and submit → decided with a real Celery worker.
 """
 
 from __future__ import annotations
@@ -116,11 +120,18 @@ def measure(client, url: str, rounds: int, **headers: str) -> tuple[float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("suite", nargs="?", choices=["all", "pages", "deals"], default="all")
     parser.add_argument("--partners", type=int, default=5000)
     parser.add_argument("--people", type=int, default=20000)
     parser.add_argument("--opportunities", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--registrations", type=int, default=1_000_000)
+    parser.add_argument("--screenings", type=int, default=200)
+    parser.add_argument("--submissions", type=int, default=20)
+    parser.add_argument(
+        "--deals-reseed", action="store_true", help="regenerate the generated registrations"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
@@ -132,9 +143,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.test import Client
-
-    from accounts.services.tokens import api_token_create
     from accounts.tenancy import tenant_context
 
     started = time.perf_counter()
@@ -156,6 +164,26 @@ def main() -> None:
     )
     print(f"pipeline: {count} opportunities with stage history ({seconds:.1f} s)")
     analyze()
+    if args.suite in ("all", "pages"):
+        pages(tenant, admin, args.rounds)
+    if args.suite in ("all", "deals"):
+        from bench import deals_data
+
+        deals_data.run(
+            tenant=tenant,
+            registrations=args.registrations,
+            calls=args.screenings,
+            submissions=args.submissions,
+            reseed=args.deals_reseed,
+        )
+
+
+def pages(tenant, admin, rounds: int) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    from accounts.services.tokens import api_token_create
+    from accounts.tenancy import tenant_context
+
     with tenant_context(tenant):
         membership = admin.memberships.get(tenant=tenant)
         _, secret = api_token_create(membership=membership, name="bench")
@@ -191,7 +219,7 @@ def main() -> None:
     ]
     print(f"{'page':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'status':>7}")
     for label, url, headers in pages:
-        median, p95, queries, status = measure(client, url, args.rounds, **headers)
+        median, p95, queries, status = measure(client, url, rounds, **headers)
         print(f"{label:40} {median:10.1f} {p95:8.1f} {queries:8d} {status:7d}")
     partner_side = Client()
     with tenant_context(tenant):
@@ -203,7 +231,7 @@ def main() -> None:
         ("partner rep: my opportunities", "/partner/opportunities/"),
         ("partner rep: board", "/partner/opportunities/board/"),
     ):
-        median, p95, queries, status = measure(partner_side, url, args.rounds)
+        median, p95, queries, status = measure(partner_side, url, rounds)
         print(f"{label:40} {median:10.1f} {p95:8.1f} {queries:8d} {status:7d}")
 
     explain(tenant, admin)
