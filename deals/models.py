@@ -197,6 +197,15 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
                 opclasses=["int8_ops", "gin_trgm_ops"],
                 condition=Q(status__in=["submitted", "in_review", "info_requested", "approved"]),
             ),
+            # The same without the tenant column: in a tenant with hundreds of thousands of
+            # live registrations, intersecting with the tenant's whole posting list cost
+            # more than the trigram lookup itself (25 → 9 ms). The planner picks per tenant.
+            GinIndex(
+                fields=["name_core"],
+                name="reg_live_name_core_trgm_only",
+                opclasses=["gin_trgm_ops"],
+                condition=Q(status__in=["submitted", "in_review", "info_requested", "approved"]),
+            ),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(

@@ -18,7 +18,7 @@ from accounts.models import Membership, Tenant
 from deals.models import DealRegistration, Extension, Finding, ProductLine, RegistrationEvent
 from deals.services.configuration import registration_settings_for
 from deals.services.keys import CustomerKeys
-from deals.services.screening import compare, registration_candidates
+from deals.services.screening import registration_matches
 
 SIMILAR_MIN_LENGTH = 3
 
@@ -239,17 +239,11 @@ def similar_registration_kinds(
     tenant = membership.tenant
     keys = CustomerKeys.of(name=customer_name[:200], website=website[:255], country=country[:2])
     threshold = registration_settings_for(tenant).match_threshold
-    kinds: set[str] = set()
-    for other in registration_candidates(tenant=tenant, keys=keys):
-        found = compare(
-            keys,
-            name_normalized=other.name_normalized,
-            name_core=other.name_core,
-            domain=other.root_domain,
-            country=str(other.customer_country or ""),
-            threshold=threshold,
-        )
-        if found is not None:
-            same = other.partner_id == membership.partner_id
-            kinds.add(Finding.Kind.DUPLICATE if same else Finding.Kind.PARTNER_CONFLICT)
+    matches = registration_matches(tenant=tenant, keys=keys, threshold=threshold)
+    kinds = {
+        Finding.Kind.DUPLICATE
+        if other.partner_id == membership.partner_id
+        else Finding.Kind.PARTNER_CONFLICT
+        for other, _, _ in matches
+    }
     return sorted(kinds)
