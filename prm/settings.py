@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "partners.apps.PartnersConfig",
     "pipeline.apps.PipelineConfig",
     "deals.apps.DealsConfig",
-    "commissions",
+    "commissions.apps.CommissionsConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,274 @@
+"""Writes of commission plans: a new version from the current one, edits before its start
+date, and a preview of what a version would have paid last quarter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.errors import Conflict, NotFound, ValidationFailed
+from accounts.models import Membership, Tenant
+from accounts.permissions import require_vendor, require_vendor_admin
+from accounts.services.audit import audit_record
+from commissions.models import CommissionEntry, PlanVersion, ProductBonus, TierRate
+from commissions.services.calculation import (
+    commission_calculate,
+    quarter_start,
+    version_in_force,
+)
+from deals.models import ProductLine
+from partners.models import PartnerTier
+from pipeline.models import Opportunity
+
+FACTORS = ("registered_multiplier", "unregistered_multiplier")
+AMOUNTS = ("cap_per_deal", "accelerator_threshold")
+PERCENTS = ("accelerator_rate",)
+SCALARS = ("name", "effective_from", *FACTORS, *AMOUNTS, *PERCENTS)
+AUDITED = [*SCALARS, "tier_rates", "product_bonuses"]
+
+
+def _decimal(field: str, value: Any, *, low: Decimal, high: Decimal, nullable: bool) -> Any:
+    if value in (None, "") and nullable:
+        return None
+    try:
+        number = Decimal(str(value)) if not isinstance(value, bool) else None
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite() or not low <= number <= high:
+        raise ValidationFailed(
+            f"{field.replace('_', ' ').capitalize()} must be between {low} and {high}.",
+            fields={field: [f"A number from {low} to {high}."]},
+        )
+    return number
+
+
+def _clean(tenant: Tenant, changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - {*SCALARS, "tier_rates", "product_bonuses"}
+    if unknown:
+        raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in unknown})
+    cleaned: dict[str, Any] = {}
+    for field, value in changes.items():
+        if field == "name":
+            name = value.strip() if isinstance(value, str) else ""
+            if not name or len(name) > 100:
+                raise ValidationFailed(
+                    "Name the version.", fields={"name": ["1 to 100 characters."]}
+                )
+            cleaned[field] = name
+        elif field == "effective_from":
+            if not isinstance(value, date) or value <= timezone.localdate():
+                raise ValidationFailed(
+                    "A new version starts after today.",
+                    fields={"effective_from": ["A date after today."]},
+                )
+            cleaned[field] = value
+        elif field in FACTORS:
+            cleaned[field] = _decimal(
+                field, value, low=Decimal(0), high=Decimal(10), nullable=False
+            )
+        elif field in AMOUNTS:
+            cleaned[field] = _decimal(
+                field, value, low=Decimal(0), high=Decimal("1e12"), nullable=True
+            )
+        elif field in PERCENTS:
+            cleaned[field] = _decimal(
+                field, value, low=Decimal(0), high=Decimal(100), nullable=True
+            )
+        else:
+            cleaned[field] = _rates(tenant, field, value)
+    return cleaned
+
+
+def _rates(tenant: Tenant, field: str, value: Any) -> dict[int, Decimal]:
+    """{tier id | product-line id: percent}, every id the tenant's own."""
+    model = PartnerTier if field == "tier_rates" else ProductLine
+    if not isinstance(value, dict):
+        raise ValidationFailed("A mapping of ids to percents.", fields={field: ["An object."]})
+    try:
+        rates = {int(key): value[key] for key in value}
+    except (TypeError, ValueError) as error:
+        raise ValidationFailed("Ids must be numbers.", fields={field: ["Unknown id."]}) from error
+    known = set(model.objects.for_tenant(tenant).filter(pk__in=rates).values_list("pk", flat=True))
+    if set(rates) - known:
+        raise ValidationFailed("Unknown ids.", fields={field: ["Not found."]})
+    return {
+        key: _decimal(field, rate, low=Decimal(0), high=Decimal(100), nullable=False)
+        for key, rate in rates.items()
+    }
+
+
+def _apply(version: PlanVersion, cleaned: dict[str, Any]) -> None:
+    for field in SCALARS:
+        if field in cleaned:
+            setattr(version, field, cleaned[field])
+    if (version.accelerator_rate is None) != (version.accelerator_threshold is None):
+        raise ValidationFailed(
+            "An accelerator needs both a rate and a quarterly threshold.",
+            fields={"accelerator_rate": ["Set both or neither."]},
+        )
+    version.updated_at = timezone.now()
+    version.save()
+    for tier_id, rate in cleaned.get("tier_rates", {}).items():
+        TierRate.objects.update_or_create(
+            tenant_id=version.tenant_id, version=version, tier_id=tier_id, defaults={"rate": rate}
+        )
+    for line_id, bonus in cleaned.get("product_bonuses", {}).items():
+        ProductBonus.objects.update_or_create(
+            tenant_id=version.tenant_id,
+            version=version,
+            product_line_id=line_id,
+            defaults={"bonus": bonus},
+        )
+
+
+def plan_snapshot(version: PlanVersion) -> dict[str, Any]:
+    values: dict[str, Any] = {field: str(getattr(version, field)) for field in SCALARS}
+    values["tier_rates"] = {str(r.tier_id): str(r.rate) for r in version.tier_rates.all()}
+    values["product_bonuses"] = {
+        str(b.product_line_id): str(b.bonus) for b in version.product_bonuses.all()
+    }
+    return values
+
+
+@transaction.atomic
+def plan_version_create(
+    *, tenant: Tenant, actor: Membership, name: str, effective_from: date, **changes: Any
+) -> PlanVersion:
+    """A new version starting after today, copied from the one in force on its start date
+    (or from nothing, for the tenant's first plan) and changed by `changes`."""
+    require_vendor_admin(actor)
+    first = not PlanVersion.objects.for_tenant(tenant).exists()
+    if first and isinstance(effective_from, date):  # the first plan may start any day
+        cleaned = _clean(tenant, {"name": name, **changes})
+        cleaned["effective_from"] = effective_from
+    else:
+        cleaned = _clean(tenant, {"name": name, "effective_from": effective_from, **changes})
+    current = version_in_force(tenant=tenant, on=cleaned["effective_from"])
+    version = PlanVersion(tenant=tenant, created_by=actor.user)
+    if current is not None:
+        for field in SCALARS[2:]:
+            setattr(version, field, getattr(current, field))
+        cleaned["tier_rates"] = {
+            **{r.tier_id: r.rate for r in current.tier_rates.all()},
+            **cleaned.get("tier_rates", {}),
+        }
+        cleaned["product_bonuses"] = {
+            **{b.product_line_id: b.bonus for b in current.product_bonuses.all()},
+            **cleaned.get("product_bonuses", {}),
+        }
+    try:
+        with transaction.atomic():
+            _apply(version, cleaned)
+    except IntegrityError as error:
+        raise ValidationFailed(
+            "Another version starts that day.",
+            fields={"effective_from": ["A version already starts on this date."]},
+        ) from error
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="plan_version_created",
+        subject=version,
+        after=plan_snapshot(version),
+    )
+    return version
+
+
+@transaction.atomic
+def plan_version_update(
+    *, tenant: Tenant, actor: Membership, version_id: int, **changes: Any
+) -> PlanVersion:
+    """Change a version that has not started yet; one in force never changes."""
+    require_vendor_admin(actor)
+    cleaned = _clean(tenant, changes)
+    version = (
+        PlanVersion.objects.for_tenant(tenant).select_for_update().filter(pk=version_id).first()
+    )
+    if version is None:
+        raise NotFound
+    if version.effective_from <= timezone.localdate():
+        raise Conflict(
+            "This version is in force (or was): it never changes. Create a new version instead."
+        )
+    before = plan_snapshot(version)
+    try:
+        with transaction.atomic():
+            _apply(version, cleaned)
+    except IntegrityError as error:
+        raise ValidationFailed(
+            "Another version starts that day.",
+            fields={"effective_from": ["A version already starts on this date."]},
+        ) from error
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="plan_version_updated",
+        subject=version,
+        before=before,
+        after=plan_snapshot(version),
+    )
+    return version
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    opportunity: Opportunity
+    accrued: Decimal
+    would_pay: Decimal
+
+
+@dataclass(frozen=True)
+class Preview:
+    version: PlanVersion
+    start: date
+    end: date
+    rows: list[PreviewRow]
+
+    @property
+    def accrued_total(self) -> Decimal:
+        return sum((row.accrued for row in self.rows), Decimal(0))
+
+    @property
+    def would_pay_total(self) -> Decimal:
+        return sum((row.would_pay for row in self.rows), Decimal(0))
+
+
+def plan_preview(*, tenant: Tenant, actor: Membership, version_id: int) -> Preview:
+    """What a version would have paid on last quarter's won partner deals, beside what the
+    ledger actually holds for them (accruals net of clawbacks)."""
+    require_vendor(actor)
+    version = PlanVersion.objects.for_tenant(tenant).filter(pk=version_id).first()
+    if version is None:
+        raise NotFound
+    end = quarter_start(timezone.localdate()) - timedelta(days=1)
+    start = quarter_start(end)
+    deals = (
+        Opportunity.objects.for_tenant(tenant)
+        .filter(status=Opportunity.Status.WON, partner__isnull=False)
+        .filter(closed_on__gte=start, closed_on__lte=end)
+        .select_related("partner__tier", "customer")
+        .order_by("closed_on", "id")
+    )
+    accrued: dict[int, Decimal] = {}
+    for opportunity_id, amount in (
+        CommissionEntry.objects.for_tenant(tenant)
+        .filter(opportunity__in=deals)
+        .values_list("opportunity_id", "amount")
+    ):
+        accrued[opportunity_id] = accrued.get(opportunity_id, Decimal(0)) + amount
+    rows = []
+    for deal in deals:
+        breakdown = commission_calculate(
+            opportunity=deal,
+            amount=deal.amount or Decimal(0),
+            close_date=deal.closed_on,  # type: ignore[arg-type]
+            version=version,
+        )
+        would_pay = breakdown.amount if breakdown else Decimal(0)
+        rows.append(PreviewRow(deal, accrued.get(deal.pk, Decimal(0)), would_pay))
+    return Preview(version, start, end, rows)
