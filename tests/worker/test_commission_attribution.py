@@ -1,0 +1,82 @@
+"""Attribution through a real Celery worker: closing a partner deal as won accrues once,
+even when the event's dispatch task is delivered three times to a worker with four
+threads; reopening claws it back, closing again accrues anew."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import DomainEvent
+from accounts.tenancy import tenant_context
+from commissions.models import CommissionEntry, PlanVersion, TierRate
+from pipeline.services.opportunities import opportunity_close_won, opportunity_reopen
+from pipeline.services.stages import stages_install_defaults
+from tests.conftest import World, build_world
+from tests.pipeline.factories import OpportunityFactory
+from tests.worker.conftest import StartWorker, TaskLog, send_task, wait_until
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def committed_world(transactional_db: None) -> World:
+    world = build_world()
+    with tenant_context(world.tenant):
+        stages_install_defaults(tenant=world.tenant)
+        version = PlanVersion.objects.create(
+            tenant=world.tenant, name="Standard", effective_from=date(2020, 1, 1)
+        )
+        TierRate.objects.create(
+            tenant=world.tenant, version=version, tier=world.tier, rate=Decimal(10)
+        )
+    return world
+
+
+def ledger(world: World) -> list[tuple[str, Decimal]]:
+    with tenant_context(world.tenant):
+        return list(CommissionEntry.objects.order_by("id").values_list("kind", "amount"))
+
+
+def test_won_reopened_and_won_again_through_the_worker_with_duplicated_deliveries(
+    committed_world: World, start_celery_worker: StartWorker, task_log: TaskLog
+):
+    w = committed_world
+    deal = OpportunityFactory(
+        tenant=w.tenant, partner=w.partner, owner=w.partner_rep.user, amount=Decimal(10000)
+    )
+    with start_celery_worker():
+        with tenant_context(w.tenant):
+            opportunity_close_won(
+                tenant=w.tenant,
+                actor=w.channel_manager,
+                opportunity_id=deal.pk,
+                close_date=timezone.localdate(),
+            )
+            won = DomainEvent.objects.get(name="opportunity.won")
+        for _ in range(2):  # the same dispatch delivered again, e.g. by the outbox sweep
+            send_task("accounts.tasks.event_dispatch", w.tenant.pk, won.pk)
+        task_log.wait("accounts.tasks.event_dispatch", count=3)
+        assert wait_until(lambda: ledger(w), what="the accrual") == [("accrual", Decimal("500.00"))]
+
+        with tenant_context(w.tenant):
+            opportunity_reopen(tenant=w.tenant, actor=w.channel_manager, opportunity_id=deal.pk)
+        wait_until(lambda: len(ledger(w)) == 2, what="the clawback")
+        with tenant_context(w.tenant):
+            opportunity_close_won(
+                tenant=w.tenant,
+                actor=w.channel_manager,
+                opportunity_id=deal.pk,
+                amount=Decimal(8000),
+                close_date=timezone.localdate(),
+            )
+        wait_until(lambda: len(ledger(w)) == 3, what="the second accrual")
+
+    assert ledger(w) == [
+        ("accrual", Decimal("500.00")),
+        ("clawback", Decimal("-500.00")),
+        ("accrual", Decimal("400.00")),
+    ]
