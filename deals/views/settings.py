@@ -149,32 +149,37 @@ class ProductLineEditView(
         return reverse(SETTINGS_URL)
 
 
-class ProductLineActiveView(ScopedQuerysetMixin, RegistrationSettingsMixin, ObjectActionView):
-    """POST action=activate|deactivate: restore or retire a product line."""
+class ActiveToggleView(ScopedQuerysetMixin, RegistrationSettingsMixin, ObjectActionView):
+    """POST action=activate|deactivate: restore or retire a product line or a reason."""
 
-    model = ProductLine
     form_class = ActiveForm
     success_url_name = SETTINGS_URL
 
-    def act(self, record: ProductLine, data: dict[str, Any]) -> str:
+    def act(self, record: ProductLine | RejectionReason, data: dict[str, Any]) -> str:
         active = data["action"] == "activate"
+        self.set_active(record, active)
+        return f"“{record}” {'is active again' if active else 'is retired'}."
+
+    def set_active(self, record: Any, active: bool) -> None:
+        raise NotImplementedError
+
+
+class ProductLineActiveView(ActiveToggleView):
+    model = ProductLine
+
+    def set_active(self, record: ProductLine, active: bool) -> None:
         product_line_update(
             tenant=self.tenant, actor=self.membership, product_line_id=record.pk, is_active=active
         )
-        return f"“{record.name}” {'is active again' if active else 'is retired'}."
 
 
-class RejectionReasonActiveView(ScopedQuerysetMixin, RegistrationSettingsMixin, ObjectActionView):
+class RejectionReasonActiveView(ActiveToggleView):
     model = RejectionReason
-    form_class = ActiveForm
-    success_url_name = SETTINGS_URL
 
-    def act(self, record: RejectionReason, data: dict[str, Any]) -> str:
-        active = data["action"] == "activate"
+    def set_active(self, record: RejectionReason, active: bool) -> None:
         rejection_reason_set_active(
             tenant=self.tenant, actor=self.membership, reason_id=record.pk, is_active=active
         )
-        return f"“{record.label}” {'is active again' if active else 'is retired'}."
 
 
 BASE = "settings/registrations/"

@@ -15,6 +15,45 @@ URL = "/api/v1/registrations/"
 UNAUTHORIZED, FORBIDDEN, NOT_FOUND = 401, 403, 404
 NOT_FOUND_BODY = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
 
+# (actor, status) of a request about the partner rep's registration in the first tenant.
+VENDOR_MATRIX = [  # deciding: channel managers and vendor admins
+    (None, 401),
+    ("vendor_admin", 200),
+    ("channel_manager", 200),
+    ("partner_admin", 403),
+    ("partner_rep", 403),
+    ("other_partner_admin", 403),
+    ("other_tenant_admin", 404),
+]
+VENDOR_ADMIN_MATRIX = [  # vendor admins only
+    (None, 401),
+    ("vendor_admin", 200),
+    ("channel_manager", 403),
+    ("partner_admin", 403),
+    ("partner_rep", 403),
+    ("other_tenant_admin", 404),
+]
+PARTNER_MATRIX = [  # acting on it: its partner's members
+    (None, 401),
+    ("vendor_admin", 403),
+    ("channel_manager", 403),
+    ("partner_admin", 200),
+    ("partner_rep", 200),
+    ("other_partner_admin", 404),
+    ("other_tenant_partner_admin", 404),
+]
+VIEWER_MATRIX = [  # reading it: the vendor and its partner; anyone else gets a 404
+    (None, 401),
+    ("vendor_admin", 200),
+    ("channel_manager", 200),
+    ("partner_admin", 200),
+    ("partner_rep", 200),
+    ("other_partner_admin", 404),
+    ("other_partner_rep", 404),
+    ("other_tenant_admin", 404),
+    ("other_tenant_partner_admin", 404),
+]
+
 
 def registration_url(registration_id: int, action: str = "") -> str:
     return f"{URL}{registration_id}/" + (f"{action}/" if action else "")

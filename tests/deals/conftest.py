@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from django.utils import timezone
 
-from accounts.models import Membership
+from accounts.models import AuditEntry, Membership, Notification, Tenant
 from accounts.tenancy import tenant_context
-from deals.models import DealRegistration, ProductLine
+from deals.models import DealRegistration, Extension, ProductLine, RegistrationEvent
 from deals.services.configuration import registration_defaults_install
 from deals.services.registrations import registration_create
 from deals.services.screening import registration_screen
@@ -50,6 +50,52 @@ def registration_data(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+class RegistrationState(NamedTuple):
+    """What a page or API request could change about a registration, with its tenant's
+    extensions and its timeline, audit and notification counts: equal before and after a
+    refusal."""
+
+    status: str
+    decision_code: str
+    decision_message: str
+    protected_until: date | None
+    duplicate_of_id: int | None
+    extensions_granted: int
+    opportunity_id: int | None
+    extensions: list[tuple[str, str]]
+    customer_name: str
+    amount: Decimal | None
+    submitted_at: datetime | None
+    product_lines: list[str]
+    events: int
+    audit_entries: int
+    notifications: int
+
+
+def registration_state(tenant: Tenant, registration: DealRegistration) -> RegistrationState:
+    with tenant_context(tenant):
+        r = DealRegistration.objects.get(pk=registration.pk)
+        return RegistrationState(
+            status=r.status,
+            decision_code=r.decision_code,
+            decision_message=r.decision_message,
+            protected_until=r.protected_until,
+            duplicate_of_id=r.duplicate_of_id,
+            extensions_granted=r.extensions_granted,
+            opportunity_id=r.opportunity_id,
+            extensions=list(
+                Extension.objects.order_by("pk").values_list("status", "decline_reason")
+            ),
+            customer_name=r.customer_name,
+            amount=r.amount,
+            submitted_at=r.submitted_at,
+            product_lines=sorted(r.product_lines.values_list("code", flat=True)),
+            events=RegistrationEvent.objects.count(),
+            audit_entries=AuditEntry.objects.count(),
+            notifications=Notification.objects.count(),
+        )
 
 
 @pytest.fixture

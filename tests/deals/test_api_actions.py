@@ -22,29 +22,14 @@ from tests.api_clients import api_as
 from tests.conftest import World
 from tests.deals.api_helpers import (
     NOT_FOUND_BODY,
+    PARTNER_MATRIX,
+    VENDOR_ADMIN_MATRIX,
+    VENDOR_MATRIX,
+    VIEWER_MATRIX,
     registration_url,
     registrations_state,
     set_status,
 )
-
-VENDOR_MATRIX = [
-    (None, 401),
-    ("vendor_admin", 200),
-    ("channel_manager", 200),
-    ("partner_admin", 403),
-    ("partner_rep", 403),
-    ("other_partner_admin", 403),
-    ("other_tenant_admin", 404),
-]
-PARTNER_MATRIX = [
-    (None, 401),
-    ("vendor_admin", 403),
-    ("channel_manager", 403),
-    ("partner_admin", 200),
-    ("partner_rep", 200),
-    ("other_partner_admin", 404),
-    ("other_tenant_partner_admin", 404),
-]
 
 
 @pytest.fixture
@@ -85,29 +70,23 @@ def refusal(response) -> tuple:
 # --- Role matrices --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("submitted", "action", "outcome"),
+    [(False, "submit", "submitted"), (True, "withdraw", "withdrawn")],
+    ids=["submit", "withdraw"],
+)
 @pytest.mark.parametrize(("actor", "status"), PARTNER_MATRIX)
-def test_submit_role_matrix(deals_world: World, register, actor, status):
-    draft = register(deals_world.partner_rep, submit=False)
+def test_partner_action_role_matrix(
+    deals_world: World, register, submitted, action, outcome, actor, status
+):
+    registration = register(deals_world.partner_rep, submit=submitted)
     before = registrations_state(deals_world.tenant)
 
-    response = post(deals_world, actor, registration_url(draft.pk, "submit"))
+    response = post(deals_world, actor, registration_url(registration.pk, action))
 
     assert response.status_code == status
     if status == 200:
-        assert response.json()["status"] == "submitted"
-    else:
-        assert registrations_state(deals_world.tenant) == before
-
-
-@pytest.mark.parametrize(("actor", "status"), PARTNER_MATRIX)
-def test_withdraw_role_matrix(deals_world: World, in_review, actor, status):
-    before = registrations_state(deals_world.tenant)
-
-    response = post(deals_world, actor, registration_url(in_review.pk, "withdraw"))
-
-    assert response.status_code == status
-    if status == 200:
-        assert response.json()["status"] == "withdrawn"
+        assert response.json()["status"] == outcome
     else:
         assert registrations_state(deals_world.tenant) == before
 
@@ -171,17 +150,7 @@ def test_mark_duplicate_role_matrix(deals_world: World, register, actor, status)
         assert registrations_state(deals_world.tenant) == before
 
 
-@pytest.mark.parametrize(
-    ("actor", "status"),
-    [
-        (None, 401),
-        ("vendor_admin", 200),
-        ("channel_manager", 403),
-        ("partner_admin", 403),
-        ("partner_rep", 403),
-        ("other_tenant_admin", 404),
-    ],
-)
+@pytest.mark.parametrize(("actor", "status"), VENDOR_ADMIN_MATRIX)
 def test_revert_role_matrix(deals_world: World, approved, actor, status):
     before = registrations_state(deals_world.tenant)
 
@@ -244,18 +213,7 @@ def test_extension_decision_role_matrix(
         assert registrations_state(deals_world.tenant) == before
 
 
-@pytest.mark.parametrize(
-    ("actor", "status"),
-    [
-        (None, 401),
-        ("vendor_admin", 200),
-        ("channel_manager", 200),
-        ("partner_admin", 200),
-        ("partner_rep", 200),
-        ("other_partner_admin", 404),
-        ("other_tenant_admin", 404),
-    ],
-)
+@pytest.mark.parametrize(("actor", "status"), VIEWER_MATRIX)
 def test_extension_list_role_matrix(deals_world: World, approved, extension, actor, status):
     response = api_as(deals_world, actor).get(registration_url(approved.pk, "extensions"))
 

@@ -9,7 +9,7 @@ from accounts.models import AuditEntry
 from deals.models import ProductLine
 from tests.api_clients import api_as
 from tests.conftest import World
-from tests.deals.api_helpers import NOT_FOUND_BODY, URL, json_body
+from tests.deals.api_helpers import NOT_FOUND_BODY, URL, VENDOR_ADMIN_MATRIX, json_body
 
 LINES_URL = "/api/v1/product-lines/"
 
@@ -148,17 +148,7 @@ def test_a_name_with_html_is_stored_as_text(deals_world: World, in_tenant):
     assert ("html", name, True) in lines_of(deals_world.tenant, in_tenant)
 
 
-@pytest.mark.parametrize(
-    ("actor", "status"),
-    [
-        (None, 401),
-        ("vendor_admin", 200),
-        ("channel_manager", 403),
-        ("partner_admin", 403),
-        ("partner_rep", 403),
-        ("other_tenant_admin", 404),
-    ],
-)
+@pytest.mark.parametrize(("actor", "status"), VENDOR_ADMIN_MATRIX)
 def test_update_role_matrix(deals_world: World, in_tenant, actor, status):
     cloud = line(deals_world.tenant, in_tenant, "cloud")
 

@@ -20,6 +20,7 @@ from tests.conftest import World
 from tests.deals.api_helpers import (
     NOT_FOUND_BODY,
     URL,
+    VIEWER_MATRIX,
     json_body,
     registration_url,
     registrations_state,
@@ -212,20 +213,7 @@ def test_list_query_count_does_not_grow_with_rows(
 # --- Detail ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("actor", "status"),
-    [
-        (None, 401),
-        ("vendor_admin", 200),
-        ("channel_manager", 200),
-        ("partner_admin", 200),
-        ("partner_rep", 200),
-        ("other_partner_admin", 404),
-        ("other_partner_rep", 404),
-        ("other_tenant_admin", 404),
-        ("other_tenant_partner_admin", 404),
-    ],
-)
+@pytest.mark.parametrize(("actor", "status"), VIEWER_MATRIX)
 def test_detail_role_matrix(deals_world: World, regs, actor, status):
     response = api_as(deals_world, actor).get(registration_url(regs["rep"].pk))
 

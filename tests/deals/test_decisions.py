@@ -35,6 +35,14 @@ def reload(w, registration):
         return DealRegistration.objects.get(pk=registration.pk)
 
 
+def assert_refused(w, error, service, membership, registration, match=None, **kwargs):
+    """The service refuses with `error` and the registration keeps its status."""
+    status = reload(w, registration).status
+    with pytest.raises(error, match=match):
+        call(w, service, membership, registration_id=registration.pk, **kwargs)
+    assert reload(w, registration).status == status
+
+
 def test_approval_protects_and_opens_the_opportunity(deals_world, register):
     w = deals_world
     registration = register(w.partner_rep)
@@ -118,19 +126,23 @@ def test_approval_is_refused_while_another_registration_holds_the_scope(deals_wo
         assert not ProtectionClaim.objects.filter(registration=second).exists()
 
 
-def test_rejection_needs_a_known_reason_and_tells_the_partner(deals_world, register):
+@pytest.mark.parametrize(
+    ("service", "fields"),
+    [
+        (decisions.registration_reject, {"reason_code": "nonsense"}),
+        (decisions.registration_request_info, {"message": "  "}),
+    ],
+    ids=["rejection_needs_a_known_reason", "request_info_needs_a_message"],
+)
+def test_a_decision_without_its_reason_is_refused(deals_world, register, service, fields):
     w = deals_world
     registration = register(w.partner_rep)
-    with pytest.raises(ValidationFailed):
-        call(
-            w,
-            decisions.registration_reject,
-            w.channel_manager,
-            registration_id=registration.pk,
-            reason_code="nonsense",
-        )
-    assert reload(w, registration).status == "in_review"
+    assert_refused(w, ValidationFailed, service, w.channel_manager, registration, **fields)
 
+
+def test_rejection_tells_the_partner_the_reason(deals_world, register):
+    w = deals_world
+    registration = register(w.partner_rep)
     call(
         w,
         decisions.registration_reject,
@@ -188,20 +200,6 @@ def test_information_request_then_resubmission_is_screened_again(
     assert again.first_submitted_at < again.submitted_at
 
 
-def test_request_info_needs_a_message(deals_world, register):
-    w = deals_world
-    registration = register(w.partner_rep)
-    with pytest.raises(ValidationFailed):
-        call(
-            w,
-            decisions.registration_request_info,
-            w.channel_manager,
-            registration_id=registration.pk,
-            message="  ",
-        )
-    assert reload(w, registration).status == "in_review"
-
-
 def test_mark_as_duplicate_names_only_the_date_to_the_partner(deals_world, register):
     w = deals_world
     original = register(w.partner_rep)
@@ -230,15 +228,14 @@ def test_mark_duplicate_refuses_another_tenants_registration(deals_world, regist
     w = deals_world
     foreign = register(w.other_tenant_partner_admin)
     mine = register(w.partner_rep)
-    with pytest.raises(ValidationFailed):
-        call(
-            w,
-            decisions.registration_mark_duplicate,
-            w.channel_manager,
-            registration_id=mine.pk,
-            original_id=foreign.pk,
-        )
-    assert reload(w, mine).status == "in_review"
+    assert_refused(
+        w,
+        ValidationFailed,
+        decisions.registration_mark_duplicate,
+        w.channel_manager,
+        mine,
+        original_id=foreign.pk,
+    )
 
 
 def test_bulk_approve_skips_registrations_with_findings(deals_world, register):
@@ -265,14 +262,8 @@ def test_only_a_vendor_admin_reverts_and_protection_is_released(deals_world, reg
     w = deals_world
     registration = register(w.partner_rep)
     call(w, decisions.registration_approve, w.channel_manager, registration_id=registration.pk)
-    with pytest.raises(PermissionDenied):
-        call(
-            w,
-            decisions.registration_revert,
-            w.channel_manager,
-            registration_id=registration.pk,
-            note="Oops",
-        )
+    revert = decisions.registration_revert
+    assert_refused(w, PermissionDenied, revert, w.channel_manager, registration, note="Oops")
     assert reload(w, registration).status == "approved"
 
     call(

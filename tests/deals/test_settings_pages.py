@@ -13,18 +13,10 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from deals.models import ProductLine, RegistrationSettings, RejectionReason
 from partners.models import PartnerTier
-from tests.conftest import World
+from tests.conftest import ALL_ACTORS, World
 from tests.pages import assert_constant_queries, assert_login_redirect, member, messages_of
 
-ACTORS = (
-    "anonymous",
-    "vendor_admin",
-    "channel_manager",
-    "partner_admin",
-    "partner_rep",
-    "other_partner_admin",
-    "other_tenant_admin",
-)
+ACTORS = ("anonymous", *ALL_ACTORS)
 PAGE = (302, 200, 403, 403, 403, 403, 200)
 SETTINGS = reverse("vendor:registration_settings")
 RULES = {

@@ -15,24 +15,17 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AuditEntry, Membership, Notification, Tenant
+from accounts.models import Membership, Tenant
 from accounts.tenancy import tenant_context
-from deals.models import DealRegistration, Extension, RegistrationEvent, RejectionReason
+from deals.models import DealRegistration, Extension, RejectionReason
 from deals.services.decisions import registration_approve
 from deals.services.registrations import extension_request
 from partners.models import PartnerTier
-from tests.conftest import World
+from tests.conftest import ALL_ACTORS, World
+from tests.deals.conftest import RegistrationState, registration_state
 from tests.pages import assert_constant_queries, assert_login_redirect, member, messages_of
 
-ACTORS = (
-    "anonymous",
-    "vendor_admin",
-    "channel_manager",
-    "partner_admin",
-    "partner_rep",
-    "other_partner_admin",
-    "other_tenant_admin",
-)
+ACTORS = ("anonymous", *ALL_ACTORS)
 PAGE = (302, 200, 200, 403, 403, 403, 200)
 DETAIL = (302, 200, 200, 403, 403, 403, 404)
 ACTION = (302, 302, 302, 403, 403, 403, 404)
@@ -51,23 +44,11 @@ def action_url(name: str, registration: DealRegistration, *extra: int) -> str:
     return reverse(f"vendor:{name}", args=[registration.pk, *extra])
 
 
-def state(world: World, in_tenant, registration: DealRegistration, tenant=None) -> tuple:
+def state(
+    world: World, in_tenant, registration: DealRegistration, tenant=None
+) -> RegistrationState:
     """What any decision would change, seen from the registration's tenant."""
-    with in_tenant(tenant or world.tenant):
-        r = DealRegistration.objects.get(pk=registration.pk)
-        return (
-            r.status,
-            r.decision_code,
-            r.decision_message,
-            r.protected_until,
-            r.duplicate_of_id,
-            r.extensions_granted,
-            r.opportunity_id,
-            list(Extension.objects.order_by("pk").values_list("status", "decline_reason")),
-            RegistrationEvent.objects.count(),
-            AuditEntry.objects.count(),
-            Notification.objects.count(),
-        )
+    return registration_state(tenant or world.tenant, registration)
 
 
 LITWARE = {
@@ -141,7 +122,7 @@ def test_who_decides_a_registration(
         until = timezone.localdate() + timedelta(days=deals_world.tier.protection_days)
         assert messages_of(response) == [SUCCESS[action].format(until=until.isoformat())]
         assert (
-            after[0]
+            after.status
             == {
                 "registration_approve": "approved",
                 "registration_reject": "rejected",
@@ -158,7 +139,11 @@ def test_a_rejection_carries_the_reason_code_and_message(deals_world, clean, cli
         action_url("registration_reject", clean), POSTS["registration_reject"]
     )
     after = state(deals_world, in_tenant, clean)
-    assert after[:3] == ("rejected", "outside_territory", "Not your region")
+    assert (after.status, after.decision_code, after.decision_message) == (
+        "rejected",
+        "outside_territory",
+        "Not your region",
+    )
 
 
 @pytest.mark.parametrize(("actor", "expected"), list(zip(ACTORS, REVERT, strict=True)))
@@ -167,7 +152,7 @@ def test_only_a_vendor_admin_reverts_a_decision(
 ):
     client_for(deals_world.channel_manager).post(action_url("registration_approve", clean), {})
     before = state(deals_world, in_tenant, clean)
-    assert before[0] == "approved"
+    assert before.status == "approved"
     response = client_for(member(deals_world, actor)).post(
         action_url("registration_revert", clean), {"note": "Approved by mistake"}
     )
@@ -177,7 +162,13 @@ def test_only_a_vendor_admin_reverts_a_decision(
         assert messages_of(response) == [
             "The decision is reverted: the registration is in review again."
         ]
-        assert after[:4] == ("in_review", "", "", None)
+        reverted = (
+            after.status,
+            after.decision_code,
+            after.decision_message,
+            after.protected_until,
+        )
+        assert reverted == ("in_review", "", "", None)
     else:
         assert after == before
 
@@ -355,7 +346,12 @@ def test_mark_as_duplicate_of_the_finding(deals_world, conflict, client_for, in_
     )
     assert messages_of(response) == [f"Rejected as a duplicate of registration #{first.pk}."]
     after = state(deals_world, in_tenant, second)
-    assert after[:5] == ("rejected", "duplicate", "Northwind was first", None, first.pk)
+    assert (after.status, after.decision_code, after.decision_message) == (
+        "rejected",
+        "duplicate",
+        "Northwind was first",
+    )
+    assert (after.protected_until, after.duplicate_of_id) == (None, first.pk)
 
 
 # --- The detail page -----------------------------------------------------------------------------
@@ -428,8 +424,8 @@ def test_who_grants_an_extension(
     after = state(deals_world, in_tenant, clean)
     if expected == 302 and actor != "anonymous":
         assert messages_of(response) == ["Extension granted: 30 more days of protection."]
-        assert after[3] == before[3] + timedelta(days=30)
-        assert after[5] == 1
+        assert after.protected_until == before.protected_until + timedelta(days=30)
+        assert after.extensions_granted == 1
     else:
         assert after == before
 
@@ -441,7 +437,7 @@ def test_an_extension_is_declined_with_a_reason(
         action_url("extension_decline", clean, extension.pk), {"reason": "No progress"}
     )
     assert messages_of(response) == ["Extension declined; the partner is told."]
-    assert state(deals_world, in_tenant, clean)[7] == [("declined", "No progress")]
+    assert state(deals_world, in_tenant, clean).extensions == [("declined", "No progress")]
 
 
 def test_a_decided_extension_cannot_be_decided_again(
@@ -521,8 +517,8 @@ def test_bulk_approve_skips_registrations_with_findings(
         f"Approved 1 registration: #{clean.pk} Litware Inc..",
         f"Skipped #{second.pk} Fabrikam, Inc: Has screening findings: decide it on its own page.",
     ]
-    assert state(deals_world, in_tenant, clean)[0] == "approved"
-    assert state(deals_world, in_tenant, second)[0] == "in_review"
+    assert state(deals_world, in_tenant, clean).status == "approved"
+    assert state(deals_world, in_tenant, second).status == "in_review"
 
 
 def test_bulk_approve_skips_another_tenants_registration(
