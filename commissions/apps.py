@@ -5,4 +5,7 @@ class CommissionsConfig(AppConfig):
     name = "commissions"
 
     def ready(self) -> None:
-        from commissions import handlers  # noqa: F401  (registers the domain-event handlers)
+        from commissions import (  # noqa: F401  (registers the event handlers, the deal panel)
+            handlers,
+            panels,
+        )

@@ -62,8 +62,13 @@ def period_parse(value: str) -> Period:
     else:
         first = 3 * int(match[3]) - 2
         last = first + 2
-    start = date(year, first, 1)
-    following = date(year + (last == 12), last % 12 + 1, 1)
+    try:  # years 0000 and 9999's last period fall outside `date`
+        start = date(year, first, 1)
+        following = date(year + (last == 12), last % 12 + 1, 1)
+    except ValueError:
+        raise ValidationFailed(
+            "That period is out of range.", fields={"period": ["YYYY-MM or YYYY-Qn."]}
+        ) from None
     return Period(value.strip(), start, following - timedelta(days=1))
 
 

@@ -27,6 +27,11 @@ API_OPERATIONS = {
     "/api/v1/registrations/{id}/extensions/": {"get", "post"},
     "/api/v1/registrations/{id}/extensions/{extension_id}/approve/": {"post"},
     "/api/v1/registrations/{id}/extensions/{extension_id}/decline/": {"post"},
+    "/api/v1/commissions/": {"get"},
+    "/api/v1/commissions/{id}/": {"get"},
+    "/api/v1/commissions/{id}/approve/": {"post"},
+    "/api/v1/commission-statements/": {"get"},
+    "/api/v1/payouts/": {"get", "post"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 

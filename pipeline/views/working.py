@@ -28,6 +28,7 @@ from pipeline.forms import (
     TenantForm,
 )
 from pipeline.models import Opportunity, Stage
+from pipeline.panels import deal_panels_for
 from pipeline.selectors import (
     OpportunityPage,
     opportunity_list_for,
@@ -142,6 +143,7 @@ class DealDetailMixin(ScopedQuerysetMixin, PortalPage):
             "urls": {name: self.url(f"opportunity_{name}", deal.pk) for name in self.actions},
             "list_url": self.url(self.list_url_name),
             "is_open": deal.status == Opportunity.Status.OPEN,
+            "deal_panels": deal_panels_for(deal, self.membership),  # type: ignore[attr-defined]
             **self.action_forms(),
         }
         return super().get_context_data(**context, **kwargs)  # type: ignore[misc]

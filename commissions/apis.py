@@ -1,0 +1,175 @@
+"""REST API of commissions: the scoped ledger, a partner's statement for a period, and the
+vendor's approvals and payout batches.
+
+Thin: role check (HasRole) → scoped lookup (sealed base: another tenant's or partner's
+entry is a 404) → input serializer → one service or selector → the rows re-read through
+the same scope. Routes are collected by commissions/urls.py under /api/v1/.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.errors import NotFound, ValidationFailed
+from accounts.models import Membership
+from accounts.pagination import LargeListPagination
+from accounts.rest import VENDOR, MembershipApi, ScopedGenericApi
+from accounts.serializers import error_responses, validate_input
+from accounts.tenancy import TenantQuerySet
+from commissions.filters import CommissionEntryFilter
+from commissions.models import CommissionEntry, PayoutBatch
+from commissions.selectors import entry_list_for, period_current, period_parse, statement_get
+from commissions.serializers import (
+    CommissionEntryOutput,
+    NoInput,
+    PayoutCreateInput,
+    PayoutOutput,
+    StatementOutput,
+    StatementQuery,
+    statement_data,
+)
+from commissions.services import ledger
+from partners.models import PartnerOrganization
+from pipeline.apis.base import JsonApi
+
+# --- Ledger entries -------------------------------------------------------------------------------
+
+
+class CommissionScopedApi(JsonApi, ScopedGenericApi):
+    """Base of the entry endpoints: the entries the member may see (partner reps: of the
+    deals they own; partner admins: their organization's; vendor roles: the tenant's)."""
+
+    model = CommissionEntry
+    queryset = CommissionEntry.objects.none()  # for schema introspection
+
+    def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        # The selector applies the same visible_to scope; `&` keeps the sealed one as well.
+        return entry_list_for(membership=self.acting_membership) & queryset
+
+    def output(self, entry_id: int) -> Response:
+        """The entry as it is now, re-read through the member's scope."""
+        return Response(CommissionEntryOutput(self.get_queryset().get(pk=entry_id)).data)
+
+
+class CommissionListApi(CommissionScopedApi):
+    """Ledger entries the member may see, newest first, filterable, cursor-paginated."""
+
+    filterset_class = CommissionEntryFilter
+    pagination_class = LargeListPagination
+
+    @extend_schema(
+        responses={200: CommissionEntryOutput(many=True), **error_responses(400, 401, 403)}
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(CommissionEntryOutput(page, many=True).data)
+
+
+class CommissionDetailApi(CommissionScopedApi):
+    """One entry with its breakdown. Its status changes only through approval and payout."""
+
+    @extend_schema(responses={200: CommissionEntryOutput, **error_responses(401, 403, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(CommissionEntryOutput(self.get_object()).data)
+
+
+class CommissionApproveApi(CommissionScopedApi):
+    """Approve an accrued entry for payment (409 when it is approved or paid already)."""
+
+    allowed_roles = VENDOR
+
+    @extend_schema(
+        request=None,
+        responses={200: CommissionEntryOutput, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        entry = self.get_object()
+        validate_input(NoInput, request, membership=self.membership)
+        ledger.commission_approve(
+            tenant=self.membership.tenant, actor=self.membership, entry_id=entry.pk
+        )
+        return self.output(entry.pk)
+
+
+# --- Statements -----------------------------------------------------------------------------------
+
+
+def statement_partner(membership: Membership, partner_id: int | None) -> PartnerOrganization:
+    """The statement's partner: partner people default to (and only reach) their own."""
+    if partner_id is None:
+        if membership.is_partner:
+            partner_id = membership.partner_id
+        else:
+            raise ValidationFailed(
+                "Name the partner.", fields={"partner_id": ["This field is required."]}
+            )
+    partner = PartnerOrganization.objects.visible_to(membership).filter(pk=partner_id).first()
+    if partner is None:
+        raise NotFound
+    return partner
+
+
+class CommissionStatementApi(MembershipApi):
+    """A partner's statement for a month or a quarter: the entries created in it (a partner
+    rep's: of the deals they own), totals by status, accruals, clawbacks and the net."""
+
+    @extend_schema(
+        parameters=[StatementQuery],
+        responses={200: StatementOutput, **error_responses(400, 401, 403, 404)},
+    )
+    def get(self, request: Request) -> Response:
+        query = StatementQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period_text = query.validated_data.get("period")
+        period = period_parse(period_text) if period_text is not None else period_current()
+        partner = statement_partner(self.membership, query.validated_data.get("partner_id"))
+        statement = statement_get(membership=self.membership, partner=partner, period=period)
+        return Response(statement_data(statement))
+
+
+# --- Payouts --------------------------------------------------------------------------------------
+
+
+class PayoutListCreateApi(JsonApi, ScopedGenericApi):
+    """Payout batches, newest first (vendor roles); POST pays approved entries in one batch
+    (409 naming the entries that are not approved; nothing is paid then)."""
+
+    model = PayoutBatch
+    queryset = PayoutBatch.objects.none()  # for schema introspection
+    allowed_roles = VENDOR
+    pagination_class = LargeListPagination
+
+    def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        entries = CommissionEntry.objects.only("id", "payout_id")
+        return queryset.prefetch_related(Prefetch("entries", queryset=entries))
+
+    @extend_schema(responses={200: PayoutOutput(many=True), **error_responses(401, 403)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PayoutOutput(page, many=True).data)
+
+    @extend_schema(
+        request=PayoutCreateInput,
+        responses={201: PayoutOutput, **error_responses(400, 401, 403, 409)},
+    )
+    def post(self, request: Request) -> Response:
+        data = validate_input(PayoutCreateInput, request, membership=self.membership)
+        batch = ledger.payout_create(tenant=self.membership.tenant, actor=self.membership, **data)
+        batch = self.get_queryset().get(pk=batch.pk)
+        return Response(PayoutOutput(batch).data, status=status.HTTP_201_CREATED)
+
+
+ENTRY = "commissions/<int:pk>/"
+
+urlpatterns = [
+    path("commissions/", CommissionListApi.as_view(), name="commissions"),
+    path(ENTRY, CommissionDetailApi.as_view(), name="commission"),
+    path(f"{ENTRY}approve/", CommissionApproveApi.as_view(), name="commission-approve"),
+    path("commission-statements/", CommissionStatementApi.as_view(), name="commission-statements"),
+    path("payouts/", PayoutListCreateApi.as_view(), name="payouts"),
+]
