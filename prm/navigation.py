@@ -23,12 +23,14 @@ VENDOR_NAV = (
     NavItem("Home", "vendor:home"),
     NavItem("Registrations", "vendor:registration_queue"),
     NavItem("Pipeline", "vendor:pipeline"),
+    NavItem("Commissions", "vendor:commission_list"),
     NavItem("Partners", "vendor:partner_list"),
     NavItem("Tiers", "vendor:tier_list"),
     NavItem("People", "vendor:people"),
     NavItem("Invitations", "vendor:invitation_list", frozenset({"vendor_admin"})),
     NavItem("Stages", "vendor:stage_list", frozenset({"vendor_admin"})),
     NavItem("Registration rules", "vendor:registration_settings", frozenset({"vendor_admin"})),
+    NavItem("Commission plans", "vendor:plan_list", frozenset({"vendor_admin"})),
     NavItem("Audit log", "vendor:audit_log", frozenset({"vendor_admin"})),
 )
 
@@ -36,6 +38,8 @@ PARTNER_NAV = (
     NavItem("Home", "partner:home"),
     NavItem("Registrations", "partner:registration_list"),
     NavItem("Opportunities", "partner:opportunity_list"),
+    NavItem("Commissions", "partner:commission_list"),
+    NavItem("Statements", "partner:commission_statement", frozenset({"partner_admin"})),
     NavItem("Board", "partner:opportunity_board"),
     NavItem("People", "partner:people"),
     NavItem("Invitations", "partner:invitation_list", frozenset({"partner_admin"})),

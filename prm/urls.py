@@ -9,12 +9,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import urls as accounts_urls
+from commissions import urls as commissions_urls
 from deals import urls as deals_urls
 from partners import urls as partners_urls
 from pipeline import urls as pipeline_urls
 from prm.health import healthz
 
-PORTAL_APPS = (accounts_urls, partners_urls, pipeline_urls, deals_urls)
+PORTAL_APPS = (accounts_urls, partners_urls, pipeline_urls, deals_urls, commissions_urls)
 
 
 def collect(name: str) -> list:

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, AuditEntry, Membership, Notification, Tenant, User
+from commissions.models import CommissionEntry, PlanVersion
 from partners.models import Invitation, PartnerOrganization, PartnerTier
 from tests.accounts.factories import PASSWORD, TenantFactory, UserFactory
 from tests.conftest import World
@@ -250,7 +251,16 @@ def test_create_api_token_refuses_non_members(
 
 # --- seed_demo ------------------------------------------------------------------------------
 
-SEEDED_MODELS = (Membership, PartnerTier, PartnerOrganization, Invitation, Notification, AuditEntry)
+SEEDED_MODELS = (
+    Membership,
+    PartnerTier,
+    PartnerOrganization,
+    Invitation,
+    Notification,
+    AuditEntry,
+    PlanVersion,
+    CommissionEntry,
+)
 
 
 def row_counts(in_tenant) -> dict[str, int]:
@@ -280,7 +290,11 @@ def test_seed_demo_is_idempotent(in_tenant):
         "Demo registrations ready: 26 created.",
         "Demo registrations ready: 0 created.",
     )
-    assert first[3:] == second[3:]
+    assert (first[3], second[3]) == (
+        "Demo commissions ready: 5 created.",
+        "Demo commissions ready: 0 created.",
+    )
+    assert first[4:] == second[4:]
 
 
 @pytest.mark.django_db

@@ -280,8 +280,8 @@ class Command(BaseCommand):
         done = "." if created else " (everything was already there)."
         self.stdout.write(f"Demo data ready: {created} records created{done}")
         # Apps above this one seed their own demo data (commands are found by name, so no
-        # upward import): the pipeline's deals, then the deal registrations.
-        for command in ("seed_demo_pipeline", "seed_demo_deals"):
+        # upward import): the pipeline's deals, the deal registrations, then commissions.
+        for command in ("seed_demo_pipeline", "seed_demo_deals", "seed_demo_commissions"):
             if command in get_commands():
                 call_command(command, stdout=self.stdout)
         self._print_logins(seeders, options["password"])
