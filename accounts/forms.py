@@ -57,3 +57,28 @@ def axes_username(request: Any, credentials: dict[str, Any] | None) -> str:
     """The login e-mail django-axes counts failures against (case-insensitive)."""
     value = (credentials or {}).get("username") or request.POST.get("username", "")
     return str(value).strip().lower()
+
+
+class SelectedIdsField(forms.Field):
+    """The ids of the rows ticked in a list (checkboxes sharing one name); `noun` names
+    them in errors ("entry", "registration")."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, noun: str, **kwargs: Any) -> None:
+        self.noun = noun
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        ids: list[int] = []
+        for item in values:
+            text = str(item).strip()
+            if not text.isdigit() or not 0 < int(text) < 2**63:
+                raise forms.ValidationError(f"{self.noun.capitalize()} IDs are whole numbers.")
+            ids.append(int(text))
+        return list(dict.fromkeys(ids))
+
+    def validate(self, value: list[int]) -> None:
+        if not value:
+            raise forms.ValidationError(f"Select at least one {self.noun}.")

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 
 from accounts.errors import ValidationFailed
+from accounts.forms import SelectedIdsField
 from accounts.models import Tenant
 from commissions.models import CommissionEntry, PlanVersion
 from commissions.selectors import Period, period_parse
@@ -128,32 +129,12 @@ class PlanVersionForm(TenantForm):
         return changes
 
 
-class EntryIdsField(forms.Field):
-    """A list of ledger entry IDs from checkboxes named alike."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value: Any) -> list[int]:
-        values = value if isinstance(value, list | tuple) else ([value] if value else [])
-        ids: list[int] = []
-        for item in values:
-            text = str(item).strip()
-            if not text.isdigit() or not 0 < int(text) < 2**63:
-                raise forms.ValidationError("Entry IDs are whole numbers.")
-            ids.append(int(text))
-        return list(dict.fromkeys(ids))
-
-    def validate(self, value: list[int]) -> None:
-        if not value:
-            raise forms.ValidationError("Select at least one entry.")
-
-
 class ApproveEntriesForm(forms.Form):
-    entry = EntryIdsField(label="Entries")
+    entry = SelectedIdsField(noun="entry", label="Entries")
 
 
 class PayoutForm(forms.Form):
-    entry = EntryIdsField(label="Entries")
+    entry = SelectedIdsField(noun="entry", label="Entries")
     reference = forms.CharField(max_length=100, label="Payout reference")
     paid_on = forms.DateField(
         required=False, widget=DATE, label="Paid on", help_text="Empty: today."

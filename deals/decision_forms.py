@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 
+from accounts.forms import SelectedIdsField
 from accounts.models import Tenant
 from deals.models import Finding, RejectionReason
 from pipeline.forms import TenantForm
@@ -89,26 +90,6 @@ class ExtensionDeclineForm(TenantForm):
     reason = forms.CharField(required=False, max_length=500, label="Why")
 
 
-class RegistrationIdsField(forms.Field):
-    """A list of registration IDs from checkboxes named alike."""
-
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value: Any) -> list[int]:
-        values = value if isinstance(value, list | tuple) else ([value] if value else [])
-        ids: list[int] = []
-        for item in values:
-            text = str(item).strip()
-            if not text.isdigit() or not 0 < int(text) < 2**63:
-                raise forms.ValidationError("Registration IDs are whole numbers.")
-            ids.append(int(text))
-        return list(dict.fromkeys(ids))
-
-    def validate(self, value: list[int]) -> None:
-        if not value:
-            raise forms.ValidationError("Select at least one registration.")
-
-
 class BulkApproveForm(forms.Form):
-    registration = RegistrationIdsField(label="Registrations")
+    registration = SelectedIdsField(noun="registration", label="Registrations")
     note = forms.CharField(required=False, max_length=MESSAGE_MAX)
