@@ -111,7 +111,6 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
         Status.INFO_REQUESTED,
         Status.APPROVED,
     )
-    DECIDABLE: ClassVar[tuple[str, ...]] = (Status.IN_REVIEW,)
 
     partner = models.ForeignKey(
         "partners.PartnerOrganization", on_delete=models.PROTECT, related_name="registrations"
@@ -167,7 +166,9 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
         blank=True,
         related_name="registration",
     )
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the review passed the SLA and was escalated."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -328,7 +329,6 @@ class Finding(TenantScopedModel):
         "pipeline.Opportunity", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     first_registered_at = models.DateTimeField()
-    blocking = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     partner_scope_field = "registration__partner_id"
@@ -428,18 +428,40 @@ class Extension(FSMModelMixin, TenantScopedModel):
 
 
 class RegistrationEvent(TenantScopedModel):
-    """The registration's timeline: every status change, decision and reason."""
+    """The registration's timeline: every status change, decision and reason. Both portals
+    show it (nothing on it concerns another partner)."""
+
+    class Verb(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        SUBMITTED = "submitted", "Submitted"
+        RESUBMITTED = "resubmitted", "Resubmitted"
+        SCREENED = "screened", "Screened"
+        IN_REVIEW = "in_review", "Held for review"
+        APPROVED = "approved", "Approved"
+        AUTO_APPROVED = "auto_approved", "Approved automatically"
+        REJECTED = "rejected", "Rejected"
+        INFO_REQUESTED = "info_requested", "Information requested"
+        MARKED_DUPLICATE = "marked_duplicate", "Rejected as a duplicate"
+        REVERTED = "reverted", "Decision reverted"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Protection expired"
+        EXTENSION_REQUESTED = "extension_requested", "Extension requested"
+        EXTENSION_GRANTED = "extension_granted", "Extension granted"
+        EXTENSION_DECLINED = "extension_declined", "Extension declined"
+        CONVERTED_WON = "converted_won", "Deal won"
+        CONVERTED_LOST = "converted_lost", "Deal lost"
+        REOPENED = "reopened", "Deal reopened"
 
     registration = models.ForeignKey(
         DealRegistration, on_delete=models.CASCADE, related_name="events"
     )
-    verb = models.CharField(max_length=40)
+    verb = models.CharField(max_length=40, choices=Verb.choices)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     reason_code = models.CharField(max_length=40, blank=True)
     message = models.TextField(blank=True, max_length=2000)
-    vendor_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     partner_scope_field = "registration__partner_id"
@@ -454,19 +476,19 @@ class RegistrationEvent(TenantScopedModel):
 
 
 class RegistrationAlert(TenantScopedModel):
-    """One alert per registration, kind and period: de-duplicates reminders and escalations."""
+    """One expiry reminder per registration, kind and protection end: a sweep may run as
+    often as it likes (an extension moves the end, so the reminders come again)."""
 
     class Kind(models.TextChoices):
         EXPIRY_14 = "expiry_14", "Protection ends in 14 days"
         EXPIRY_7 = "expiry_7", "Protection ends in 7 days"
         EXPIRY_1 = "expiry_1", "Protection ends tomorrow"
-        SLA_BREACH = "sla_breach", "Review overdue"
 
     registration = models.ForeignKey(
         DealRegistration, on_delete=models.CASCADE, related_name="alerts"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    period = models.DateField(help_text="Protection end (reminders) or submission day (SLA).")
+    period = models.DateField(help_text="The protection end the reminder is about.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

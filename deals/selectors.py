@@ -206,10 +206,8 @@ def later_conflicts(*, registration: DealRegistration, membership: Membership) -
 def registration_timeline(
     *, registration: DealRegistration, membership: Membership
 ) -> list[RegistrationEvent]:
-    events = RegistrationEvent.objects.filter(registration=registration).select_related("actor")
-    if membership.is_partner:
-        events = events.filter(vendor_only=False)
-    return list(events.order_by("created_at", "id"))
+    events = RegistrationEvent.objects.visible_to(membership).filter(registration=registration)
+    return list(events.select_related("actor").order_by("created_at", "id"))
 
 
 def registration_extensions(*, registration: DealRegistration) -> list[Extension]:

@@ -1,6 +1,7 @@
 """The beat jobs' services: protection expiry, expiry reminders (14, 7 and 1 days before)
-and review-SLA escalation. Each alert is written once per registration, kind and period
-(RegistrationAlert's unique constraint), so a sweep may run as often as it likes."""
+and review-SLA escalation. A sweep may run as often as it likes: a reminder is written once
+per registration, kind and protection end (RegistrationAlert's unique constraint), an
+escalation once per submission (`escalated_at`, cleared by a resubmission)."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def review_escalate(*, tenant: Tenant) -> int:
     """Registrations in review past the tenant's SLA: flagged and escalated once."""
     settings = registration_settings_for(tenant)
     cutoff = timezone.now() - timedelta(hours=settings.review_sla_hours)
-    overdue = (
+    overdue = list(
         DealRegistration.objects.for_tenant(tenant)
         .filter(
             status=DealRegistration.Status.IN_REVIEW,
@@ -135,14 +136,7 @@ def review_escalate(*, tenant: Tenant) -> int:
         .order_by("submitted_at")[:BATCH]
     )
     admins = vendor_admins_of(tenant.pk)
-    escalated = 0
     for registration in overdue:
-        if not _alert_once(
-            registration,
-            RegistrationAlert.Kind.SLA_BREACH,
-            registration.submitted_at.date(),  # type: ignore[union-attr]
-        ):
-            continue
         registration.escalated_at = timezone.now()
         registration.save(update_fields=["escalated_at"])
         tell_vendor(
@@ -152,5 +146,4 @@ def review_escalate(*, tenant: Tenant) -> int:
             f"{registration.customer_name} from {registration.partner.name}.",
             recipients=[*admins, *reviewers_of(registration)],
         )
-        escalated += 1
-    return escalated
+    return len(overdue)

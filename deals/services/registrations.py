@@ -25,7 +25,7 @@ from accounts.permissions import require_partner
 from accounts.queue import enqueue_on_commit
 from deals.models import DealRegistration, Extension, ProductLine
 from deals.services.configuration import registration_settings_for
-from deals.services.keys import CustomerKeys, lock_keys
+from deals.services.keys import CustomerKeys, lock_keys, registration_keys
 from deals.services.protection import claims_release
 from deals.services.timeline import reviewers_of, tell_vendor, timeline_record
 from pipeline.services.customers import customer_get_or_create
@@ -205,7 +205,10 @@ def registration_create(
     return registration
 
 
-def _lock(tenant: Tenant, actor: Membership, registration_id: int) -> DealRegistration:
+def registration_lock(
+    *, tenant: Tenant, actor: Membership, registration_id: int
+) -> DealRegistration:
+    """The registration, row-locked, if the actor may see it; else NotFound."""
     registration = (
         DealRegistration.objects.visible_to(actor)
         .select_for_update(of=("self",), no_key=True)
@@ -218,13 +221,6 @@ def _lock(tenant: Tenant, actor: Membership, registration_id: int) -> DealRegist
     return registration
 
 
-def registration_lock(
-    *, tenant: Tenant, actor: Membership, registration_id: int
-) -> DealRegistration:
-    """The registration, row-locked, if the actor may see it; else NotFound."""
-    return _lock(tenant, actor, registration_id)
-
-
 @transaction.atomic
 def registration_update(
     *, tenant: Tenant, actor: Membership, registration_id: int, **data: Any
@@ -232,7 +228,7 @@ def registration_update(
     """Edit a draft, or a registration the vendor asked more information about."""
     require_partner(actor)
     cleaned = registration_clean(tenant=tenant, data=data)
-    registration = _lock(tenant, actor, registration_id)
+    registration = registration_lock(tenant=tenant, actor=actor, registration_id=registration_id)
     if registration.status not in EDITABLE_STATUSES:
         raise Conflict(
             f"A registration that is {registration.get_status_display().lower()} cannot be edited."
@@ -251,7 +247,7 @@ def registration_submit(
 ) -> DealRegistration:
     """Submit a draft (or resubmit after an information request); screening follows."""
     require_partner(actor)
-    registration = _lock(tenant, actor, registration_id)
+    registration = registration_lock(tenant=tenant, actor=actor, registration_id=registration_id)
     return _submit(tenant, actor, registration)
 
 
@@ -263,13 +259,7 @@ def _submit(tenant: Tenant, actor: Membership, registration: DealRegistration) -
         )
     if missing := submission_missing(registration):
         raise ValidationFailed("Complete the registration before submitting it.", fields=missing)
-    keys = CustomerKeys.of(
-        name=registration.customer_name,
-        website=registration.customer_website,
-        email=registration.contact_email,
-        country=str(registration.customer_country or ""),
-    )
-    lock_keys(tenant_id=tenant.pk, keys=keys.exact)
+    lock_keys(tenant_id=tenant.pk, keys=registration_keys(registration).exact)
     registration.customer, _ = customer_get_or_create(
         tenant=tenant,
         name=registration.customer_name,
@@ -297,7 +287,7 @@ def registration_withdraw(
 ) -> DealRegistration:
     """The partner gives up the registration (and its protection, if it had one)."""
     require_partner(actor)
-    registration = _lock(tenant, actor, registration_id)
+    registration = registration_lock(tenant=tenant, actor=actor, registration_id=registration_id)
     from_status = registration.status
     if from_status == DealRegistration.Status.APPROVED:
         registration.withdraw_protected()
@@ -327,7 +317,7 @@ def extension_request(
         raise ValidationFailed(
             "Say why the deal needs more time.", fields={"reason": ["1 to 2000 characters."]}
         )
-    registration = _lock(tenant, actor, registration_id)
+    registration = registration_lock(tenant=tenant, actor=actor, registration_id=registration_id)
     if registration.status != DealRegistration.Status.APPROVED:
         raise Conflict("Only a protected (approved) registration can be extended.")
     settings = registration_settings_for(tenant)

@@ -365,7 +365,6 @@ def findings_store(registration: DealRegistration, matches: list[Match]) -> None
         verb="screened",
         from_status=registration.status,
         to_status=registration.status,
-        vendor_only=False,
         message=(
             f"Screening found {len(matches)} possible conflict{'s' if len(matches) != 1 else ''}."
             if matches

@@ -25,7 +25,6 @@ def timeline_record(
     from_status: str,
     reason_code: str = "",
     message: str = "",
-    vendor_only: bool = False,
 ) -> RegistrationEvent:
     """One timeline entry (and, for people's actions, an audit row)."""
     event = RegistrationEvent.objects.create(
@@ -37,7 +36,6 @@ def timeline_record(
         actor=actor,
         reason_code=reason_code,
         message=message[:2000],
-        vendor_only=vendor_only,
     )
     audit_record(
         tenant=registration.tenant,

@@ -58,25 +58,6 @@ from deals.services.registrations import (
 
 Status = DealRegistration.Status
 WITHDRAWABLE = (Status.DRAFT, *DealRegistration.LIVE)
-VERB_LABELS = {
-    "created": "Created",
-    "edited": "Edited",
-    "submitted": "Submitted",
-    "resubmitted": "Resubmitted",
-    "screened": "Screened",
-    "in_review": "In review",
-    "approved": "Approved",
-    "auto_approved": "Approved automatically",
-    "rejected": "Rejected",
-    "info_requested": "Information requested",
-    "marked_duplicate": "Rejected as a duplicate",
-    "reverted": "Decision reverted",
-    "withdrawn": "Withdrawn",
-    "expired": "Protection expired",
-    "extension_requested": "Extension requested",
-    "extension_granted": "Extension granted",
-    "extension_declined": "Extension declined",
-}
 DECISION_LABELS = {
     "approved": "Approved",
     "info_requested": "Information requested",
@@ -319,7 +300,7 @@ class RegistrationDetailView(ScopedQuerysetMixin, PartnerPortalMixin, DetailView
         events = registration_timeline(registration=registration, membership=self.membership)
         entries = []
         for event in events:
-            label = VERB_LABELS.get(event.verb, event.verb.replace("_", " ").capitalize())
+            label = event.get_verb_display()
             reason = decision_label(event.reason_code, reasons) if event.reason_code else ""
             entries.append(TimelineEntry(event, label, "" if reason == label else reason))
         return entries

@@ -74,12 +74,6 @@ PAGE_SIZE = 25
 QUEUE_LIMIT = 200
 REVERTIBLE = (Status.APPROVED, Status.REJECTED)
 STATUS_LABELS = dict(Status.choices)
-VERB_LABELS = {
-    "in_review": "Held for review",
-    "info_requested": "Information requested",
-    "marked_duplicate": "Rejected as a duplicate",
-    "auto_approved": "Approved automatically",
-}
 
 
 class RegistrationQueueView(VendorPortalMixin, ListView):
@@ -222,7 +216,7 @@ def timeline_entries(registration: DealRegistration, membership: Any) -> list[An
     """The timeline with readable labels for the verb and statuses."""
     events = registration_timeline(registration=registration, membership=membership)
     for event in events:
-        event.label = VERB_LABELS.get(event.verb) or event.verb.replace("_", " ").capitalize()
+        event.label = event.get_verb_display()
         event.from_label = STATUS_LABELS.get(event.from_status, "New")
         event.to_label = STATUS_LABELS.get(event.to_status, event.to_status)
     return events

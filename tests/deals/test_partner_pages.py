@@ -732,7 +732,7 @@ def test_an_approved_registration_shows_countdown_opportunity_decision_and_timel
         "Created",
         "Submitted",
         "Screened",
-        "In review",
+        "Held for review",
         "Approved",
         "Extension requested",
         "Extension declined",
