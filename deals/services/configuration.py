@@ -99,27 +99,85 @@ def _clean_code_and_label(code: str, label: str, *, label_field: str) -> tuple[s
     return code, label
 
 
-@transaction.atomic
-def product_line_create(*, tenant: Tenant, actor: Membership, code: str, name: str) -> ProductLine:
+# Product lines and rejection reasons are both a tenant's list of codes with a label: created
+# once (the code never changes), renamed, retired and brought back, one always active.
+CODE_LISTS: dict[type, tuple[str, str, str]] = {
+    # model: (label field, noun, why one must stay active)
+    ProductLine: ("name", "product line", "partners register against them"),
+    RejectionReason: ("label", "rejection reason", "rejections need one"),
+}
+
+
+def _code_row_create(
+    model: type[ProductLine | RejectionReason],
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    code: str,
+    label: str,
+) -> Any:
     require_vendor_admin(actor)
     registration_settings_for(tenant)
-    code, name = _clean_code_and_label(code, name, label_field="name")
+    label_field, noun, _ = CODE_LISTS[model]
+    code, label = _clean_code_and_label(code, label, label_field=label_field)
     try:
         with transaction.atomic():
-            line = ProductLine.objects.create(tenant=tenant, code=code, name=name)
+            row = model.objects.create(tenant=tenant, code=code, **{label_field: label})
     except IntegrityError as error:
         raise ValidationFailed(
-            f"A product line with the code “{code}” exists already.",
+            f"A {noun} with the code “{code}” exists already.",
             fields={"code": ["Already in use."]},
         ) from error
     audit_record(
         tenant=tenant,
         actor=actor.user,
-        verb="product_line_created",
-        subject=line,
-        after=snapshot(line, ["code", "name", "is_active"]),
+        verb=f"{noun.replace(' ', '_')}_created",
+        subject=row,
+        after=snapshot(row, ["code", label_field, "is_active"]),
     )
-    return line
+    return row
+
+
+def _code_row_update(
+    model: type[ProductLine | RejectionReason],
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    row_id: int,
+    label: str | None,
+    is_active: bool | None,
+) -> Any:
+    require_vendor_admin(actor)
+    label_field, noun, why = CODE_LISTS[model]
+    rows = model.objects.for_tenant(tenant)
+    row = rows.select_for_update().filter(pk=row_id).first()
+    if row is None:
+        raise NotFound
+    fields = ["code", label_field, "is_active"]
+    before = snapshot(row, fields)
+    if label is not None:
+        _, cleaned = _clean_code_and_label(row.code, label, label_field=label_field)
+        setattr(row, label_field, cleaned)
+    retiring = is_active is False and row.is_active
+    if retiring and not rows.filter(is_active=True).exclude(pk=row.pk).exists():
+        raise Conflict(f"Keep at least one active {noun}: {why}.")
+    if is_active is not None:
+        row.is_active = is_active
+    row.save()
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb=f"{noun.replace(' ', '_')}_updated",
+        subject=row,
+        before=before,
+        after=snapshot(row, fields),
+    )
+    return row
+
+
+@transaction.atomic
+def product_line_create(*, tenant: Tenant, actor: Membership, code: str, name: str) -> ProductLine:
+    return _code_row_create(ProductLine, tenant=tenant, actor=actor, code=code, label=name)
 
 
 @transaction.atomic
@@ -132,84 +190,32 @@ def product_line_update(
     is_active: bool | None = None,
 ) -> ProductLine:
     """Rename or retire (and bring back) a product line; its code never changes."""
-    require_vendor_admin(actor)
-    line = (
-        ProductLine.objects.for_tenant(tenant)
-        .select_for_update()
-        .filter(pk=product_line_id)
-        .first()
-    )
-    if line is None:
-        raise NotFound
-    before = snapshot(line, ["code", "name", "is_active"])
-    if name is not None:
-        _, line.name = _clean_code_and_label(line.code, name, label_field="name")
-    if is_active is False and line.is_active:
-        others = ProductLine.objects.for_tenant(tenant).filter(is_active=True).exclude(pk=line.pk)
-        if not others.exists():
-            raise Conflict("Keep at least one active product line: partners register against them.")
-    if is_active is not None:
-        line.is_active = is_active
-    line.save()
-    audit_record(
+    return _code_row_update(
+        ProductLine,
         tenant=tenant,
-        actor=actor.user,
-        verb="product_line_updated",
-        subject=line,
-        before=before,
-        after=snapshot(line, ["code", "name", "is_active"]),
+        actor=actor,
+        row_id=product_line_id,
+        label=name,
+        is_active=is_active,
     )
-    return line
 
 
 @transaction.atomic
 def rejection_reason_create(
     *, tenant: Tenant, actor: Membership, code: str, label: str
 ) -> RejectionReason:
-    require_vendor_admin(actor)
-    registration_settings_for(tenant)
-    code, label = _clean_code_and_label(code, label, label_field="label")
-    try:
-        with transaction.atomic():
-            reason = RejectionReason.objects.create(tenant=tenant, code=code, label=label)
-    except IntegrityError as error:
-        raise ValidationFailed(
-            f"A rejection reason with the code “{code}” exists already.",
-            fields={"code": ["Already in use."]},
-        ) from error
-    audit_record(
-        tenant=tenant,
-        actor=actor.user,
-        verb="rejection_reason_created",
-        subject=reason,
-        after=snapshot(reason, ["code", "label", "is_active"]),
-    )
-    return reason
+    return _code_row_create(RejectionReason, tenant=tenant, actor=actor, code=code, label=label)
 
 
 @transaction.atomic
 def rejection_reason_set_active(
     *, tenant: Tenant, actor: Membership, reason_id: int, is_active: bool
 ) -> RejectionReason:
-    require_vendor_admin(actor)
-    reason = (
-        RejectionReason.objects.for_tenant(tenant).select_for_update().filter(pk=reason_id).first()
-    )
-    if reason is None:
-        raise NotFound
-    if not is_active and reason.is_active:
-        active = RejectionReason.objects.for_tenant(tenant).filter(is_active=True)
-        if not active.exclude(pk=reason.pk).exists():
-            raise Conflict("Keep at least one active rejection reason.")
-    before = snapshot(reason, ["is_active"])
-    reason.is_active = is_active
-    reason.save(update_fields=["is_active"])
-    audit_record(
+    return _code_row_update(
+        RejectionReason,
         tenant=tenant,
-        actor=actor.user,
-        verb="rejection_reason_updated",
-        subject=reason,
-        before=before,
-        after=snapshot(reason, ["is_active"]),
+        actor=actor,
+        row_id=reason_id,
+        label=None,
+        is_active=is_active,
     )
-    return reason
