@@ -11,8 +11,6 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from django.db.models import Sum
-
 from accounts.models import Tenant
 from commissions.models import PlanVersion, ProductBonus, TierRate
 from deals.models import DealRegistration
@@ -67,33 +65,118 @@ def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def quarter_attainment(opportunity: Opportunity, close_date: date, amount: Decimal) -> Decimal:
-    """The partner's won amount in the close date's quarter up to that day, this deal (at
-    `amount`) included."""
-    won = (
-        Opportunity.objects.for_tenant(opportunity.tenant_id)
+@dataclass(frozen=True)
+class PlanTerms:
+    """A version with its rates loaded: tier id → base rate, product line id → (code, bonus)."""
+
+    version: PlanVersion
+    tier_rates: dict[int, Decimal]
+    bonuses: dict[int, tuple[str, Decimal]]
+
+
+def plan_terms(version: PlanVersion) -> PlanTerms:
+    rates = TierRate.objects.filter(version=version).values_list("tier_id", "rate")
+    bonuses = ProductBonus.objects.filter(version=version).values_list(
+        "product_line_id", "product_line__code", "bonus"
+    )
+    return PlanTerms(version, dict(rates), {line: (code, bonus) for line, code, bonus in bonuses})
+
+
+@dataclass(frozen=True)
+class DealFacts:
+    """What a deal's commission depends on besides its amount and the plan."""
+
+    tier_id: int
+    tier_name: str
+    registered: bool
+    product_line_ids: list[int]
+    won_earlier_in_quarter: Decimal  # the partner's other won deals, quarter start → close
+
+
+def deal_facts(deals: list[tuple[Opportunity, date]]) -> dict[int, DealFacts]:
+    """Facts of partner deals closing on the given dates, in two queries for any number."""
+    if not deals:
+        return {}
+    ids = [deal.pk for deal, _ in deals]
+    registered: dict[int, list[int]] = {}
+    for registration in DealRegistration.objects.filter(
+        opportunity_id__in=ids, status__in=REGISTERED
+    ).prefetch_related("product_lines"):
+        registered[registration.opportunity_id] = [  # type: ignore[index]
+            line.pk for line in registration.product_lines.all()
+        ]
+    won = list(
+        Opportunity.objects.for_tenant(deals[0][0].tenant_id)
         .filter(
-            partner_id=opportunity.partner_id,
             status=Opportunity.Status.WON,
-            closed_on__gte=quarter_start(close_date),
-            closed_on__lte=close_date,
+            partner_id__in={deal.partner_id for deal, _ in deals},
+            closed_on__gte=min(quarter_start(day) for _, day in deals),
+            closed_on__lte=max(day for _, day in deals),
         )
-        .exclude(pk=opportunity.pk)
-        .aggregate(total=Sum("amount"))["total"]
+        .values_list("pk", "partner_id", "closed_on", "amount")
     )
-    return (won or Decimal(0)) + amount
+    facts = {}
+    for deal, day in deals:
+        earlier = sum(
+            (
+                amount or Decimal(0)
+                for pk, partner_id, closed_on, amount in won
+                if partner_id == deal.partner_id
+                and pk != deal.pk
+                and closed_on is not None
+                and quarter_start(day) <= closed_on <= day
+            ),
+            Decimal(0),
+        )
+        tier = deal.partner.tier  # type: ignore[union-attr]
+        facts[deal.pk] = DealFacts(
+            tier.pk, tier.name, deal.pk in registered, registered.get(deal.pk, []), earlier
+        )
+    return facts
 
 
-def registered_product_lines(opportunity: Opportunity) -> tuple[bool, list[int]]:
-    """Did the deal come through an approved registration, and its product lines."""
-    registration = (
-        DealRegistration.objects.filter(opportunity_id=opportunity.pk, status__in=REGISTERED)
-        .prefetch_related("product_lines")
-        .first()
+def breakdown_of(terms: PlanTerms, facts: DealFacts, amount: Decimal) -> Breakdown:
+    """The calculation itself: no queries."""
+    version = terms.version
+    base_rate = terms.tier_rates.get(facts.tier_id, Decimal(0))
+    base = amount * base_rate / HUNDRED
+    multiplier = (
+        version.registered_multiplier if facts.registered else version.unregistered_multiplier
     )
-    if registration is None:
-        return False, []
-    return True, [line.pk for line in registration.product_lines.all()]
+    bonuses = {
+        code: amount * bonus / HUNDRED
+        for code, bonus in sorted(
+            terms.bonuses[line] for line in facts.product_line_ids if line in terms.bonuses
+        )
+    }
+    attainment = facts.won_earlier_in_quarter + amount
+    accelerator = Decimal(0)
+    if (
+        version.accelerator_rate is not None
+        and version.accelerator_threshold is not None
+        and attainment > version.accelerator_threshold
+    ):
+        accelerator = amount * version.accelerator_rate / HUNDRED
+    before_cap = base * multiplier + sum(bonuses.values(), Decimal(0)) + accelerator
+    cap = version.cap_per_deal
+    capped = cap is not None and before_cap > cap
+    total = cap if capped else before_cap
+    return Breakdown(
+        version_id=version.pk,
+        amount=total.quantize(CENT, rounding=ROUND_HALF_EVEN),  # type: ignore[union-attr]
+        deal_amount=amount,
+        tier=facts.tier_name,
+        base_rate=base_rate,
+        base=base,
+        registered=facts.registered,
+        multiplier=multiplier,
+        product_bonuses=bonuses,
+        quarter_attainment=attainment,
+        accelerator=accelerator,
+        before_cap=before_cap,
+        cap=cap,
+        capped=capped,
+    )
 
 
 def commission_calculate(
@@ -110,43 +193,5 @@ def commission_calculate(
     version = version or version_in_force(tenant=opportunity.tenant_id, on=close_date)
     if version is None:
         return None
-    tier = opportunity.partner.tier  # type: ignore[union-attr]
-    rate = TierRate.objects.filter(version=version, tier=tier).values_list("rate", flat=True)
-    base_rate = rate.first() or Decimal(0)
-    base = amount * base_rate / HUNDRED
-    registered, line_ids = registered_product_lines(opportunity)
-    multiplier = version.registered_multiplier if registered else version.unregistered_multiplier
-    bonuses = {
-        bonus.product_line.code: amount * bonus.bonus / HUNDRED
-        for bonus in ProductBonus.objects.filter(version=version, product_line_id__in=line_ids)
-        .select_related("product_line")
-        .order_by("product_line__code")
-    }
-    attainment = quarter_attainment(opportunity, close_date, amount)
-    accelerator = Decimal(0)
-    if (
-        version.accelerator_rate is not None
-        and version.accelerator_threshold is not None
-        and attainment > version.accelerator_threshold
-    ):
-        accelerator = amount * version.accelerator_rate / HUNDRED
-    before_cap = base * multiplier + sum(bonuses.values(), Decimal(0)) + accelerator
-    cap = version.cap_per_deal
-    capped = cap is not None and before_cap > cap
-    total = cap if capped else before_cap
-    return Breakdown(
-        version_id=version.pk,
-        amount=total.quantize(CENT, rounding=ROUND_HALF_EVEN),  # type: ignore[union-attr]
-        deal_amount=amount,
-        tier=tier.name,
-        base_rate=base_rate,
-        base=base,
-        registered=registered,
-        multiplier=multiplier,
-        product_bonuses=bonuses,
-        quarter_attainment=attainment,
-        accelerator=accelerator,
-        before_cap=before_cap,
-        cap=cap,
-        capped=capped,
-    )
+    facts = deal_facts([(opportunity, close_date)])[opportunity.pk]
+    return breakdown_of(plan_terms(version), facts, amount)

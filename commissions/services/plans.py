@@ -17,7 +17,9 @@ from accounts.permissions import require_vendor, require_vendor_admin
 from accounts.services.audit import audit_record
 from commissions.models import CommissionEntry, PlanVersion, ProductBonus, TierRate
 from commissions.services.calculation import (
-    commission_calculate,
+    breakdown_of,
+    deal_facts,
+    plan_terms,
     quarter_start,
     version_in_force,
 )
@@ -247,7 +249,7 @@ def plan_preview(*, tenant: Tenant, actor: Membership, version_id: int) -> Previ
         raise NotFound
     end = quarter_start(timezone.localdate()) - timedelta(days=1)
     start = quarter_start(end)
-    deals = (
+    deals = list(
         Opportunity.objects.for_tenant(tenant)
         .filter(status=Opportunity.Status.WON, partner__isnull=False)
         .filter(closed_on__gte=start, closed_on__lte=end)
@@ -257,18 +259,19 @@ def plan_preview(*, tenant: Tenant, actor: Membership, version_id: int) -> Previ
     accrued: dict[int, Decimal] = {}
     for opportunity_id, amount in (
         CommissionEntry.objects.for_tenant(tenant)
-        .filter(opportunity__in=deals)
+        .filter(opportunity_id__in=[deal.pk for deal in deals])
         .values_list("opportunity_id", "amount")
     ):
         accrued[opportunity_id] = accrued.get(opportunity_id, Decimal(0)) + amount
-    rows = []
-    for deal in deals:
-        breakdown = commission_calculate(
-            opportunity=deal,
-            amount=deal.amount or Decimal(0),
-            close_date=deal.closed_on,  # type: ignore[arg-type]
-            version=version,
+    # One load of the plan and of the deals' facts, whatever the number of deals.
+    terms = plan_terms(version)
+    facts = deal_facts([(deal, deal.closed_on) for deal in deals])  # type: ignore[misc]
+    rows = [
+        PreviewRow(
+            deal,
+            accrued.get(deal.pk, Decimal(0)),
+            breakdown_of(terms, facts[deal.pk], deal.amount or Decimal(0)).amount,
         )
-        would_pay = breakdown.amount if breakdown else Decimal(0)
-        rows.append(PreviewRow(deal, accrued.get(deal.pk, Decimal(0)), would_pay))
+        for deal in deals
+    ]
     return Preview(version, start, end, rows)

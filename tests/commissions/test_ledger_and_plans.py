@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.errors import Conflict, PermissionDenied, ValidationFailed
@@ -224,3 +226,21 @@ def test_preview_compares_a_version_with_what_last_quarter_accrued(
     )
     with tenant_context(w.tenant):
         assert not PayoutBatch.objects.exists()
+
+
+def test_the_preview_costs_the_same_queries_for_any_number_of_deals(
+    deals_world, plan, partner_deal, close_won
+):
+    w = deals_world
+    last_quarter = quarter_start(quarter_start(timezone.localdate()) - timedelta(days=1))
+
+    def preview_queries() -> int:
+        with tenant_context(w.tenant), CaptureQueriesContext(connection) as queries:
+            plan_preview(tenant=w.tenant, actor=w.channel_manager, version_id=plan.pk)
+        return len(queries)
+
+    close_won(partner_deal(), on=last_quarter + timedelta(days=2))
+    one_deal = preview_queries()
+    for day in (3, 4, 5, 6):
+        close_won(partner_deal(w.partner_admin), on=last_quarter + timedelta(days=day))
+    assert preview_queries() == one_deal
