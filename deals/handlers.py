@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from django.db import IntegrityError, transaction
-
 from accounts.models import DomainEvent
 from accounts.services.events import event_handler
 from deals.models import DealRegistration
 from deals.services.configuration import registration_defaults_install
-from deals.services.protection import claims_release, claims_take
+from deals.services.protection import ProtectionTaken, claims_release, claims_take
 from deals.services.timeline import timeline_record
 
 logger = logging.getLogger(__name__)
@@ -76,10 +74,9 @@ def protect_again(event: DomainEvent) -> None:
     registration.reconvert_open()
     registration.save()
     try:
-        with transaction.atomic():
-            claims_take(registration)
+        claims_take(registration)
         message = "The deal was reopened: protection is back in force."
-    except IntegrityError:
+    except ProtectionTaken:
         message = "The deal was reopened; another registration now holds the customer."
         logger.info("registration %s reopened without its claims", registration.pk)
     timeline_record(

@@ -17,7 +17,7 @@ from accounts.services.events import event_record
 from deals.models import DealRegistration, Extension, RejectionReason
 from deals.services.configuration import registration_settings_for
 from deals.services.keys import lock_keys, registration_keys
-from deals.services.protection import approve_or_refuse, claims_release
+from deals.services.protection import approve_locked, claims_release
 from deals.services.registrations import registration_lock
 from deals.services.timeline import tell_partner, timeline_record
 
@@ -51,7 +51,7 @@ def registration_approve(
     registration = registration_lock(tenant=tenant, actor=actor, registration_id=registration_id)
     _refuse_unless_in_review(registration, "approved")
     lock_keys(tenant_id=tenant.pk, keys=registration_keys(registration).exact)
-    return approve_or_refuse(registration, actor=actor.user, note=note)
+    return approve_locked(registration, actor=actor.user, note=note, auto=False)
 
 
 @transaction.atomic

@@ -1,10 +1,10 @@
 """Protection: approval claims customer × product line and opens the opportunity;
 extensions, expiry, and the release of the scope when protection ends.
 
-`approve_locked` is the one way into `approved` (manual, automatic, or after a revert):
-it writes the ProtectionClaim rows whose partial unique constraint lets exactly one
-registration hold a key × product line, so a caller runs it in a savepoint and treats an
-IntegrityError as "someone else is protected".
+`approve_locked` is the one way into `approved` (manual, automatic, or after a revert).
+It first writes the ProtectionClaim rows, whose partial unique constraint lets exactly one
+registration hold a key × product line; `claims_take` turns a violation into
+ProtectionTaken (409) before anything else has changed.
 """
 
 from __future__ import annotations
@@ -36,15 +36,25 @@ def protection_end(registration: DealRegistration, *, start: date | None = None)
 
 
 def claims_take(registration: DealRegistration) -> None:
-    """Claim every exact key × product line; IntegrityError if another registration holds one."""
+    """Claim every exact key × product line; ProtectionTaken if another registration holds one."""
     keys = registration_keys(registration).exact
-    ProtectionClaim.objects.bulk_create(
-        ProtectionClaim(
-            tenant_id=registration.tenant_id, registration=registration, key=key, product_line=line
-        )
-        for key in keys
-        for line in registration.product_lines.all()
-    )
+    try:
+        with transaction.atomic():
+            ProtectionClaim.objects.bulk_create(
+                ProtectionClaim(
+                    tenant_id=registration.tenant_id,
+                    registration=registration,
+                    key=key,
+                    product_line=line,
+                )
+                for key in keys
+                for line in registration.product_lines.all()
+            )
+    except IntegrityError as error:
+        raise ProtectionTaken(
+            "Another registration already holds protection for this customer and product "
+            "line. Decide that one first (reject, or wait for it to end)."
+        ) from error
 
 
 def claims_release(registration: DealRegistration) -> int:
@@ -89,8 +99,8 @@ def approve_locked(
     registration: DealRegistration, *, actor: User | None, note: str, auto: bool
 ) -> DealRegistration:
     """Approve a locked registration: claim its scope, protect it, open (or keep) its
-    opportunity in the first stage, tell the partner. Raises IntegrityError when another
-    registration holds the scope (run it in a savepoint)."""
+    opportunity in the first stage, tell the partner. ProtectionTaken, with nothing
+    changed, when another registration holds the scope."""
     from_status = registration.status
     claims_take(registration)
     registration.approve(
@@ -127,17 +137,3 @@ def approve_locked(
         f"protected until {until}." + (f" Note: {note}" if note else ""),
     )
     return registration
-
-
-def approve_or_refuse(
-    registration: DealRegistration, *, actor: User | None, note: str, auto: bool = False
-) -> DealRegistration:
-    try:
-        with transaction.atomic():
-            return approve_locked(registration, actor=actor, note=note, auto=auto)
-    except IntegrityError as error:
-        registration.refresh_from_db()
-        raise ProtectionTaken(
-            "Another registration already holds protection for this customer and product "
-            "line. Decide that one first (reject, or wait for it to end)."
-        ) from error

@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz import fuzz
@@ -303,7 +303,7 @@ def registration_screen(*, tenant: Tenant, registration_id: int) -> ScreeningRes
             try:
                 with transaction.atomic():
                     approve_locked(registration, actor=None, note="", auto=True)
-            except (IntegrityError, ApplicationError):  # e.g. the scope was taken: review it
+            except ApplicationError:  # e.g. the scope was taken meanwhile: review it
                 logger.info("registration %s not auto-approved", registration.pk, exc_info=True)
                 registration.refresh_from_db()
             else:
