@@ -5,7 +5,8 @@ class CommissionsConfig(AppConfig):
     name = "commissions"
 
     def ready(self) -> None:
-        from commissions import (  # noqa: F401  (registers the event handlers, the deal panel)
+        from commissions import (  # noqa: F401  (event handlers, deal panel, home figures)
             handlers,
+            home,
             panels,
         )

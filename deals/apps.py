@@ -5,4 +5,7 @@ class DealsConfig(AppConfig):
     name = "deals"
 
     def ready(self) -> None:
-        from deals import handlers  # noqa: F401  (registers the domain-event handlers)
+        from deals import (  # noqa: F401  (registers the event handlers, the home figures)
+            handlers,
+            home,
+        )

@@ -5,4 +5,7 @@ class PipelineConfig(AppConfig):
     name = "pipeline"
 
     def ready(self) -> None:
-        from pipeline import handlers  # noqa: F401  (registers the domain-event handlers)
+        from pipeline import (  # noqa: F401  (registers the event handlers, the home figures)
+            handlers,
+            home,
+        )
