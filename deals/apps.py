@@ -9,3 +9,17 @@ class DealsConfig(AppConfig):
             handlers,
             home,
         )
+
+        self.register_audit_links()
+
+    @staticmethod
+    def register_audit_links() -> None:
+        from accounts.audit_links import link_to, link_to_list, link_via, register_audit_links
+        from deals.models import Extension
+
+        registration = "vendor:registration_detail"
+        settings = link_to_list("vendor:registration_settings")
+        register_audit_links("deals.dealregistration", link_to(registration))
+        register_audit_links("deals.extension", link_via(Extension, "registration", registration))
+        for settings_row in ("registrationsettings", "productline", "rejectionreason"):
+            register_audit_links(f"deals.{settings_row}", settings)
