@@ -41,6 +41,7 @@ def vendor_commission_tiles(membership: Membership) -> list[HomeTile]:
             amount=waiting["amount"],
             currency=membership.tenant.currency,
             attention=True,
+            note="entries",
         )
     ]
 

@@ -21,7 +21,7 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     return values
 
 
-EMPTY = (None, "", 0, False, [], {})
+EMPTY: tuple[Any, ...] = (None, "", 0, False, [], {})
 
 
 def changed_fields(
