@@ -115,8 +115,8 @@ def test_each_figure_counts_this_tenant_and_links_to_exactly_its_rows(
 
 def test_the_figures_read_as_money_and_counts(deals_world, busy, client_for):
     html = client_for(deals_world.channel_manager).get(HOME).content.decode()
-    assert "1,004,034.50 USD" in html
-    assert "1,350.25 USD" in html
+    assert '"amount-value">1,004,034.50</span> <span class="currency">USD<' in html
+    assert '"amount-value">1,350.25</span> <span class="currency">USD<' in html
     assert "on 1 deal" in html  # the two waiting co-sell requests are on one deal
 
 
