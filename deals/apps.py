@@ -5,4 +5,21 @@ class DealsConfig(AppConfig):
     name = "deals"
 
     def ready(self) -> None:
-        from deals import handlers  # noqa: F401  (registers the domain-event handlers)
+        from deals import (  # noqa: F401  (registers the event handlers, the home figures)
+            handlers,
+            home,
+        )
+
+        self.register_audit_links()
+
+    @staticmethod
+    def register_audit_links() -> None:
+        from accounts.audit_links import link_to, link_to_list, link_via, register_audit_links
+        from deals.models import Extension
+
+        registration = "vendor:registration_detail"
+        settings = link_to_list("vendor:registration_settings")
+        register_audit_links("deals.dealregistration", link_to(registration))
+        register_audit_links("deals.extension", link_via(Extension, "registration", registration))
+        for settings_row in ("registrationsettings", "productline", "rejectionreason"):
+            register_audit_links(f"deals.{settings_row}", settings)

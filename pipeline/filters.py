@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from accounts.portals import TenantFilterSet
 from partners.models import Region
 from partners.selectors import partner_choices, tier_choices
-from pipeline.models import Opportunity, Stage
+from pipeline.models import CoSellRequest, Opportunity, Stage
 
 YES_NO = (("yes", "Stale"), ("no", "Not stale"))
+COSELL_CHOICES = (
+    (CoSellRequest.Status.REQUESTED, "Waiting for an answer"),
+    (CoSellRequest.Status.ASSIGNED, "Assigned, in progress"),
+)
 SORTS = {
     "-updated": ("-updated_at", "-id"),
     "name": ("name", "-id"),
@@ -128,6 +132,12 @@ class VendorPipelineFilter(OpportunityFilter):
     owner_name = django_filters.CharFilter(
         method="filter_owner_name", label="Owner name or e-mail contains", max_length=200
     )
+    cosell = django_filters.ChoiceFilter(
+        choices=COSELL_CHOICES,
+        method="filter_cosell",
+        empty_label="Any",
+        label="Co-sell requests",
+    )
 
     class Meta:
         model = Opportunity
@@ -143,6 +153,11 @@ class VendorPipelineFilter(OpportunityFilter):
 
     def filter_source(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(partner__isnull=value == "direct")
+
+    def filter_cosell(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Deals with at least one co-sell request in that status."""
+        requests = CoSellRequest.objects.filter(opportunity=OuterRef("pk"), status=value)
+        return queryset.filter(Exists(requests))
 
     def filter_owner_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

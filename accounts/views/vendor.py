@@ -10,7 +10,7 @@ from django.urls import path
 from accounts.models import AuditEntry
 from accounts.portals import VENDOR_ADMIN, FilteredListView, TenantFilterSet, VendorPortalMixin
 from accounts.scoping import ScopedQuerysetMixin
-from accounts.selectors import audit_actor_choices, audit_changes, audit_verbs
+from accounts.selectors import audit_actor_choices, audit_rows, audit_verbs, verb_label
 
 
 class AuditLogFilter(TenantFilterSet):
@@ -23,13 +23,14 @@ class AuditLogFilter(TenantFilterSet):
 
     def scope_choices(self) -> None:
         self.filters["verb"].extra["choices"] = [
-            (verb, verb.replace("_", " ")) for verb in audit_verbs(tenant=self.tenant)
+            (verb, verb_label(verb)) for verb in audit_verbs(tenant=self.tenant)
         ]
         self.filters["actor"].queryset = audit_actor_choices(tenant=self.tenant)
 
 
 class AuditLogView(ScopedQuerysetMixin, VendorPortalMixin, FilteredListView):
-    """Who did what to which record, newest first: actor, verb, subject, changes, time, IP."""
+    """Who did what to which record, newest first: actor, action, the record (linked to its
+    page), what changed (labels and values people read), time, IP."""
 
     model = AuditEntry
     allowed_roles = VENDOR_ADMIN
@@ -43,7 +44,7 @@ class AuditLogView(ScopedQuerysetMixin, VendorPortalMixin, FilteredListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["rows"] = [(entry, audit_changes(entry)) for entry in context["object_list"]]
+        context["rows"] = audit_rows(tenant=self.tenant, entries=list(context["object_list"]))
         return context
 
 

@@ -89,12 +89,30 @@ class CommissionListView(PartnerPortalMixin, ListView):
     context_object_name = "entries"
     paginate_by = 25
 
+    period_error = ""
+
     def get_queryset(self) -> Any:
-        return entry_list_for(membership=self.membership)
+        """`?period=2026-Q4` (or a month) narrows to entries of that period (the home's
+        "earned this quarter" link); an invalid period shows nothing and says why."""
+        entries = entry_list_for(membership=self.membership)
+        value = self.request.GET.get("period", "").strip()
+        if not value:
+            return entries
+        try:
+            return entries.filter(period_parse(value).contains())
+        except ValidationFailed as error:
+            self.period_error = error.message
+            return entries.none()
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        net = entry_list_for(membership=self.membership).aggregate(net=Sum("amount"))["net"]
-        return super().get_context_data(net=net, currency=self.tenant.currency, **kwargs)
+        net = self.object_list.aggregate(net=Sum("amount"))["net"]
+        return super().get_context_data(
+            net=net,
+            currency=self.tenant.currency,
+            period=self.request.GET.get("period", "").strip(),
+            period_error=self.period_error,
+            **kwargs,
+        )
 
 
 class CommissionDetailView(ScopedQuerysetMixin, PartnerPortalMixin, DetailView):

@@ -39,6 +39,7 @@ from deals.decision_forms import (
     RequestInfoForm,
     RevertForm,
 )
+from deals.home import protection_ends_window
 from deals.models import DealRegistration, Extension
 from deals.selectors import (
     later_conflicts,
@@ -95,16 +96,29 @@ class RegistrationQueueView(VendorPortalMixin, ListView):
         rows = registration_list_for(membership=self.membership).annotate(
             finding_count=Count("findings")
         )
+        if self.request.GET.get("protection_ends") == "week":  # the vendor home's link
+            rows = rows.filter(protected_until__range=protection_ends_window())
         rows = rows.exclude(status=Status.DRAFT) if statuses is None else rows
         return rows.filter(status__in=statuses) if statuses is not None else rows
 
+    def narrowed(self) -> str:
+        """What the vendor home's links narrow the list to ("" when not narrowed)."""
+        if self.tab == "review" and self.request.GET.get("overdue") == "1":
+            return "reviews past the SLA"
+        if self.request.GET.get("protection_ends") == "week":
+            return "protections ending this week"
+        return ""
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = {
+            "narrowed": self.narrowed(),
             "tab": self.tab,
             "tabs": [(key, label) for key, (label, _) in TABS.items()],
         }
         if self.tab == "review":
             items = self.object_list
+            if self.request.GET.get("overdue") == "1":  # the vendor home's link
+                items = [item for item in items if item.overdue]
             context.update(
                 items=items,
                 sla_hours=registration_settings_for(self.tenant).review_sla_hours,

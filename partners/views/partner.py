@@ -22,6 +22,7 @@ from accounts.portals import (
 from accounts.scoping import ScopedQuerysetMixin
 from accounts.services.memberships import membership_set_active
 from partners.forms import MembershipActiveForm, PartnerInvitationForm
+from partners.home import sections_for, tiles_for
 from partners.models import Invitation
 from partners.selectors import partner_home
 from partners.services import invitation_create
@@ -39,7 +40,12 @@ class HomeView(PartnerPortalMixin, TemplateView):
             membership=self.membership,
             include_invitations=self.membership.role == Role.PARTNER_ADMIN,
         )
-        return super().get_context_data(home=home, **kwargs)
+        return super().get_context_data(
+            home=home,
+            tiles=tiles_for("partner", self.membership),
+            sections=sections_for("partner", self.membership),
+            **kwargs,
+        )
 
 
 class PeopleView(ScopedQuerysetMixin, PartnerPortalMixin, ListView):

@@ -33,6 +33,7 @@ from partners.forms import (
     TierForm,
     VendorInvitationForm,
 )
+from partners.home import sections_for, tiles_for
 from partners.models import Invitation, PartnerOrganization, PartnerTier
 from partners.selectors import (
     active_people_count,
@@ -61,7 +62,12 @@ class HomeView(VendorPortalMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         home = vendor_home(tenant=self.tenant, user=self.request.user)  # type: ignore[arg-type]
-        return super().get_context_data(home=home, **kwargs)
+        return super().get_context_data(
+            home=home,
+            tiles=tiles_for("vendor", self.membership),
+            sections=sections_for("vendor", self.membership),
+            **kwargs,
+        )
 
 
 # --- Partners --------------------------------------------------------------------------------
