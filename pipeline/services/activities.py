@@ -13,6 +13,7 @@ from accounts.models import VENDOR_ROLES, Membership, Tenant, User
 from accounts.permissions import require_vendor
 from accounts.services.audit import audit_record
 from accounts.services.notifications import notification_create
+from partners.selectors import partner_managers
 from pipeline.models import Activity, CoSellRequest, Opportunity
 
 
@@ -75,9 +76,9 @@ def _deal_url(opportunity: Opportunity, portal: str) -> str:
 
 
 def _vendor_people_for(opportunity: Opportunity) -> list[User]:
-    manager = opportunity.partner.channel_manager if opportunity.partner else None
-    if manager is not None:
-        return [manager]
+    """A partner deal: who looks after the partner; a direct deal: every vendor person."""
+    if opportunity.partner is not None:
+        return partner_managers(partner=opportunity.partner)
     return [
         m.user
         for m in Membership.objects.for_tenant(opportunity.tenant_id)
