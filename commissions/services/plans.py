@@ -206,7 +206,9 @@ def plan_version_create(
 
 
 def _earliest_start(tenant: Tenant, *, besides: int | None = None) -> date | None:
-    versions = PlanVersion.objects.for_tenant(tenant).exclude(pk=besides)
+    versions = PlanVersion.objects.for_tenant(tenant)
+    if besides is not None:
+        versions = versions.exclude(pk=besides)
     return versions.order_by("effective_from").values_list("effective_from", flat=True).first()
 
 

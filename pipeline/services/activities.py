@@ -76,9 +76,11 @@ def _deal_url(opportunity: Opportunity, portal: str) -> str:
 
 
 def _vendor_people_for(opportunity: Opportunity) -> list[User]:
-    """A partner deal: who looks after the partner; a direct deal: every vendor person."""
-    if opportunity.partner is not None:
-        return partner_managers(partner=opportunity.partner)
+    """The partner's channel manager (the active ones once that manager left); with none
+    assigned, or for a direct deal, every active vendor person."""
+    partner = opportunity.partner
+    if partner is not None and partner.channel_manager_id is not None:
+        return partner_managers(partner=partner)
     return [
         m.user
         for m in Membership.objects.for_tenant(opportunity.tenant_id)
