@@ -1,5 +1,5 @@
-"""REST API of commissions: the scoped ledger, a partner's statement for a period, and the
-vendor's approvals and payout batches.
+"""REST API of commissions: the scoped ledger, a partner's statement for a period, the
+vendor's approvals and payout batches, and the versions of the commission plan.
 
 Thin: role check (HasRole) → scoped lookup (sealed base: another tenant's or partner's
 entry is a 404) → input serializer → one service or selector → the rows re-read through
@@ -7,6 +7,8 @@ the same scope. Routes are collected by commissions/urls.py under /api/v1/.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db.models import Prefetch
 from django.urls import path
@@ -18,22 +20,32 @@ from rest_framework.response import Response
 from accounts.errors import NotFound, ValidationFailed
 from accounts.models import Membership
 from accounts.pagination import LargeListPagination
-from accounts.rest import VENDOR, MembershipApi, ScopedGenericApi
+from accounts.rest import VENDOR, VENDOR_ADMIN, MembershipApi, ScopedGenericApi
 from accounts.serializers import error_responses, validate_input
 from accounts.tenancy import TenantQuerySet
 from commissions.filters import CommissionEntryFilter
-from commissions.models import CommissionEntry, PayoutBatch
-from commissions.selectors import entry_list_for, period_current, period_parse, statement_get
+from commissions.models import CommissionEntry, PayoutBatch, PlanVersion, ProductBonus, TierRate
+from commissions.selectors import (
+    entry_list_for,
+    period_current,
+    period_parse,
+    plan_spans,
+    statement_get,
+)
 from commissions.serializers import (
     CommissionEntryOutput,
+    CommissionPlanCreateInput,
+    CommissionPlanOutput,
+    CommissionPlanUpdateInput,
     NoInput,
     PayoutCreateInput,
     PayoutOutput,
+    PlanPreviewOutput,
     StatementOutput,
     StatementQuery,
     statement_data,
 )
-from commissions.services import ledger
+from commissions.services import ledger, plans
 from partners.models import PartnerOrganization
 from pipeline.apis.base import JsonApi
 
@@ -164,7 +176,104 @@ class PayoutListCreateApi(JsonApi, ScopedGenericApi):
         return Response(PayoutOutput(batch).data, status=status.HTTP_201_CREATED)
 
 
+# --- Commission plans -----------------------------------------------------------------------------
+
+
+class CommissionPlanScopedApi(JsonApi, ScopedGenericApi):
+    """Base of the plan endpoints: each item is one version of the tenant's commission plan.
+
+    Vendor roles read (as on the plan pages); only vendor admins create or change a
+    version. Partner roles are refused (403); another tenant's version is a 404.
+    """
+
+    model = PlanVersion
+    queryset = PlanVersion.objects.none()  # for schema introspection
+    allowed_roles = VENDOR
+    write_roles = VENDOR_ADMIN
+
+    def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        rates = TierRate.objects.select_related("tier").order_by("-tier__rank", "tier__name")
+        bonuses = ProductBonus.objects.select_related("product_line").order_by(
+            "product_line__name", "product_line_id"
+        )
+        return queryset.prefetch_related(
+            Prefetch("tier_rates", queryset=rates),
+            Prefetch("product_bonuses", queryset=bonuses),
+        ).order_by("-effective_from")
+
+    def with_spans(self, versions: Any) -> list[PlanVersion]:
+        spans = plan_spans(tenant=self.membership.tenant)
+        rows = list(versions)
+        for version in rows:
+            version.span = spans[version.pk]  # type: ignore[attr-defined]
+        return rows
+
+    def output(self, version_id: int, status_code: int = status.HTTP_200_OK) -> Response:
+        """The version as it is now, re-read through the same scope."""
+        [version] = self.with_spans([self.get_queryset().get(pk=version_id)])
+        return Response(CommissionPlanOutput(version).data, status=status_code)
+
+
+class CommissionPlanListCreateApi(CommissionPlanScopedApi):
+    """Every version, latest start first, with its state (in force, upcoming, ended). POST
+    adds a version starting after today (or before the earliest one, covering a period no
+    plan covered), copied from the version in force on its start date and then changed."""
+
+    @extend_schema(responses={200: CommissionPlanOutput(many=True), **error_responses(401, 403)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(
+            CommissionPlanOutput(self.with_spans(page), many=True).data
+        )
+
+    @extend_schema(
+        request=CommissionPlanCreateInput,
+        responses={201: CommissionPlanOutput, **error_responses(400, 401, 403)},
+    )
+    def post(self, request: Request) -> Response:
+        data = validate_input(CommissionPlanCreateInput, request, membership=self.membership)
+        version = plans.plan_version_create(
+            tenant=self.membership.tenant, actor=self.membership, **data
+        )
+        return self.output(version.pk, status.HTTP_201_CREATED)
+
+
+class CommissionPlanDetailApi(CommissionPlanScopedApi):
+    """One version. PATCH changes a version not yet in force; one in force (or ended) never
+    changes: 409."""
+
+    @extend_schema(responses={200: CommissionPlanOutput, **error_responses(401, 403, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        return self.output(self.get_object().pk)
+
+    @extend_schema(
+        request=CommissionPlanUpdateInput,
+        responses={200: CommissionPlanOutput, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        version = self.get_object()
+        data = validate_input(CommissionPlanUpdateInput, request, membership=self.membership)
+        plans.plan_version_update(
+            tenant=self.membership.tenant, actor=self.membership, version_id=version.pk, **data
+        )
+        return self.output(version.pk)
+
+
+class CommissionPlanPreviewApi(CommissionPlanScopedApi):
+    """What the version would have paid on last quarter's won partner deals, beside what
+    the ledger holds for them: the calculation of the plan preview page."""
+
+    @extend_schema(responses={200: PlanPreviewOutput, **error_responses(401, 403, 404)})
+    def get(self, request: Request, pk: int) -> Response:
+        version = self.get_object()
+        preview = plans.plan_preview(
+            tenant=self.membership.tenant, actor=self.membership, version_id=version.pk
+        )
+        return Response(PlanPreviewOutput(preview).data)
+
+
 ENTRY = "commissions/<int:pk>/"
+PLAN = "commission-plans/<int:pk>/"
 
 urlpatterns = [
     path("commissions/", CommissionListApi.as_view(), name="commissions"),
@@ -172,4 +281,7 @@ urlpatterns = [
     path(f"{ENTRY}approve/", CommissionApproveApi.as_view(), name="commission-approve"),
     path("commission-statements/", CommissionStatementApi.as_view(), name="commission-statements"),
     path("payouts/", PayoutListCreateApi.as_view(), name="payouts"),
+    path("commission-plans/", CommissionPlanListCreateApi.as_view(), name="commission-plans"),
+    path(PLAN, CommissionPlanDetailApi.as_view(), name="commission-plan"),
+    path(f"{PLAN}preview/", CommissionPlanPreviewApi.as_view(), name="commission-plan-preview"),
 ]

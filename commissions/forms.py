@@ -46,7 +46,12 @@ class PlanVersionForm(TenantForm):
     """A plan version: its scalars, a base rate per tier and a bonus per product line."""
 
     name = forms.CharField(max_length=100)
-    effective_from = forms.DateField(widget=DATE, label="Starts on", help_text="A day after today.")
+    effective_from = forms.DateField(
+        widget=DATE,
+        label="Starts on",
+        help_text="A day after today, or before the earliest version (to cover won deals "
+        "that no plan covered).",
+    )
     registered_multiplier = forms.DecimalField(
         **FACTOR,
         help_text="Applied to the base of deals that came through an approved "

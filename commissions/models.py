@@ -221,3 +221,51 @@ class CommissionEntry(FSMModelMixin, TenantScopedModel):
     @transition(field=status, source=Status.APPROVED, target=Status.PAID)
     def pay(self, *, batch: PayoutBatch) -> None:
         self.payout = batch
+
+
+class UnattributedWin(TenantScopedModel):
+    """A won partner deal that no plan version covered on its close date.
+
+    Recorded by attribution instead of being skipped; resolved when a version covering the
+    date appears (`attributed_entry` set: the accrual written then, through the same path)
+    or when the deal is reopened first (nothing to attribute any more).
+    """
+
+    opportunity = models.ForeignKey(
+        "pipeline.Opportunity", on_delete=models.CASCADE, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "partners.PartnerOrganization", on_delete=models.CASCADE, related_name="+"
+    )
+    source_event = models.ForeignKey(
+        "accounts.DomainEvent", on_delete=models.CASCADE, related_name="+"
+    )
+    closed_on = models.DateField()
+    amount = money()
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    attributed_entry = models.OneToOneField(
+        CommissionEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar = ["closed_on", "id"]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["tenant", "closed_on"],
+                name="unattributed_waiting",
+                condition=Q(resolved_at__isnull=True),
+            ),
+        ]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "source_event"], name="unattributed_once_per_event"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason
+
+    @property
+    def reason(self) -> str:
+        return f"Not attributed: no plan in force on {self.closed_on.isoformat()}"

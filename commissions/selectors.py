@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.errors import ValidationFailed
 from accounts.models import Membership, Tenant
-from commissions.models import CommissionEntry, PlanVersion
+from commissions.models import CommissionEntry, PlanVersion, UnattributedWin
 from commissions.services.calculation import Breakdown, commission_calculate
 from partners.models import PartnerOrganization
 from pipeline.models import Opportunity
@@ -172,3 +172,60 @@ def plan_versions(*, tenant: Tenant) -> list[PlanVersion]:
         .prefetch_related("tier_rates__tier", "product_bonuses__product_line")
         .order_by("-effective_from")
     )
+
+
+UNATTRIBUTED_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class Unattributed:
+    """Won partner deals no plan covered on their close date, oldest first (at most
+    UNATTRIBUTED_SHOWN of them) and how many there are in all."""
+
+    rows: list[UnattributedWin]
+    count: int
+
+
+def unattributed_list(*, membership: Membership) -> Unattributed:
+    """For vendor roles only: partner people never see another deal's attribution state."""
+    if not membership.is_vendor:
+        return Unattributed([], 0)
+    waiting = UnattributedWin.objects.for_tenant(membership.tenant_id).filter(
+        resolved_at__isnull=True
+    )
+    rows = list(
+        waiting.select_related("opportunity", "partner").order_by("closed_on", "id")[
+            :UNATTRIBUTED_SHOWN
+        ]
+    )
+    return Unattributed(rows, waiting.count())
+
+
+@dataclass(frozen=True)
+class VersionSpan:
+    """When a version applies: its state today and its last day (None: no later version)."""
+
+    state: str  # in_force | upcoming | ended
+    until: date | None
+
+    @property
+    def editable(self) -> bool:
+        return self.state == "upcoming"
+
+
+def plan_spans(*, tenant: Tenant) -> dict[int, VersionSpan]:
+    """Every version's span, from one query of the start dates."""
+    today = timezone.localdate()
+    starts = list(
+        PlanVersion.objects.for_tenant(tenant)
+        .order_by("-effective_from")
+        .values_list("pk", "effective_from")
+    )
+    in_force = next((pk for pk, start in starts if start <= today), None)
+    spans: dict[int, VersionSpan] = {}
+    later: date | None = None
+    for pk, start in starts:
+        state = "in_force" if pk == in_force else ("upcoming" if start > today else "ended")
+        spans[pk] = VersionSpan(state, later - timedelta(days=1) if later else None)
+        later = start
+    return spans

@@ -6,12 +6,13 @@ Amounts are decimal strings with two places ("500.00"; clawbacks negative: "-500
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.serializers import InputSerializer, TextField, WholeNumberField
+from accounts.serializers import InputSerializer, MoneyField, TextField, WholeNumberField
 from commissions.models import CommissionEntry, PayoutBatch
 from commissions.selectors import Statement
 from pipeline.serializers import JsonDateField, NamedChoiceField
@@ -143,3 +144,163 @@ class PayoutOutput(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_entry_ids(self, batch: PayoutBatch) -> list[int]:
         return sorted(entry.pk for entry in batch.entries.all())
+
+
+# --- Commission plans ---------------------------------------------------------------------------
+
+PLAN_NAME_MAX = 100
+TIER_RATES_MAX = 200
+PRODUCT_BONUSES_MAX = 500
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """A decimal string ("12.5") or a JSON number; booleans, lists and objects are refused."""
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def percent_input(**kwargs: Any) -> StrictDecimalField:
+    return StrictDecimalField(
+        max_digits=7, decimal_places=4, min_value=Decimal(0), max_value=Decimal(100), **kwargs
+    )
+
+
+def factor_input(**kwargs: Any) -> StrictDecimalField:
+    return StrictDecimalField(
+        max_digits=6, decimal_places=4, min_value=Decimal(0), max_value=Decimal(10), **kwargs
+    )
+
+
+class TierRateInput(InputSerializer):
+    tier_id = WholeNumberField(min_value=1, help_text="A partner tier of the tenant.")
+    rate = percent_input(help_text="Base rate: percent of the deal amount, 0 to 100.")
+
+
+class ProductBonusInput(InputSerializer):
+    product_line_id = WholeNumberField(min_value=1, help_text="A product line of the tenant.")
+    bonus = percent_input(help_text="Extra percent of a registered deal's amount, 0 to 100.")
+
+
+def unique_ids(rows: list[dict[str, Any]], key: str, value: str) -> dict[int, Decimal]:
+    ids = [row[key] for row in rows]
+    if len(ids) != len(set(ids)):
+        raise serializers.ValidationError(f"Each {key} at most once.")
+    return {row[key]: row[value] for row in rows}
+
+
+class CommissionPlanUpdateInput(InputSerializer):
+    """Changes to a version not yet in force; fields left out keep their value. Rates and
+    bonuses sent replace those of the same tier or product line; the others stay."""
+
+    name = TextField(max_length=PLAN_NAME_MAX, required=False, help_text="Plain text.")
+    effective_from = JsonDateField(
+        required=False,
+        help_text="After today, or before the tenant's earliest version (to cover a period "
+        "no plan covered: won deals not attributed then are attributed).",
+    )
+    registered_multiplier = factor_input(required=False, help_text="0 to 10.")
+    unregistered_multiplier = factor_input(required=False, help_text="0 to 10.")
+    cap_per_deal = MoneyField(required=False, allow_null=True, help_text="null: no cap.")
+    accelerator_threshold = MoneyField(
+        required=False,
+        allow_null=True,
+        help_text="A partner's won amount in the quarter above which the accelerator applies.",
+    )
+    accelerator_rate = percent_input(
+        required=False, allow_null=True, help_text="Set with accelerator_threshold, or neither."
+    )
+    tier_rates = TierRateInput(many=True, required=False, max_length=TIER_RATES_MAX)
+    product_bonuses = ProductBonusInput(many=True, required=False, max_length=PRODUCT_BONUSES_MAX)
+
+    refused_fields: ClassVar[dict[str, str]] = {
+        "id": "Assigned by the server.",
+        "state": "Follows from the start dates.",
+        "effective_until": "Follows from the next version's start date.",
+        "editable": "Follows from the start date.",
+        "created_at": "Set by the server.",
+        "updated_at": "Set by the server.",
+    }
+
+    def validate_tier_rates(self, rows: list[dict[str, Any]]) -> dict[int, Decimal]:
+        return unique_ids(rows, "tier_id", "rate")
+
+    def validate_product_bonuses(self, rows: list[dict[str, Any]]) -> dict[int, Decimal]:
+        return unique_ids(rows, "product_line_id", "bonus")
+
+
+class CommissionPlanCreateInput(CommissionPlanUpdateInput):
+    """A new version: copied from the one in force on its start date, then changed."""
+
+    name = TextField(max_length=PLAN_NAME_MAX, help_text="Plain text.")
+    effective_from = JsonDateField(
+        help_text="After today, or before the tenant's earliest version (to cover a period "
+        "no plan covered: won deals not attributed then are attributed)."
+    )
+
+
+class TierRateOutput(serializers.Serializer):
+    tier_id = serializers.IntegerField()
+    tier_name = serializers.CharField(source="tier.name")
+    rate = serializers.DecimalField(max_digits=7, decimal_places=4)
+
+
+class ProductBonusOutput(serializers.Serializer):
+    product_line_id = serializers.IntegerField()
+    product_line_code = serializers.CharField(source="product_line.code")
+    product_line_name = serializers.CharField(source="product_line.name")
+    bonus = serializers.DecimalField(max_digits=7, decimal_places=4)
+
+
+class CommissionPlanOutput(serializers.Serializer):
+    """One version of the tenant's commission plan."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    effective_from = serializers.DateField()
+    effective_until = serializers.DateField(
+        source="span.until", allow_null=True, help_text="Inclusive; null: no later version."
+    )
+    state = NamedChoiceField(
+        source="span.state",
+        choices=[("in_force", "In force"), ("upcoming", "Upcoming"), ("ended", "Ended")],
+        enum_name="CommissionPlanStateEnum",
+    )
+    editable = serializers.BooleanField(
+        source="span.editable", help_text="Only a version not yet in force changes."
+    )
+    registered_multiplier = serializers.DecimalField(max_digits=6, decimal_places=4)
+    unregistered_multiplier = serializers.DecimalField(max_digits=6, decimal_places=4)
+    cap_per_deal = money_output(allow_null=True)
+    accelerator_threshold = money_output(allow_null=True)
+    accelerator_rate = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True)
+    tier_rates = TierRateOutput(many=True)
+    product_bonuses = ProductBonusOutput(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class PreviewRowOutput(serializers.Serializer):
+    opportunity_id = serializers.IntegerField(source="opportunity.pk")
+    opportunity_name = serializers.CharField(source="opportunity.name")
+    partner_id = serializers.IntegerField(source="opportunity.partner_id")
+    partner_name = serializers.CharField(source="opportunity.partner.name")
+    closed_on = serializers.DateField(source="opportunity.closed_on")
+    deal_amount = money_output(source="opportunity.amount")
+    accrued = money_output(help_text="What the ledger holds for the deal (net of clawbacks).")
+    would_pay = money_output(help_text="What this version would have paid.")
+
+
+class PlanPreviewOutput(serializers.Serializer):
+    """What the version would have paid on last quarter's won partner deals."""
+
+    version_id = serializers.IntegerField(source="version.pk")
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Inclusive.")
+    currency = serializers.CharField(source="version.tenant.currency")
+    rows = PreviewRowOutput(many=True)
+    accrued_total = money_output()
+    would_pay_total = money_output()
+    difference = money_output(help_text="would_pay_total - accrued_total.")

@@ -66,7 +66,11 @@ class PartnerForm(forms.Form):
     name = forms.CharField(max_length=NAME_MAX)
     tier = forms.ModelChoiceField(queryset=PartnerTier.objects.none())
     country = forms.ChoiceField(choices=[])
-    region = forms.ChoiceField(choices=Region.choices)
+    region = forms.ChoiceField(
+        choices=[("", "From the country"), *Region.choices],
+        required=False,
+        help_text="Empty: the country's region.",
+    )
     channel_manager = UserChoiceField(
         queryset=None, required=False, empty_label="No channel manager"
     )

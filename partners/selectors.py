@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.errors import NotFound
-from accounts.models import VENDOR_ROLES, Membership, Notification, Tenant, User
+from accounts.models import VENDOR_ROLES, Membership, Notification, Role, Tenant, User
 from partners.models import Invitation, PartnerOrganization, PartnerTier
 
 HOME_LIST_SIZE = 5
@@ -27,6 +27,25 @@ def partner_choices(*, tenant: Tenant, active_only: bool = False) -> QuerySet[Pa
     if active_only:
         partners = partners.filter(status=PartnerOrganization.Status.ACTIVE)
     return partners
+
+
+def partner_managers(*, partner: PartnerOrganization) -> list[User]:
+    """Who looks after the partner for the vendor: its channel manager while their vendor
+    membership of the tenant is active; once they leave or are deactivated (or with none
+    assigned), every active channel manager of the tenant; with none, the vendor admins."""
+    vendor = Membership.objects.for_tenant(partner.tenant_id).filter(
+        is_active=True, user__is_active=True, role__in=VENDOR_ROLES
+    )
+    if (
+        partner.channel_manager_id is not None
+        and vendor.filter(user_id=partner.channel_manager_id).exists()
+    ):
+        return [partner.channel_manager]  # type: ignore[list-item]
+    for role in (Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN):
+        people = [m.user for m in vendor.filter(role=role).select_related("user").order_by("id")]
+        if people:
+            return people
+    return []
 
 
 def channel_manager_choices(*, tenant: Tenant) -> QuerySet[User]:

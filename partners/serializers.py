@@ -76,7 +76,12 @@ class PartnerCreateInput(InputSerializer):
     name = TextField(max_length=NAME_MAX)
     tier_id = ScopedIdField(model=PartnerTier, scope=visible_tiers)
     country = serializers.ChoiceField(choices=list(countries))
-    region = serializers.ChoiceField(choices=Region.choices)
+    region = serializers.ChoiceField(
+        choices=Region.choices,
+        required=False,
+        help_text="Omitted: the country's region (UN M49: NA, LATAM, EMEA, APAC); on an "
+        "update, omitted with a new country: the new country's.",
+    )
     channel_manager_id = ScopedIdField(
         model=User, scope=channel_managers, required=False, allow_null=True
     )

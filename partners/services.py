@@ -29,6 +29,7 @@ from accounts.services.memberships import role_check
 from accounts.services.notifications import notification_create
 from accounts.tenancy import activate, tenant_context
 from partners.models import Invitation, PartnerOrganization, PartnerTier
+from partners.regions import region_for_country
 
 TIER_FIELDS = ["name", "rank", "auto_approval_limit", "protection_days"]
 LIMIT_MAX = Decimal("999999999999.99")
@@ -130,6 +131,13 @@ def _limit_clean(value: Any) -> Decimal | None:
 # --- Partner organizations ------------------------------------------------------------------
 
 
+def _region_of(country: str) -> str:
+    region = region_for_country(country)
+    if region is None:
+        raise ValidationFailed("Unknown country.", fields={"country": ["Choose a country."]})
+    return region
+
+
 @transaction.atomic
 def partner_create(
     *,
@@ -138,9 +146,10 @@ def partner_create(
     name: str,
     tier: PartnerTier,
     country: str,
-    region: str,
+    region: str | None = None,
     channel_manager: User | None = None,
 ) -> PartnerOrganization:
+    """A new partner; with no region, the country's (partners/regions.py)."""
     require_vendor_admin(actor)
     _ensure_in_tenant(tenant, tier=tier, channel_manager=channel_manager)
     _ensure_unique_name(PartnerOrganization, tenant=tenant, name=name, label="partner")
@@ -149,7 +158,7 @@ def partner_create(
         name=name.strip(),
         tier=tier,
         country=country,
-        region=region,
+        region=region or _region_of(country),
         channel_manager=channel_manager,
     )
     audit_record(
@@ -185,6 +194,9 @@ def partner_update(
             "Use suspend or reactivate to change a partner's status.",
             fields={"status": ["Status changes only by suspend/reactivate."]},
         )
+    # No region (or an emptied one) with a new country: the region follows the country.
+    if ("country" in changes and not changes.get("region")) or changes.get("region") == "":
+        changes["region"] = _region_of(changes.get("country", partner.country))
     before = snapshot(partner, PARTNER_FIELDS)
     for field in set(changes) & set(PARTNER_FIELDS):
         setattr(partner, field, changes[field])

@@ -32,6 +32,9 @@ API_OPERATIONS = {
     "/api/v1/commissions/{id}/approve/": {"post"},
     "/api/v1/commission-statements/": {"get"},
     "/api/v1/payouts/": {"get", "post"},
+    "/api/v1/commission-plans/": {"get", "post"},
+    "/api/v1/commission-plans/{id}/": {"get", "patch"},
+    "/api/v1/commission-plans/{id}/preview/": {"get"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 

@@ -1,5 +1,9 @@
 """Writes of commission plans: a new version from the current one, edits before its start
-date, and a preview of what a version would have paid last quarter."""
+date, and a preview of what a version would have paid last quarter.
+
+A version starts after today, or before the tenant's earliest version: that covers a
+period no plan covered (nothing attributed there can change) and lets the won deals
+recorded as "not attributed" in it be attributed, by a task enqueued on commit."""
 
 from __future__ import annotations
 
@@ -14,8 +18,16 @@ from django.utils import timezone
 from accounts.errors import Conflict, NotFound, ValidationFailed
 from accounts.models import Membership, Tenant
 from accounts.permissions import require_vendor, require_vendor_admin
+from accounts.queue import enqueue_on_commit
 from accounts.services.audit import audit_record
-from commissions.models import CommissionEntry, PlanVersion, ProductBonus, TierRate
+from commissions.models import (
+    CommissionEntry,
+    PlanVersion,
+    ProductBonus,
+    TierRate,
+    UnattributedWin,
+)
+from commissions.services.attribution import plans_lock
 from commissions.services.calculation import (
     breakdown_of,
     deal_facts,
@@ -49,7 +61,14 @@ def _decimal(field: str, value: Any, *, low: Decimal, high: Decimal, nullable: b
     return number
 
 
-def _clean(tenant: Tenant, changes: dict[str, Any]) -> dict[str, Any]:
+def _start_allowed(value: Any, earliest: date | None) -> bool:
+    """After today, or before every other version (a period no plan covered)."""
+    if not isinstance(value, date):
+        return False
+    return value > timezone.localdate() or earliest is None or value < earliest
+
+
+def _clean(tenant: Tenant, changes: dict[str, Any], earliest: date | None) -> dict[str, Any]:
     unknown = set(changes) - {*SCALARS, "tier_rates", "product_bonuses"}
     if unknown:
         raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in unknown})
@@ -61,9 +80,13 @@ def _clean(tenant: Tenant, changes: dict[str, Any]) -> dict[str, Any]:
                 raise ValidationFailed(
                     "Name the version.", fields={"name": ["1 to 100 characters."]}
                 )
+            if "<" in name or ">" in name:
+                raise ValidationFailed(
+                    "A version's name is plain text.", fields={"name": ["No < or > in a name."]}
+                )
             cleaned[field] = name
         elif field == "effective_from":
-            if not isinstance(value, date) or value <= timezone.localdate():
+            if not _start_allowed(value, earliest):
                 raise ValidationFailed(
                     "A new version starts after today.",
                     fields={"effective_from": ["A date after today."]},
@@ -144,12 +167,12 @@ def plan_version_create(
     """A new version starting after today, copied from the one in force on its start date
     (or from nothing, for the tenant's first plan) and changed by `changes`."""
     require_vendor_admin(actor)
-    first = not PlanVersion.objects.for_tenant(tenant).exists()
-    if first and isinstance(effective_from, date):  # the first plan may start any day
-        cleaned = _clean(tenant, {"name": name, **changes})
-        cleaned["effective_from"] = effective_from
-    else:
-        cleaned = _clean(tenant, {"name": name, "effective_from": effective_from, **changes})
+    plans_lock(tenant_id=tenant.pk, shared=False)
+    cleaned = _clean(
+        tenant,
+        {"name": name, "effective_from": effective_from, **changes},
+        _earliest_start(tenant),
+    )
     current = version_in_force(tenant=tenant, on=cleaned["effective_from"])
     version = PlanVersion(tenant=tenant, created_by=actor.user)
     if current is not None:
@@ -178,7 +201,21 @@ def plan_version_create(
         subject=version,
         after=plan_snapshot(version),
     )
+    _attribute_waiting_on_commit(tenant)
     return version
+
+
+def _earliest_start(tenant: Tenant, *, besides: int | None = None) -> date | None:
+    versions = PlanVersion.objects.for_tenant(tenant)
+    if besides is not None:
+        versions = versions.exclude(pk=besides)
+    return versions.order_by("effective_from").values_list("effective_from", flat=True).first()
+
+
+def _attribute_waiting_on_commit(tenant: Tenant) -> None:
+    """Deals won with no plan in force wait for one: a new or moved version may cover them."""
+    if UnattributedWin.objects.for_tenant(tenant).filter(resolved_at__isnull=True).exists():
+        enqueue_on_commit("commissions.tasks.commission_attribute_pending", tenant.pk)
 
 
 @transaction.atomic
@@ -187,7 +224,8 @@ def plan_version_update(
 ) -> PlanVersion:
     """Change a version that has not started yet; one in force never changes."""
     require_vendor_admin(actor)
-    cleaned = _clean(tenant, changes)
+    plans_lock(tenant_id=tenant.pk, shared=False)
+    cleaned = _clean(tenant, changes, _earliest_start(tenant, besides=version_id))
     version = (
         PlanVersion.objects.for_tenant(tenant).select_for_update().filter(pk=version_id).first()
     )
@@ -214,6 +252,7 @@ def plan_version_update(
         before=before,
         after=plan_snapshot(version),
     )
+    _attribute_waiting_on_commit(tenant)
     return version
 
 
@@ -238,6 +277,10 @@ class Preview:
     @property
     def would_pay_total(self) -> Decimal:
         return sum((row.would_pay for row in self.rows), Decimal(0))
+
+    @property
+    def difference(self) -> Decimal:
+        return self.would_pay_total - self.accrued_total
 
 
 def plan_preview(*, tenant: Tenant, actor: Membership, version_id: int) -> Preview:

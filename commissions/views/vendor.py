@@ -35,7 +35,13 @@ from accounts.portals import (
 from accounts.scoping import ScopedQuerysetMixin
 from commissions.forms import ApproveEntriesForm, LedgerFilterForm, PayoutForm, PeriodForm
 from commissions.models import CommissionEntry, PayoutBatch
-from commissions.selectors import Period, entry_list_for, period_current, totals_by_partner
+from commissions.selectors import (
+    Period,
+    entry_list_for,
+    period_current,
+    totals_by_partner,
+    unattributed_list,
+)
 from commissions.services.ledger import commission_approve_many, payout_create
 from commissions.views import plans
 
@@ -139,6 +145,7 @@ class CommissionListView(VendorPortalMixin, ListView):
             waiting=waiting.count(),
             filters=self.request.GET.urlencode(),
             payout_form=PayoutForm(),
+            unattributed=unattributed_list(membership=self.membership),
         )
         return context
 

@@ -13,6 +13,7 @@ from accounts.models import Membership, Role, User
 from accounts.services.audit import audit_record, snapshot
 from accounts.services.notifications import notification_create
 from deals.models import DealRegistration, RegistrationEvent
+from partners.selectors import partner_managers
 
 AUDITED = ["status", "decision_code", "protected_until", "extensions_granted"]
 
@@ -64,16 +65,9 @@ def tell_partner(registration: DealRegistration, *, verb: str, message: str) -> 
 
 
 def reviewers_of(registration: DealRegistration) -> list[User]:
-    """The partner's channel manager, else every active channel manager (else the admins)."""
-    manager = registration.partner.channel_manager
-    if manager is not None and manager.is_active:
-        return [manager]
-    vendor = Membership.objects.for_tenant(registration.tenant_id).filter(is_active=True)
-    for role in (Role.CHANNEL_MANAGER, Role.VENDOR_ADMIN):
-        people = [m.user for m in vendor.filter(role=role).select_related("user")]
-        if people:
-            return people
-    return []
+    """The partner's channel manager while an active member, else every active channel
+    manager (else the admins)."""
+    return partner_managers(partner=registration.partner)
 
 
 def vendor_admins_of(tenant_id: int) -> list[User]:

@@ -13,6 +13,7 @@ from accounts.models import VENDOR_ROLES, Membership, Tenant, User
 from accounts.permissions import require_vendor
 from accounts.services.audit import audit_record
 from accounts.services.notifications import notification_create
+from partners.selectors import partner_managers
 from pipeline.models import Activity, CoSellRequest, Opportunity
 
 
@@ -75,9 +76,11 @@ def _deal_url(opportunity: Opportunity, portal: str) -> str:
 
 
 def _vendor_people_for(opportunity: Opportunity) -> list[User]:
-    manager = opportunity.partner.channel_manager if opportunity.partner else None
-    if manager is not None:
-        return [manager]
+    """The partner's channel manager (the active ones once that manager left); with none
+    assigned, or for a direct deal, every active vendor person."""
+    partner = opportunity.partner
+    if partner is not None and partner.channel_manager_id is not None:
+        return partner_managers(partner=partner)
     return [
         m.user
         for m in Membership.objects.for_tenant(opportunity.tenant_id)

@@ -27,7 +27,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import Tenant, User
-from accounts.services.notifications import notification_create
+from accounts.services.notifications import active_member, active_member_ids, notification_create
+from partners.selectors import partner_managers
 from pipeline.models import Opportunity, StaleAlert, StaleDigest
 from pipeline.selectors import stale_after
 
@@ -127,12 +128,18 @@ def _deal_url(opportunity: Opportunity, *, partner_portal: bool) -> str:
 
 
 def _alert_recipients(opportunity: Opportunity) -> list[tuple[User, str]]:
-    """(person, deal url): the owner, and the partner's channel manager (not for direct deals)."""
+    """(person, deal url): the owner, and the partner's channel manager (not for direct deals;
+    notification_create leaves out anyone without an active membership)."""
     owner = opportunity.owner
     people = [(owner, _deal_url(opportunity, partner_portal=not opportunity.is_direct))]
-    manager = opportunity.partner.channel_manager if opportunity.partner else None
-    if manager is not None and manager.pk != owner.pk:
-        people.append((manager, _deal_url(opportunity, partner_portal=False)))
+    partner = opportunity.partner
+    if partner is not None and partner.channel_manager_id is not None:
+        # Their channel manager, or the active ones once that manager left.
+        people += [
+            (manager, _deal_url(opportunity, partner_portal=False))
+            for manager in partner_managers(partner=partner)
+            if manager.pk != owner.pk
+        ]
     return [(person, url) for person, url in people if person.is_active]
 
 
@@ -204,7 +211,7 @@ def _people_with_new_alerts(*, tenant: Tenant, now: datetime) -> set[int]:
         for person in recipients:
             if person is not None and (person not in last or created_at > last[person]):
                 people.add(person)
-    return set(User.objects.filter(pk__in=people, is_active=True).values_list("pk", flat=True))
+    return active_member_ids(tenant_id=tenant.pk, user_ids=people)
 
 
 def stale_digest_prepare(*, tenant: Tenant, now: datetime | None = None) -> list[int]:
@@ -220,7 +227,7 @@ def stale_digest_prepare(*, tenant: Tenant, now: datetime | None = None) -> list
     )
     return list(
         StaleDigest.objects.for_tenant(tenant)
-        .filter(sent_at__isnull=True, recipient__is_active=True)
+        .filter(active_member(tenant.pk), sent_at__isnull=True)
         .order_by("pk")
         .values_list("pk", flat=True)[:1000]
     )
@@ -283,8 +290,8 @@ def stale_digest_send(*, tenant: Tenant, digest_id: int) -> bool:
         .filter(pk=digest_id, sent_at__isnull=True)
         .first()
     )
-    if digest is None or not digest.recipient.is_active:
-        return False
+    if digest is None or not active_member_ids(tenant_id=tenant.pk, user_ids=[digest.recipient_id]):
+        return False  # e.g. their membership was deactivated after the digest was prepared
     lines = digest_lines(tenant=tenant, digest=digest)
     if lines:
         _send(digest.recipient, lines)

@@ -137,12 +137,13 @@ def test_email_subject_is_cut_at_120_characters_and_a_bare_message_has_no_link(w
     assert (message.subject, message.body) == ("[PRM] " + "y" * 120, "y" * 200)
 
 
-def test_inactive_recipient_is_not_emailed_nor_swept(world: World):
+def test_inactive_recipient_is_not_notified_emailed_nor_swept(world: World):
     user = world.partner_rep.user
+    [notification] = notify(world.tenant, user)  # queued while the account was active
     user.is_active = False
     user.save(update_fields=["is_active"])
-    [notification] = notify(world.tenant, user)
     backdate(world.tenant, notification, minutes=10)
+    assert notify(world.tenant, user) == []
 
     assert send(world.tenant, notification) is False
     assert mail.outbox == []

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from accounts.models import DomainEvent
 from accounts.tenancy import tenant_context
-from commissions.models import CommissionEntry, PlanVersion, TierRate
+from commissions.models import CommissionEntry, PlanVersion, TierRate, UnattributedWin
+from commissions.services.plans import plan_version_create
 from pipeline.services.opportunities import opportunity_close_won, opportunity_reopen
 from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
@@ -80,3 +81,48 @@ def test_won_reopened_and_won_again_through_the_worker_with_duplicated_deliverie
         ("clawback", Decimal("-500.00")),
         ("accrual", Decimal("400.00")),
     ]
+
+
+@pytest.fixture
+def world_without_plan(transactional_db: None) -> World:
+    world = build_world()
+    with tenant_context(world.tenant):
+        stages_install_defaults(tenant=world.tenant)
+    return world
+
+
+def test_a_deal_won_with_no_plan_is_attributed_once_when_a_covering_plan_is_created(
+    world_without_plan: World, start_celery_worker: StartWorker, task_log: TaskLog
+):
+    w = world_without_plan
+    deal = OpportunityFactory(
+        tenant=w.tenant, partner=w.partner, owner=w.partner_rep.user, amount=Decimal(10000)
+    )
+    with start_celery_worker():
+        with tenant_context(w.tenant):
+            opportunity_close_won(
+                tenant=w.tenant,
+                actor=w.channel_manager,
+                opportunity_id=deal.pk,
+                close_date=date(2026, 3, 10),
+            )
+        task_log.wait("accounts.tasks.event_dispatch")
+        with tenant_context(w.tenant):
+            assert UnattributedWin.objects.filter(resolved_at__isnull=True).count() == 1
+        assert ledger(w) == []
+
+        with tenant_context(w.tenant):
+            plan_version_create(
+                tenant=w.tenant,
+                actor=w.vendor_admin,
+                name="First",
+                effective_from=date(2026, 1, 1),
+                tier_rates={w.tier.pk: Decimal(10)},
+            )
+        send_task("commissions.tasks.commission_attribute_pending", w.tenant.pk)  # a duplicate
+        task_log.wait("commissions.tasks.commission_attribute_pending", count=2)
+        assert wait_until(lambda: ledger(w), what="the accrual") == [("accrual", Decimal("500.00"))]
+
+    assert ledger(w) == [("accrual", Decimal("500.00"))]
+    with tenant_context(w.tenant):
+        assert not UnattributedWin.objects.filter(resolved_at__isnull=True).exists()
