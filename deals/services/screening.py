@@ -37,6 +37,7 @@ from deals.services.keys import CustomerKeys, lock_keys, registration_keys
 from deals.services.protection import approve_locked
 from deals.services.timeline import reviewers_of, tell_vendor, timeline_record
 from pipeline.models import Customer, Opportunity
+from pipeline.normalization import domains_differ
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,11 @@ def name_score(keys: CustomerKeys, name_normalized: str, name_core: str) -> int:
     )
 
 
+def same_name(first: str, second: str) -> bool:
+    """Equal once normalized, in any word order."""
+    return bool(first) and (first == second or sorted(first.split()) == sorted(second.split()))
+
+
 def compare(
     keys: CustomerKeys,
     *,
@@ -117,8 +123,17 @@ def compare(
     country: str,
     threshold: int,
 ) -> tuple[int, list[str]] | None:
-    """(score, matched keys) when the other customer is the same one, else None."""
+    """(score, matched keys) when the other customer is the same one, else None.
+
+    Root domains (of the website, else the contact e-mail) that differ beyond the top-level
+    domain mean different companies unless the names are equal once normalized: "Lakeside
+    Importers" at lakeside-importers.com is not "Lakeside Exporters" at
+    lakeside-exporters.com, though their names score 89."""
     same_domain = bool(keys.root_domain) and keys.root_domain == domain
+    if domains_differ(keys.root_domain, domain) and not same_name(
+        keys.name_normalized, name_normalized
+    ):
+        return None
     score = name_score(keys, name_normalized, name_core)
     matched = ["domain"] if same_domain else []
     if score >= threshold:
