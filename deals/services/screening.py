@@ -32,6 +32,7 @@ from rapidfuzz import fuzz
 from accounts.errors import ApplicationError
 from accounts.models import Tenant
 from deals.models import DealRegistration, Finding, RegistrationEvent
+from deals.services.blocking import lines_overlap
 from deals.services.configuration import registration_settings_for
 from deals.services.keys import CustomerKeys, lock_keys, registration_keys
 from deals.services.protection import approve_locked
@@ -253,9 +254,11 @@ def find_matches(
     for other, score, matched in registration_matches(
         tenant=tenant, keys=keys, threshold=threshold, exclude_id=registration.pk
     ):
-        shared = product_line_codes & {line.code for line in other.product_lines.all()}
-        if not shared or not came_first(other, registration):
+        theirs = {line.code for line in other.product_lines.all()}
+        if not lines_overlap(product_line_codes, theirs) or not came_first(other, registration):
             continue
+        # no lines on one side stands for every line (deals/services/blocking.py)
+        shared = (product_line_codes & theirs) or (product_line_codes | theirs)
         same_partner = other.partner_id == registration.partner_id
         matches.append(
             Match(

@@ -14,7 +14,13 @@ from accounts.services.audit import audit_record, snapshot
 from accounts.services.notifications import notification_create
 from deals.models import DealRegistration, RegistrationEvent
 
-AUDITED = ["status", "decision_code", "protected_until", "extensions_granted"]
+AUDITED = [
+    "status",
+    "decision_code",
+    "override_reason",
+    "protected_until",
+    "extensions_granted",
+]
 
 
 def timeline_record(
