@@ -122,7 +122,7 @@ def protection_blockers(registration: DealRegistration) -> list[Blocker]:
     )
     findings = (
         Finding.objects.filter(other_side, tenant_id=registration.tenant_id)
-        .select_related("registration", "other_registration")
+        .select_related("registration__partner", "other_registration__partner")
         .order_by("id")
     )
     pairs = [
