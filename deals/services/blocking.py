@@ -114,7 +114,7 @@ def lock_with_linked(registration: DealRegistration) -> None:
 
 def protection_blockers(registration: DealRegistration) -> list[Blocker]:
     """The findings that block the registration's approval now (see the module doc), at
-    most one per blocking registration, oldest finding first. Four queries."""
+    most one per blocking registration, oldest finding first. Two queries."""
     other_side = Q(registration=registration, other_registration__status=APPROVED) & ~Q(
         other_registration__partner_id=registration.partner_id
     ) | Q(other_registration=registration, registration__status=APPROVED) & ~Q(
@@ -125,10 +125,7 @@ def protection_blockers(registration: DealRegistration) -> list[Blocker]:
         .select_related("registration__partner", "other_registration__partner")
         .order_by("id")
     )
-    pairs = [
-        (f, f.other_registration if f.registration_id == registration.pk else f.registration)
-        for f in findings
-    ]
+    pairs = [(finding, _other_of(finding, registration)) for finding in findings]
     if not pairs:
         return []
     lines = _line_names([registration.pk, *(other.pk for _, other in pairs)])
@@ -146,6 +143,17 @@ def protection_blockers(registration: DealRegistration) -> list[Blocker]:
             product_lines=_shared_names(mine, theirs),
         )
     return list(blockers.values())
+
+
+def _other_of(finding: Finding, registration: DealRegistration) -> DealRegistration:
+    other = (
+        finding.other_registration
+        if finding.registration_id == registration.pk
+        else finding.registration
+    )
+    if other is None:  # impossible: the query follows a registration on both sides
+        raise ValueError(f"finding {finding.pk} links no registration")
+    return other
 
 
 def _shared_names(mine: dict[int, str], theirs: dict[int, str]) -> list[str]:
