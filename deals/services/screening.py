@@ -129,12 +129,9 @@ def compare(
     Root domains (of the website, else the contact e-mail) that differ beyond the top-level
     domain mean different companies unless the names are equal once normalized: "Lakeside
     Importers" at lakeside-importers.com is not "Lakeside Exporters" at
-    lakeside-exporters.com, though their names score 89."""
+    lakeside-exporters.com, though their names score 89. (Checked last: only candidates
+    that would match pay for the public-suffix lookup.)"""
     same_domain = bool(keys.root_domain) and keys.root_domain == domain
-    if domains_differ(keys.root_domain, domain) and not same_name(
-        keys.name_normalized, name_normalized
-    ):
-        return None
     score = name_score(keys, name_normalized, name_core)
     matched = ["domain"] if same_domain else []
     if score >= threshold:
@@ -145,6 +142,10 @@ def compare(
     if same_domain:
         return 100, matched
     if score < threshold or (countries_known and keys.country != country):
+        return None
+    if domains_differ(keys.root_domain, domain) and not same_name(
+        keys.name_normalized, name_normalized
+    ):
         return None
     return score, matched
 
