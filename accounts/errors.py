@@ -6,6 +6,8 @@ its one JSON error shape, `{"error": {"code", "message", "fields"}}`.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ApplicationError(Exception):
     code = "error"
@@ -15,6 +17,10 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+
+    def details(self) -> dict[str, Any]:
+        """More members of the API's error object, beside code, message and fields."""
+        return {}
 
 
 class ValidationFailed(ApplicationError):

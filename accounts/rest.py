@@ -21,11 +21,14 @@ from accounts.scoping import ScopedQuerysetMixin
 
 
 def error_response(
-    code: str, message: str, status_code: int, fields: dict[str, Any] | None = None
+    code: str,
+    message: str,
+    status_code: int,
+    fields: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Response:
-    return Response(
-        {"error": {"code": code, "message": message, "fields": fields or {}}}, status=status_code
-    )
+    error = {"code": code, "message": message, "fields": fields or {}, **(details or {})}
+    return Response({"error": error}, status=status_code)
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
@@ -39,7 +42,7 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return error_response(exc.code, exc.message, exc.status, exc.fields)
+        return error_response(exc.code, exc.message, exc.status, exc.fields, exc.details())
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):

@@ -14,7 +14,7 @@ from django import forms
 
 from accounts.forms import SelectedIdsField
 from accounts.models import Tenant
-from deals.models import Finding, RejectionReason
+from deals.models import Finding, OverrideReason, RejectionReason
 from pipeline.forms import TenantForm
 
 MESSAGE_MAX = 2000
@@ -27,6 +27,17 @@ class ApproveForm(TenantForm):
         max_length=MESSAGE_MAX,
         widget=TEXTAREA,
         help_text="Optional; the partner reads it.",
+    )
+
+
+class ApproveAnywayForm(ApproveForm):
+    """Approve beside another partner's protection (deals/services/blocking.py): the
+    reason is recorded and told to both partners."""
+
+    override_reason = forms.ChoiceField(
+        choices=[("", "Choose a reason"), *OverrideReason.choices],
+        label="Approve anyway because",
+        help_text="Both partners read the reason; neither learns who the other is.",
     )
 
 

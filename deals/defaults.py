@@ -9,6 +9,7 @@ DEFAULT_REJECTION_REASONS: tuple[tuple[str, str], ...] = (
     ("direct_deal_active", "Direct deal active"),
     ("outside_territory", "Outside territory"),
     ("insufficient_information", "Insufficient information"),
+    ("registered_first", "Another partner registered first"),
     ("other", "Other"),
 )
 # A tenant with no product line yet gets this one, so partners can register at once.

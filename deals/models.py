@@ -90,6 +90,15 @@ class RejectionReason(TenantScopedModel):
         return self.label
 
 
+class OverrideReason(models.TextChoices):
+    """Why a vendor role approved a registration alongside another partner's protected one
+    on the same customer and product line (told to both partners, never who the other is)."""
+
+    DIFFERENT_BUYING_ENTITY = "different_buying_entity", "Different buying entity"
+    DIFFERENT_PROJECT = "different_project", "Different project"
+    SHARED_DEAL_AGREED = "shared_deal_agreed", "Shared deal agreed"
+
+
 class DealRegistration(FSMModelMixin, TenantScopedModel):
     """A partner's claim on a deal: screened, decided, and, once approved, protected."""
 
@@ -154,6 +163,12 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
     decision_code = models.CharField(max_length=40, blank=True)
     decision_message = models.TextField(blank=True, max_length=2000)
     auto_approved = models.BooleanField(default=False)
+    override_reason = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=OverrideReason.choices,
+        help_text="Set when approved alongside another partner's protected registration.",
+    )
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -245,9 +260,18 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
         self.screened_at = timezone.now()
 
     @transition(field=status, source=[Status.SUBMITTED, Status.IN_REVIEW], target=Status.APPROVED)
-    def approve(self, *, by: User | None, note: str, protected_until, auto: bool) -> None:  # noqa: ANN001
+    def approve(
+        self,
+        *,
+        by: User | None,
+        note: str,
+        protected_until,  # noqa: ANN001
+        auto: bool,
+        override_reason: str = "",
+    ) -> None:
         self._decide(by, "approved", note)
         self.auto_approved = auto
+        self.override_reason = override_reason
         self.protected_until = protected_until
         if auto:
             self.screened_at = timezone.now()
@@ -300,6 +324,7 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
         self.decided_at = self.decided_by = None
         self.decision_code, self.decision_message = "", ""
         self.auto_approved, self.protected_until, self.duplicate_of = False, None, None
+        self.override_reason = ""
 
     def _decide(self, by: User | None, code: str, message: str) -> None:
         self.decided_at, self.decided_by = timezone.now(), by
@@ -439,6 +464,8 @@ class RegistrationEvent(TenantScopedModel):
         SCREENED = "screened", "Screened"
         IN_REVIEW = "in_review", "Held for review"
         APPROVED = "approved", "Approved"
+        APPROVED_ALONGSIDE = "approved_alongside", "Approved alongside an earlier registration"
+        PROTECTION_SHARED = "protection_shared", "Protection shared with a later registration"
         AUTO_APPROVED = "auto_approved", "Approved automatically"
         REJECTED = "rejected", "Rejected"
         INFO_REQUESTED = "info_requested", "Information requested"

@@ -18,12 +18,13 @@ from rest_framework import serializers
 from accounts.models import NAME_MAX, Membership
 from accounts.serializers import (
     EmailAddressField,
+    ErrorDetailOutput,
     InputSerializer,
     MoneyField,
     ScopedIdField,
     TextField,
 )
-from deals.models import DealRegistration, Extension, Finding
+from deals.models import DealRegistration, Extension, Finding, OverrideReason
 from deals.services.registrations import TEXT_LIMITS
 from pipeline.serializers import JsonBooleanField, JsonDateField, NamedChoiceField
 
@@ -181,6 +182,9 @@ class RegistrationOutput(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
     decision = serializers.SerializerMethodField()
     auto_approved = serializers.BooleanField()
+    override_reason = serializers.SerializerMethodField(
+        help_text="Why it was approved alongside another partner's protection; null if not."
+    )
     duplicate_of_id = serializers.SerializerMethodField(
         help_text="Vendor roles only: the registration this one was rejected as a duplicate of."
     )
@@ -197,6 +201,10 @@ class RegistrationOutput(serializers.Serializer):
         if not registration.decision_code:
             return None
         return {"code": registration.decision_code, "message": registration.decision_message}
+
+    @extend_schema_field(serializers.ChoiceField(choices=OverrideReason.choices, allow_null=True))
+    def get_override_reason(self, registration: DealRegistration) -> str | None:
+        return registration.override_reason or None
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_duplicate_of_id(self, registration: DealRegistration) -> int | None:
@@ -215,6 +223,35 @@ class RegistrationOutput(serializers.Serializer):
 
 class NoteInput(InputSerializer):
     note = TextField(max_length=NOTE_MAX, required=False, allow_blank=True)
+
+
+class ApproveInput(NoteInput):
+    override_reason = NamedChoiceField(
+        choices=OverrideReason.choices,
+        enum_name="OverrideReasonEnum",
+        required=False,
+        help_text="Approve anyway, beside another partner's protection of the same customer "
+        "and product line (vendor roles; recorded and told to both partners). Without it "
+        "such an approval is a 409 naming the blocking finding.",
+    )
+
+
+class BlockingFindingOutput(serializers.Serializer):
+    finding_id = serializers.IntegerField()
+    kind = NamedChoiceField(choices=Finding.Kind.choices, enum_name="FindingKindEnum")
+    registration_id = serializers.IntegerField(
+        help_text="The other partner's approved registration."
+    )
+
+
+class ApprovalBlockedDetailOutput(ErrorDetailOutput):
+    blocking_findings = BlockingFindingOutput(many=True)
+
+
+class ApprovalBlockedOutput(serializers.Serializer):
+    """409 `approval_blocked`; other refusals (409) carry only code, message and fields."""
+
+    error = ApprovalBlockedDetailOutput()
 
 
 class RevertInput(InputSerializer):

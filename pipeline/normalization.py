@@ -11,6 +11,10 @@ channel conflicts with two indexed lookups, and these functions compute their ke
   "solutions", "group"...). It feeds the ``(tenant_id, name_core gin_trgm_ops)`` trigram
   index: on the full name the fuzzy lookup was 20x slower, because words every company
   shares match everything.
+- ``domains_differ(a, b)`` says whether two root domains name different registrants: their
+  labels left of the public suffix differ (``acme.com`` / ``acme.de`` do not;
+  ``acme-importers.com`` / ``acme-exporters.com`` do). Screening takes different domains
+  as evidence of different companies unless the names are equal once normalized.
 - ``root_domain(value)`` is the registrable domain of a website, e-mail address or host
   (``https://shop.acme.co.uk/x`` and ``sales@acme.co.uk`` are both ``acme.co.uk``), for an
   exact btree ``(tenant_id, domain)`` lookup. Free-mail providers, IP addresses and
@@ -26,11 +30,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from publicsuffixlist import PublicSuffixList
 
-__all__ = ["FREE_MAIL_DOMAINS", "NormalizedName", "is_free_mail", "normalize_name", "root_domain"]
+__all__ = [
+    "FREE_MAIL_DOMAINS",
+    "NormalizedName",
+    "domains_differ",
+    "is_free_mail",
+    "normalize_name",
+    "root_domain",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +265,21 @@ def root_domain(value: str) -> str:
     if root is None or is_free_mail(root):
         return ""
     return root
+
+
+@lru_cache(maxsize=4096)
+def _registrable_label(domain: str) -> str:
+    """The root domain without its public suffix: "acme" for acme.co.uk."""
+    suffix = _public_suffix_list().publicsuffix(domain) or ""
+    return domain.removesuffix(suffix).rstrip(".") if suffix != domain else domain
+
+
+def domains_differ(first: str, second: str) -> bool:
+    """Do two root domains (as `root_domain` gives them) differ beyond the top-level domain?
+    False when either is unknown ("")."""
+    if not first or not second or first == second:
+        return False
+    return _registrable_label(first) != _registrable_label(second)
 
 
 def is_free_mail(domain: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,6 +17,8 @@ from accounts.rest import PARTNER, VENDOR, VENDOR_ADMIN
 from accounts.serializers import InputSerializer, error_responses, validate_input
 from deals.apis.base import RegistrationScopedApi
 from deals.serializers import (
+    ApprovalBlockedOutput,
+    ApproveInput,
     MarkDuplicateInput,
     NoteInput,
     RegistrationOutput,
@@ -79,12 +81,25 @@ class RegistrationWithdrawApi(RegistrationActionApi):
 
 class RegistrationApproveApi(RegistrationActionApi):
     """Approve a registration in review: it is protected for the partner tier's days and
-    its opportunity opens (409 when another registration holds the protection)."""
+    its opportunity opens. 409 `approval_blocked`, naming the blocking findings, while
+    another partner's approved registration protects the customer on a shared product line
+    (unless `override_reason` approves it anyway); 409 `protection_taken` when another
+    registration holds the exact protection."""
 
     allowed_roles = VENDOR
-    input_class = NoteInput
+    input_class = ApproveInput
 
-    @extend_schema(request=NoteInput, responses=ACTION_RESPONSES)
+    @extend_schema(
+        request=ApproveInput,
+        responses={
+            **ACTION_RESPONSES,
+            409: OpenApiResponse(
+                ApprovalBlockedOutput,
+                description="The registration's state, or another partner's protection, "
+                "refuses the approval (`blocking_findings` only with `approval_blocked`).",
+            ),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
 

@@ -15,8 +15,14 @@ from accounts.models import Membership, Tenant
 from accounts.permissions import require_vendor, require_vendor_admin
 from accounts.services.events import event_record
 from deals.models import DealRegistration, Extension, RejectionReason
+from deals.services.blocking import (
+    ApprovalBlocked,
+    approve_alongside,
+    lock_with_linked,
+    override_reason_clean,
+    protection_blockers,
+)
 from deals.services.configuration import registration_settings_for
-from deals.services.keys import lock_keys, registration_keys
 from deals.services.protection import approve_locked, claims_release
 from deals.services.registrations import registration_lock
 from deals.services.timeline import tell_partner, timeline_record
@@ -44,14 +50,35 @@ def _refuse_unless_in_review(registration: DealRegistration, action: str) -> Non
 
 @transaction.atomic
 def registration_approve(
-    *, tenant: Tenant, actor: Membership, registration_id: int, note: str = ""
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    registration_id: int,
+    note: str = "",
+    override_reason: str = "",
 ) -> DealRegistration:
+    """Approve and protect. Refused (ApprovalBlocked) while another partner's approved
+    registration protects the customer on a shared product line, unless a vendor role
+    approves it anyway with an `override_reason` (deals/services/blocking.py). A reason
+    given when nothing blocks is not recorded: the approval is a plain one."""
     require_vendor(actor)
     note = _message(note, field="note")
+    override_reason = override_reason_clean(override_reason)
     registration = registration_lock(tenant=tenant, actor=actor, registration_id=registration_id)
     _refuse_unless_in_review(registration, "approved")
-    lock_keys(tenant_id=tenant.pk, keys=registration_keys(registration).exact)
-    return approve_locked(registration, actor=actor.user, note=note, auto=False)
+    lock_with_linked(registration)
+    blockers = protection_blockers(registration)
+    if not blockers:
+        return approve_locked(registration, actor=actor.user, note=note, auto=False)
+    if not override_reason:
+        raise ApprovalBlocked(blockers)
+    return approve_alongside(
+        registration,
+        actor=actor.user,
+        note=note,
+        override_reason=override_reason,
+        blockers=blockers,
+    )
 
 
 @transaction.atomic
@@ -182,7 +209,9 @@ def registration_bulk_approve(
     *, tenant: Tenant, actor: Membership, registration_ids: list[int], note: str = ""
 ) -> BulkApproval:
     """Approve each registration in review that has no findings, one transaction each; the
-    others are skipped with the reason."""
+    others are skipped with the reason. One blocked by another partner's protection (even
+    through a later registration's finding) is never approved here: the reason names the
+    blocking finding."""
     require_vendor(actor)
     approved: list[int] = []
     skipped: dict[int, str] = {}
@@ -193,6 +222,10 @@ def registration_bulk_approve(
             )
             if candidate is None:
                 skipped[registration_id] = "Not found."
+                continue
+            blockers = protection_blockers(candidate)
+            if blockers:
+                skipped[registration_id] = ApprovalBlocked(blockers).message
                 continue
             if candidate.findings.exists():
                 skipped[registration_id] = "Has screening findings: decide it on its own page."

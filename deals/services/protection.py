@@ -9,6 +9,7 @@ ProtectionTaken (409) before anything else has changed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
@@ -17,7 +18,7 @@ from django.utils import timezone
 from accounts.errors import Conflict
 from accounts.models import Membership, User
 from accounts.services.events import event_record
-from deals.models import DealRegistration, ProtectionClaim
+from deals.models import DealRegistration, OverrideReason, ProtectionClaim
 from deals.services.keys import registration_keys
 from deals.services.timeline import tell_partner, timeline_record
 from pipeline.models import Opportunity
@@ -35,9 +36,19 @@ def protection_end(registration: DealRegistration, *, start: date | None = None)
     return (start or timezone.localdate()) + timedelta(days=days)
 
 
-def claims_take(registration: DealRegistration) -> None:
-    """Claim every exact key × product line; ProtectionTaken if another registration holds one."""
+def claims_take(registration: DealRegistration, *, share_with: Collection[int] = ()) -> None:
+    """Claim every exact key × product line; ProtectionTaken if another registration holds
+    one. Those held by the `share_with` registrations (an approval anyway) stay theirs."""
     keys = registration_keys(registration).exact
+    shared = (
+        set(
+            ProtectionClaim.objects.filter(
+                registration_id__in=share_with, is_active=True
+            ).values_list("key", "product_line_id")
+        )
+        if share_with
+        else set()
+    )
     try:
         with transaction.atomic():
             ProtectionClaim.objects.bulk_create(
@@ -49,6 +60,7 @@ def claims_take(registration: DealRegistration) -> None:
                 )
                 for key in keys
                 for line in registration.product_lines.all()
+                if (key, line.pk) not in shared
             )
     except IntegrityError as error:
         raise ProtectionTaken(
@@ -96,15 +108,32 @@ def _open_opportunity(registration: DealRegistration) -> Opportunity:
 
 
 def approve_locked(
-    registration: DealRegistration, *, actor: User | None, note: str, auto: bool
+    registration: DealRegistration,
+    *,
+    actor: User | None,
+    note: str,
+    auto: bool,
+    override_reason: str = "",
+    share_with: Collection[int] = (),
 ) -> DealRegistration:
     """Approve a locked registration: claim its scope, protect it, open (or keep) its
     opportunity in the first stage, tell the partner. ProtectionTaken, with nothing
-    changed, when another registration holds the scope."""
+    changed, when another registration holds the scope. With an `override_reason` it is
+    approved alongside the `share_with` registrations (deals/services/blocking.py)."""
     from_status = registration.status
-    claims_take(registration)
+    claims_take(registration, share_with=share_with)
+    alongside = OverrideReason(override_reason).label.lower() if override_reason else ""
+    decision = (
+        f"Approved alongside an earlier registration: {alongside}." + (f" {note}" if note else "")
+        if alongside
+        else note
+    )
     registration.approve(
-        by=actor, note=note, protected_until=protection_end(registration), auto=auto
+        by=actor,
+        note=decision,
+        protected_until=protection_end(registration),
+        auto=auto,
+        override_reason=override_reason,
     )
     if registration.opportunity_id is None:
         registration.opportunity = _open_opportunity(registration)
@@ -113,11 +142,12 @@ def approve_locked(
     until = registration.protected_until.isoformat()  # type: ignore[union-attr]
     timeline_record(
         registration,
-        verb="auto_approved" if auto else "approved",
+        verb="auto_approved" if auto else ("approved_alongside" if alongside else "approved"),
         actor=actor,
         from_status=from_status,
-        reason_code="approved",
-        message=note or ("Approved automatically: screening found no conflict." if auto else ""),
+        reason_code=override_reason or "approved",
+        message=decision
+        or ("Approved automatically: screening found no conflict." if auto else ""),
     )
     event_record(
         tenant=registration.tenant,
@@ -128,12 +158,15 @@ def approve_locked(
             "opportunity_id": registration.opportunity_id,
             "protected_until": until,
             "auto": auto,
+            "override_reason": override_reason,
         },
     )
     tell_partner(
         registration,
         verb="registration_approved",
-        message=f"Your registration for {registration.customer_name} is approved and "
-        f"protected until {until}." + (f" Note: {note}" if note else ""),
+        message=f"Your registration for {registration.customer_name} is approved"
+        + (f" alongside an earlier registration ({alongside})" if alongside else "")
+        + f" and protected until {until}."
+        + (f" Note: {note}" if note else ""),
     )
     return registration

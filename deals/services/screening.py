@@ -32,11 +32,13 @@ from rapidfuzz import fuzz
 from accounts.errors import ApplicationError
 from accounts.models import Tenant
 from deals.models import DealRegistration, Finding, RegistrationEvent
+from deals.services.blocking import lines_overlap
 from deals.services.configuration import registration_settings_for
 from deals.services.keys import CustomerKeys, lock_keys, registration_keys
 from deals.services.protection import approve_locked
 from deals.services.timeline import reviewers_of, tell_vendor, timeline_record
 from pipeline.models import Customer, Opportunity
+from pipeline.normalization import domains_differ
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +110,11 @@ def name_score(keys: CustomerKeys, name_normalized: str, name_core: str) -> int:
     )
 
 
+def same_name(first: str, second: str) -> bool:
+    """Equal once normalized, in any word order."""
+    return bool(first) and (first == second or sorted(first.split()) == sorted(second.split()))
+
+
 def compare(
     keys: CustomerKeys,
     *,
@@ -117,7 +124,13 @@ def compare(
     country: str,
     threshold: int,
 ) -> tuple[int, list[str]] | None:
-    """(score, matched keys) when the other customer is the same one, else None."""
+    """(score, matched keys) when the other customer is the same one, else None.
+
+    Root domains (of the website, else the contact e-mail) that differ beyond the top-level
+    domain mean different companies unless the names are equal once normalized: "Lakeside
+    Importers" at lakeside-importers.com is not "Lakeside Exporters" at
+    lakeside-exporters.com, though their names score 89. (Checked last: only candidates
+    that would match pay for the public-suffix lookup.)"""
     same_domain = bool(keys.root_domain) and keys.root_domain == domain
     score = name_score(keys, name_normalized, name_core)
     matched = ["domain"] if same_domain else []
@@ -129,6 +142,10 @@ def compare(
     if same_domain:
         return 100, matched
     if score < threshold or (countries_known and keys.country != country):
+        return None
+    if domains_differ(keys.root_domain, domain) and not same_name(
+        keys.name_normalized, name_normalized
+    ):
         return None
     return score, matched
 
@@ -238,9 +255,11 @@ def find_matches(
     for other, score, matched in registration_matches(
         tenant=tenant, keys=keys, threshold=threshold, exclude_id=registration.pk
     ):
-        shared = product_line_codes & {line.code for line in other.product_lines.all()}
-        if not shared or not came_first(other, registration):
+        theirs = {line.code for line in other.product_lines.all()}
+        if not lines_overlap(product_line_codes, theirs) or not came_first(other, registration):
             continue
+        # no lines on one side stands for every line (deals/services/blocking.py)
+        shared = (product_line_codes & theirs) or (product_line_codes | theirs)
         same_partner = other.partner_id == registration.partner_id
         matches.append(
             Match(

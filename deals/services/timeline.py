@@ -15,7 +15,13 @@ from accounts.services.notifications import notification_create
 from deals.models import DealRegistration, RegistrationEvent
 from partners.selectors import partner_managers
 
-AUDITED = ["status", "decision_code", "protected_until", "extensions_granted"]
+AUDITED = [
+    "status",
+    "decision_code",
+    "override_reason",
+    "protected_until",
+    "extensions_granted",
+]
 
 
 def timeline_record(

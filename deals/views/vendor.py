@@ -31,6 +31,7 @@ from accounts.portals import (
 )
 from accounts.scoping import ScopedQuerysetMixin
 from deals.decision_forms import (
+    ApproveAnywayForm,
     ApproveForm,
     BulkApproveForm,
     ExtensionDeclineForm,
@@ -50,6 +51,7 @@ from deals.selectors import (
     registration_timeline,
     review_queue,
 )
+from deals.services.blocking import protection_blockers
 from deals.services.configuration import registration_settings_for
 from deals.services.decisions import (
     extension_decline,
@@ -215,7 +217,11 @@ class RegistrationDetailView(ScopedQuerysetMixin, VendorPortalMixin, DetailView)
             "open_extension": next(
                 (e for e in extensions if e.status == Extension.Status.REQUESTED), None
             ),
+            "approval_blockers": protection_blockers(registration) if in_review else [],
             "approve_form": ApproveForm(tenant=self.tenant, auto_id="id_approve_%s"),
+            "approve_anyway_form": ApproveAnywayForm(
+                tenant=self.tenant, auto_id="id_approve_anyway_%s"
+            ),
             "reject_form": RejectForm(tenant=self.tenant, auto_id="id_reject_%s"),
             "info_form": RequestInfoForm(tenant=self.tenant, auto_id="id_info_%s"),
             "duplicate_form": duplicate_form,
@@ -264,12 +270,23 @@ class RegistrationAction(ScopedQuerysetMixin, VendorPortalMixin, ObjectActionVie
 
 
 class ApproveView(RegistrationAction):
-    action_form = ApproveForm
+    """Approve; with `override_reason` (the "approve anyway" form), beside another
+    partner's protection. A blocked approval is refused with the blocking finding."""
+
+    @property
+    def action_form(self) -> Any:  # type: ignore[override]
+        return ApproveAnywayForm if "override_reason" in self.request.POST else ApproveForm
 
     def act(self, record: DealRegistration, data: dict[str, Any]) -> str:
-        registration = registration_approve(**self.service_kwargs(record), note=data["note"])
+        registration = registration_approve(
+            **self.service_kwargs(record),
+            note=data["note"],
+            override_reason=data.get("override_reason", ""),
+        )
+        alongside = registration.get_override_reason_display().lower()
         return (
-            f"Approved: {registration.customer_name} is protected until "
+            f"Approved{f' alongside an earlier registration ({alongside})' if alongside else ''}"
+            f": {registration.customer_name} is protected until "
             f"{registration.protected_until:%Y-%m-%d}."
         )
 

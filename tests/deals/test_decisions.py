@@ -107,13 +107,22 @@ def test_an_amount_above_the_tier_limit_waits_for_review(deals_world, register):
     assert register(w.partner_rep).status == "in_review"
 
 
-def test_approval_is_refused_while_another_registration_holds_the_scope(deals_world, register):
+@pytest.mark.parametrize(
+    ("submitter", "refusal"),
+    [
+        ("other_partner_rep", "Blocked by finding #"),  # another partner: deals/services/blocking
+        ("partner_admin", "already holds protection"),  # the same partner: the claim constraint
+    ],
+)
+def test_approval_is_refused_while_another_registration_holds_the_scope(
+    deals_world, register, submitter, refusal
+):
     w = deals_world
     first = register(w.partner_rep)
-    second = register(w.other_partner_rep)
+    second = register(w.member(submitter))
     call(w, decisions.registration_approve, w.channel_manager, registration_id=first.pk)
 
-    with pytest.raises(Conflict, match="already holds protection"):
+    with pytest.raises(Conflict, match=refusal):
         call(w, decisions.registration_approve, w.channel_manager, registration_id=second.pk)
 
     second_now = reload(w, second)

@@ -117,6 +117,50 @@ CASES = [
         True,
         id="overlapping-product-lines",
     ),
+    # Registrable domains that differ beyond the top-level domain say "another company"
+    # unless the names are equal once normalized (issue 9).
+    pytest.param(
+        ("Lakeside Veterinary Clinic", "https://lakesidevet.com", "", "US"),
+        ("Lakeside Veterinary Clinics", "", "", "US"),
+        ["cloud"],
+        True,
+        id="close-name-one-website",
+    ),
+    pytest.param(
+        ("Lakeside Veterinary Clinic", "https://lakesidevet.com", "", "US"),
+        ("Lakeside Veterinary Clinics", "https://www.lakesidevet.co.uk", "", "US"),
+        ["cloud"],
+        True,
+        id="close-name-domains-differ-only-in-the-tld",
+    ),
+    pytest.param(
+        ("Contoso Ltd", "https://contoso.com", "", "US"),
+        ("Contoso Limited", "https://contoso-group.com", "", "US"),
+        ["cloud"],
+        True,
+        id="equal-names-despite-different-domains",
+    ),
+    pytest.param(
+        ("Lakeside Importers", "https://lakeside-importers.com", "", "US"),
+        ("Lakeside Exporters", "https://lakeside-exporters.com", "", "US"),
+        ["cloud"],
+        False,
+        id="distinguishing-word-and-different-domains",
+    ),
+    pytest.param(
+        ("Hartwell Engineering", "https://hartwell-eng.com", "", "US"),
+        ("Hurtwell Engineering", "https://hurtwell.com", "", "US"),
+        ["cloud"],
+        False,
+        id="distinguishing-letter-and-different-domains",
+    ),
+    pytest.param(
+        ("Lakeside Veterinary Clinic", "https://lakesidevet.com", "", "US"),
+        ("Lakeside Veterinary Clinics", "", "office@lakeside-clinics.net", "US"),
+        ["cloud"],
+        False,
+        id="close-name-and-a-contact-domain-that-differs",
+    ),
 ]
 
 

@@ -11,6 +11,7 @@ from pipeline import normalization
 from pipeline.normalization import (
     FREE_MAIL_DOMAINS,
     NormalizedName,
+    domains_differ,
     is_free_mail,
     normalize_name,
     root_domain,
@@ -419,6 +420,24 @@ def test_root_domain_is_idempotent(raw: str) -> None:
 )
 def test_is_free_mail(domain: str, expected: bool) -> None:
     assert is_free_mail(domain) is expected
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("acme.com", "acme.de", False),
+        ("acme.com", "acme.co.uk", False),
+        ("acme.com", "acme.com", False),
+        ("acme.com", "", False),
+        ("", "", False),
+        ("acme-importers.com", "acme-exporters.com", True),
+        ("acme.com", "acme-group.com", True),
+        ("acme.co.uk", "acne.co.uk", True),
+    ],
+)
+def test_domains_differ_beyond_the_top_level_domain(first: str, second: str, expected: bool):
+    assert domains_differ(first, second) is expected
+    assert domains_differ(second, first) is expected
 
 
 def test_free_mail_domains_are_root_domains() -> None:
