@@ -220,10 +220,14 @@ def registration_record(other: DealRegistration) -> OtherRecord:
         website=other.customer_website,
         root_domain=other.root_domain,
         contact_email=other.contact_email,
-        country_name=other.customer_country.name if other.customer_country else "",
+        country_name=country_name(str(other.customer_country or "")),
         expected_close_date=other.expected_close_date,
         created_at=other.created_at,
     )
+
+
+def country_name(code: str) -> str:
+    return str(countries.name(code)) if code else ""
 
 
 def _other_record(finding: Finding) -> OtherRecord:
@@ -248,7 +252,7 @@ def _other_record(finding: Finding) -> OtherRecord:
         owner_name=deal.owner.display_name,
         website=deal.customer.website,
         root_domain=deal.customer.root_domain,
-        country_name=countries.name(deal.customer.country) if deal.customer.country else "",
+        country_name=country_name(str(deal.customer.country or "")),
         expected_close_date=deal.expected_close_date,
         created_at=deal.created_at,
     )
