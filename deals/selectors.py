@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django_countries import countries
 
 from accounts.models import Membership, Tenant
 from deals.models import DealRegistration, Extension, Finding, ProductLine, RegistrationEvent
@@ -50,36 +52,108 @@ class QueueItem:
     due_at: datetime
     overdue: bool
     finding_count: int
+    group: int = 0  # the id of the first registration of its conflict group (or its own)
+    conflicts_with: tuple[int, ...] = ()  # the others of its conflict group in the queue
 
     @property
     def waiting_hours(self) -> int:
         return int(self.waiting.total_seconds() // 3600)
 
 
-def review_queue(*, membership: Membership, limit: int = 200) -> list[QueueItem]:
-    """Registrations in review, longest waiting first, with the tenant's SLA clock."""
+@dataclass(frozen=True)
+class QueueGroup:
+    """Registrations of one customer that conflict (one item: no conflict)."""
+
+    items: list[QueueItem]
+
+    @property
+    def is_conflict(self) -> bool:
+        return len(self.items) > 1
+
+
+def review_queue(
+    *, membership: Membership, limit: int = 200, include_id: int | None = None
+) -> list[QueueItem]:
+    """Registrations in review, longest waiting first, with the tenant's SLA clock; a
+    registration conflicting with one waiting longer (a finding pointing at it, or at the
+    same earlier registration) comes right after it. `include_id`: one more registration,
+    whatever its status, placed where it would be (for "next in queue")."""
     settings = registration_settings_for(membership.tenant)
     sla = timedelta(hours=settings.review_sla_hours)
     now = timezone.now()
     rows = (
         registration_list_for(membership=membership)
-        .filter(status=DealRegistration.Status.IN_REVIEW)
+        .filter(Q(status=DealRegistration.Status.IN_REVIEW) | Q(pk=include_id))
         .prefetch_related("findings")
         .order_by("submitted_at", "id")[:limit]
     )
     items = []
-    for registration in rows:
-        submitted = registration.submitted_at or registration.created_at
-        items.append(
-            QueueItem(
-                registration=registration,
-                waiting=now - submitted,
-                due_at=submitted + sla,
-                overdue=now > submitted + sla,
-                finding_count=len(registration.findings.all()),
+    for group in conflict_groups(list(rows)):
+        for registration in group:
+            submitted = registration.submitted_at or registration.created_at
+            items.append(
+                QueueItem(
+                    registration=registration,
+                    waiting=now - submitted,
+                    due_at=submitted + sla,
+                    overdue=now > submitted + sla,
+                    finding_count=len(registration.findings.all()),
+                    group=group[0].pk,
+                    conflicts_with=tuple(other.pk for other in group if other != registration),
+                )
             )
-        )
     return items
+
+
+def conflict_groups(registrations: list[DealRegistration]) -> list[list[DealRegistration]]:
+    """The registrations (findings prefetched) in their order, those linked by a finding
+    pointing at one another or at the same other registration gathered at the first."""
+    parent: dict[int, int] = {}
+
+    def root(pk: int) -> int:
+        while parent.setdefault(pk, pk) != pk:
+            pk = parent[pk]
+        return pk
+
+    for registration in registrations:
+        for finding in registration.findings.all():
+            if finding.other_registration_id is not None:
+                parent[root(finding.other_registration_id)] = root(registration.pk)
+    groups: dict[int, list[DealRegistration]] = {}
+    for registration in registrations:
+        groups.setdefault(root(registration.pk), []).append(registration)
+    return list(groups.values())
+
+
+def queue_groups(items: list[QueueItem]) -> list[QueueGroup]:
+    groups: dict[int, list[QueueItem]] = {}
+    for item in items:
+        groups.setdefault(item.group, []).append(item)
+    return [QueueGroup(members) for members in groups.values()]
+
+
+def next_in_queue(*, membership: Membership, after: DealRegistration) -> DealRegistration | None:
+    """The registration in review after `after` in the queue's order (its conflict group
+    first), wrapping round to the top; None when nothing else waits."""
+    items = review_queue(membership=membership, include_id=after.pk)
+    ids = [item.registration.pk for item in items]
+    position = ids.index(after.pk) + 1 if after.pk in ids else 0
+    for item in [*items[position:], *items[:position]]:
+        if item.registration != after and item.registration.status == after.Status.IN_REVIEW:
+            return item.registration
+    return None
+
+
+def registration_status_counts(*, membership: Membership) -> dict[str, int]:
+    """How many registrations the member sees, by status (drafts left out): one query."""
+    rows = (
+        DealRegistration.objects.visible_to(membership)
+        .exclude(status=DealRegistration.Status.DRAFT)
+        .order_by()
+        .values_list("status")
+        .annotate(count=Count("id"))
+    )
+    return dict(rows)  # type: ignore[arg-type]
 
 
 # --- Findings ---------------------------------------------------------------------------------
@@ -102,6 +176,17 @@ class OtherRecord:
     submitted_at: datetime | None
     protected_until: date | None
     owner_name: str
+    # What tells two customers apart, for the side-by-side comparison.
+    website: str = ""
+    root_domain: str = ""
+    contact_email: str = ""
+    country_name: str = ""
+    expected_close_date: date | None = None
+    created_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.type.capitalize()} #{self.id}"
 
 
 @dataclass(frozen=True)
@@ -113,26 +198,41 @@ class FindingView:
     product_lines: list[str]
     first_registered_at: datetime
     other: OtherRecord | None
+    product_line_names: tuple[str, ...] = ()  # product_lines (codes) by name
+
+
+def registration_record(other: DealRegistration) -> OtherRecord:
+    """A registration as the other side of a comparison (partner, owner, lines loaded)."""
+    return OtherRecord(
+        type="registration",
+        id=other.pk,
+        partner_id=other.partner_id,
+        partner_name=other.partner.name,
+        status=other.status,
+        status_label=other.get_status_display(),
+        customer_name=other.customer_name,
+        product_lines=[line.name for line in other.product_lines.all()],
+        amount=other.amount,
+        currency=other.currency,
+        submitted_at=other.first_submitted_at,
+        protected_until=other.protected_until,
+        owner_name=other.owner.display_name,
+        website=other.customer_website,
+        root_domain=other.root_domain,
+        contact_email=other.contact_email,
+        country_name=country_name(str(other.customer_country or "")),
+        expected_close_date=other.expected_close_date,
+        created_at=other.created_at,
+    )
+
+
+def country_name(code: str) -> str:
+    return str(countries.name(code)) if code else ""
 
 
 def _other_record(finding: Finding) -> OtherRecord:
     if finding.other_registration is not None:
-        other = finding.other_registration
-        return OtherRecord(
-            type="registration",
-            id=other.pk,
-            partner_id=other.partner_id,
-            partner_name=other.partner.name,
-            status=other.status,
-            status_label=other.get_status_display(),
-            customer_name=other.customer_name,
-            product_lines=[line.name for line in other.product_lines.all()],
-            amount=other.amount,
-            currency=other.currency,
-            submitted_at=other.first_submitted_at,
-            protected_until=other.protected_until,
-            owner_name=other.owner.display_name,
-        )
+        return registration_record(finding.other_registration)
     deal = finding.other_opportunity
     if deal is None:  # impossible: the finding_one_other_record constraint
         raise ValueError(f"finding {finding.pk} points at nothing")
@@ -150,6 +250,11 @@ def _other_record(finding: Finding) -> OtherRecord:
         submitted_at=deal.created_at,
         protected_until=None,
         owner_name=deal.owner.display_name,
+        website=deal.customer.website,
+        root_domain=deal.customer.root_domain,
+        country_name=country_name(str(deal.customer.country or "")),
+        expected_close_date=deal.expected_close_date,
+        created_at=deal.created_at,
     )
 
 
@@ -166,7 +271,10 @@ def findings_queryset(registration_ids: list[int], *, vendor: bool) -> QuerySet[
     ).prefetch_related("other_registration__product_lines")
 
 
-def finding_view(finding: Finding, *, vendor: bool) -> FindingView:
+def finding_view(
+    finding: Finding, *, vendor: bool, line_names: dict[str, str] | None = None
+) -> FindingView:
+    names = line_names or {}
     return FindingView(
         kind=finding.kind,
         kind_label=finding.get_kind_display(),
@@ -175,17 +283,23 @@ def finding_view(finding: Finding, *, vendor: bool) -> FindingView:
         product_lines=list(finding.product_lines),
         first_registered_at=finding.first_registered_at,
         other=_other_record(finding) if vendor else None,
+        product_line_names=tuple(names.get(code, code) for code in finding.product_lines),
     )
+
+
+def product_line_names(tenant_id: int) -> dict[str, str]:
+    """code → name of the tenant's product lines, retired ones included."""
+    lines = ProductLine.objects.for_tenant(tenant_id).values_list("code", "name")
+    return dict(lines)  # type: ignore[arg-type]
 
 
 def registration_findings(
     *, registration: DealRegistration, membership: Membership
 ) -> list[FindingView]:
     vendor = membership.is_vendor
-    return [
-        finding_view(finding, vendor=vendor)
-        for finding in findings_queryset([registration.pk], vendor=vendor)
-    ]
+    findings = list(findings_queryset([registration.pk], vendor=vendor))
+    names = product_line_names(membership.tenant_id) if findings else {}
+    return [finding_view(finding, vendor=vendor, line_names=names) for finding in findings]
 
 
 def later_conflicts(*, registration: DealRegistration, membership: Membership) -> list[Finding]:
@@ -196,8 +310,27 @@ def later_conflicts(*, registration: DealRegistration, membership: Membership) -
         Finding.objects.for_tenant(membership.tenant_id)
         .filter(other_registration=registration)
         .select_related("registration__partner", "registration__owner")
+        .prefetch_related("registration__product_lines")
         .order_by("registration__first_submitted_at", "id")
     )
+
+
+def later_finding_views(findings: list[Finding], *, tenant_id: int) -> list[FindingView]:
+    """`later_conflicts` turned round: each later registration as the other record."""
+    names = product_line_names(tenant_id) if findings else {}
+    return [
+        FindingView(
+            kind=finding.kind,
+            kind_label=finding.get_kind_display(),
+            score=finding.score,
+            matched_keys=list(finding.matched_keys),
+            product_lines=list(finding.product_lines),
+            first_registered_at=finding.first_registered_at,
+            other=registration_record(finding.registration),
+            product_line_names=tuple(names.get(code, code) for code in finding.product_lines),
+        )
+        for finding in findings
+    ]
 
 
 # --- Timeline and extensions -------------------------------------------------------------------
@@ -222,6 +355,73 @@ def protection_days_left(registration: DealRegistration) -> int | None:
     if registration.status != DealRegistration.Status.APPROVED or not registration.protected_until:
         return None
     return (registration.protected_until - timezone.localdate()).days
+
+
+# --- Why a registration waits for review ----------------------------------------------------
+
+WAITING = (DealRegistration.Status.SUBMITTED, DealRegistration.Status.IN_REVIEW)
+CONFLICT_REASONS = {
+    Finding.Kind.DUPLICATE: "your organization already registered a similar customer",
+    Finding.Kind.PARTNER_CONFLICT: "another partner registered a similar customer first",
+    Finding.Kind.DIRECT_CONFLICT: "the vendor is already working a deal with this customer",
+    Finding.Kind.EXISTING_CUSTOMER: "this customer already bought from the vendor this year",
+}
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+@dataclass(frozen=True)
+class ReviewWait:
+    """Why a submitted registration is not decided yet, and by when it will be."""
+
+    screening: bool  # screening still runs: no reason known yet
+    reasons: list[str]
+    due_at: datetime
+    overdue: bool
+
+
+def registration_review_wait(
+    *, registration: DealRegistration, membership: Membership
+) -> ReviewWait | None:
+    """None unless the registration waits on the vendor (submitted or in review). The
+    reasons come from its own findings (their kinds only), its partner tier's automatic
+    approval limit and the tenant's review SLA — nothing of another partner."""
+    if registration.status not in WAITING:
+        return None
+    settings = registration_settings_for(membership.tenant)
+    submitted = registration.submitted_at or registration.created_at
+    due_at = submitted + timedelta(hours=settings.review_sla_hours)
+    screening = registration.status == DealRegistration.Status.SUBMITTED
+    return ReviewWait(
+        screening=screening,
+        reasons=[] if screening else review_reasons(registration),
+        due_at=due_at,
+        overdue=timezone.now() > due_at,
+    )
+
+
+def review_reasons(registration: DealRegistration) -> list[str]:
+    kinds = set(Finding.objects.filter(registration=registration).values_list("kind", flat=True))
+    reasons = [
+        f"A possible conflict was found: {text}."
+        for kind, text in CONFLICT_REASONS.items()
+        if kind in kinds
+    ]
+    limit = registration.partner.tier.auto_approval_limit
+    if limit is None:
+        reasons.append("Your vendor reviews every registration.")
+    elif registration.amount is None:
+        reasons.append("No amount was given, so your vendor reviews it.")
+    elif registration.amount > limit:
+        amount = money_text(limit, registration.currency)
+        reasons.append(f"Above your tier's auto-approval limit of {amount}.")
+    return reasons or ["It could not be approved automatically, so your vendor reviews it."]
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """50000 USD → "$50,000"; 10000.5 CHF → "10,000.50 CHF"."""
+    number = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+    sign = CURRENCY_SIGNS.get(currency)
+    return f"{sign}{number}" if sign else f"{number} {currency}"
 
 
 # --- The form's hint -----------------------------------------------------------------------------

@@ -38,11 +38,13 @@ from deals.forms import (
 )
 from deals.models import DealRegistration, Extension, Finding, RegistrationEvent, RejectionReason
 from deals.selectors import (
+    WAITING,
     product_lines_for,
     protection_days_left,
     registration_extensions,
     registration_findings,
     registration_list_for,
+    registration_review_wait,
     registration_timeline,
     similar_registration_kinds,
 )
@@ -256,7 +258,7 @@ class RegistrationDetailView(ScopedQuerysetMixin, PartnerPortalMixin, DetailView
     context_object_name = "registration"
 
     def refine_queryset(self, queryset: Any) -> Any:
-        return queryset.select_related("opportunity", "owner", "partner").prefetch_related(
+        return queryset.select_related("opportunity", "owner", "partner__tier").prefetch_related(
             "product_lines"
         )
 
@@ -273,6 +275,7 @@ class RegistrationDetailView(ScopedQuerysetMixin, PartnerPortalMixin, DetailView
             "can": self.permitted(registration, extensions),
             "withdraw_form": WithdrawForm(auto_id="id_withdraw_%s"),
             "extension_form": ExtensionRequestForm(auto_id="id_extension_%s"),
+            **review_status_context(registration, self.membership),
         }
         return super().get_context_data(**context, **kwargs)
 
@@ -320,6 +323,40 @@ class RegistrationDetailView(ScopedQuerysetMixin, PartnerPortalMixin, DetailView
             "withdraw": status in WITHDRAWABLE,
             "extend": extendable,
         }
+
+
+def review_status_context(registration: DealRegistration, membership: Any) -> dict[str, Any]:
+    """What the polled review-status fragment shows: why it waits, until when."""
+    return {
+        "wait": registration_review_wait(registration=registration, membership=membership),
+        "polling": registration.status in WAITING,
+    }
+
+
+class RegistrationStatusView(ScopedQuerysetMixin, PartnerPortalMixin, DetailView):
+    """The review-status fragment the registration's page polls (htmx, every 2 s) while the
+    vendor has it. Once it no longer waits the fragment comes without its trigger, so the
+    polling stops; when the status differs from the one the page shows (`?shown=`), htmx is
+    told to reload the page (`HX-Refresh`) so the decision, protection and timeline show."""
+
+    model = DealRegistration
+    template_name = "deals/partials/partner_review_status.html"
+    context_object_name = "registration"
+    http_method_names = ["get"]
+
+    def refine_queryset(self, queryset: Any) -> Any:
+        return queryset.select_related("partner__tier")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = review_status_context(self.object, self.membership)
+        return super().get_context_data(**context, **kwargs)
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        shown = self.request.GET.get("shown", "")
+        if shown and shown != self.object.status:
+            response["HX-Refresh"] = "true"
+        return response
 
 
 def decision_label(code: str, reasons: dict[str, str]) -> str:
@@ -390,6 +427,11 @@ urlpatterns = [
     ),
     path("registrations/<int:pk>/", RegistrationDetailView.as_view(), name="registration_detail"),
     path("registrations/<int:pk>/edit/", RegistrationEditView.as_view(), name="registration_edit"),
+    path(
+        "registrations/<int:pk>/status/",
+        RegistrationStatusView.as_view(),
+        name="registration_status",
+    ),
     path("registrations/<int:pk>/submit/", SubmitView.as_view(), name="registration_submit"),
     path("registrations/<int:pk>/withdraw/", WithdrawView.as_view(), name="registration_withdraw"),
     path(

@@ -44,10 +44,14 @@ from deals.home import protection_ends_window
 from deals.models import DealRegistration, Extension
 from deals.selectors import (
     later_conflicts,
+    later_finding_views,
+    next_in_queue,
     protection_days_left,
+    queue_groups,
     registration_extensions,
     registration_findings,
     registration_list_for,
+    registration_status_counts,
     registration_timeline,
     review_queue,
 )
@@ -115,7 +119,7 @@ class RegistrationQueueView(VendorPortalMixin, ListView):
         context: dict[str, Any] = {
             "narrowed": self.narrowed(),
             "tab": self.tab,
-            "tabs": [(key, label) for key, (label, _) in TABS.items()],
+            "tabs": self.tabs_with_counts(),
         }
         if self.tab == "review":
             items = self.object_list
@@ -123,6 +127,7 @@ class RegistrationQueueView(VendorPortalMixin, ListView):
                 items = [item for item in items if item.overdue]
             context.update(
                 items=items,
+                groups=queue_groups(items),
                 sla_hours=registration_settings_for(self.tenant).review_sla_hours,
                 queue_full=len(items) >= QUEUE_LIMIT,
                 overdue_count=sum(1 for item in items if item.overdue),
@@ -140,6 +145,20 @@ class RegistrationQueueView(VendorPortalMixin, ListView):
             )
         self.object_list = []  # the template reads `items` or `rows`
         return super().get_context_data(**context, **kwargs)
+
+    def tabs_with_counts(self) -> list[tuple[str, str, int]]:
+        """(key, label, how many registrations the tab lists), from one query."""
+        counts = registration_status_counts(membership=self.membership)
+        return [
+            (
+                key,
+                label,
+                sum(counts.values())
+                if statuses is None
+                else sum(counts.get(status, 0) for status in statuses),
+            )
+            for key, (label, statuses) in TABS.items()
+        ]
 
 
 class BulkApproveView(VendorPortalMixin, View):
@@ -202,9 +221,11 @@ class RegistrationDetailView(ScopedQuerysetMixin, VendorPortalMixin, DetailView)
         duplicate_form = MarkDuplicateForm(
             tenant=self.tenant, registration_id=registration.pk, auto_id="id_duplicate_%s"
         )
+        later = later_conflicts(registration=registration, membership=membership)
         context = {
             "findings": registration_findings(registration=registration, membership=membership),
-            "later_conflicts": later_conflicts(registration=registration, membership=membership),
+            "later_conflicts": later,
+            "later_findings": later_finding_views(later, tenant_id=self.tenant.pk),
             "timeline": timeline_entries(registration, membership),
             "extensions": extensions,
             "days_left": protection_days_left(registration),
@@ -228,8 +249,17 @@ class RegistrationDetailView(ScopedQuerysetMixin, VendorPortalMixin, DetailView)
             "has_originals": len(duplicate_form.fields["original"].choices) > 1,
             "revert_form": RevertForm(tenant=self.tenant, auto_id="id_revert_%s"),
             "decline_form": ExtensionDeclineForm(tenant=self.tenant, auto_id="id_decline_%s"),
+            **self.next_in_queue(registration),
         }
         return super().get_context_data(**context, **kwargs)
+
+    def next_in_queue(self, registration: DealRegistration) -> dict[str, Any]:
+        """Once decided (or out of review), the next registration waiting, by the queue's
+        order; none in review: the template leads back to the queue."""
+        if registration.status == Status.IN_REVIEW:
+            return {"offer_next": False, "next_in_queue": None}
+        following = next_in_queue(membership=self.membership, after=registration)
+        return {"offer_next": True, "next_in_queue": following}
 
 
 def timeline_entries(registration: DealRegistration, membership: Any) -> list[Any]:
