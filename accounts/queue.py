@@ -14,6 +14,7 @@ twice. Beat sweeps do not retry: their next run is the retry.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from celery import current_app
@@ -21,6 +22,10 @@ from django.db import transaction
 from django.db.utils import InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
+
+# Work still not done this long after it was queued lost its task (the broker was down, or
+# its worker died): the beat sweeps (every 10 s) pick it up, within 30 s in all.
+LOST_AFTER = timedelta(seconds=20)
 
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, OSError)
 SWEEP_TASK_OPTIONS: dict[str, Any] = {"acks_late": True}

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from accounts.models import Tenant
-from accounts.queue import SWEEP_TASK_OPTIONS, TASK_OPTIONS
+from accounts.queue import LOST_AFTER, SWEEP_TASK_OPTIONS, TASK_OPTIONS
 from accounts.services import events, notifications
 from accounts.services.events import DispatchResult
 
@@ -43,7 +43,10 @@ def notification_email_sweep() -> int:
     """Beat: e-mail notifications whose task was lost (broker down at commit time)."""
     sent = 0
     for tenant in Tenant.objects.only("pk"):
-        for notification_id in notifications.notification_email_pending(tenant=tenant):
+        pending = notifications.notification_email_pending(
+            tenant=tenant, older_than_seconds=int(LOST_AFTER.total_seconds())
+        )
+        for notification_id in pending:
             try:
                 sent += notifications.notification_send_email(
                     tenant_id=tenant.pk, notification_id=notification_id

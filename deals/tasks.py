@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
 from accounts.models import Tenant
-from accounts.queue import SWEEP_TASK_OPTIONS, TASK_OPTIONS, send_task_now
+from accounts.queue import LOST_AFTER, SWEEP_TASK_OPTIONS, TASK_OPTIONS, send_task_now
 from accounts.tenancy import tenant_context
 from deals.models import DealRegistration
 from deals.services import alerts
@@ -17,10 +16,8 @@ from deals.services.screening import registration_screen as screen
 
 logger = logging.getLogger(__name__)
 
-# A registration still `submitted` this long after submitting lost its screening task (the
-# broker was down, or its worker died): the sweep (every 10 s) screens it again, so it is
-# picked up within 30 s. Screening a registration twice changes nothing (state guard).
-LOST_AFTER = timedelta(seconds=20)
+# A registration still `submitted` LOST_AFTER after submitting lost its screening task: the
+# sweep screens it again. Screening a registration twice changes nothing (state guard).
 
 
 @shared_task(**TASK_OPTIONS)

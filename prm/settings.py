@@ -185,7 +185,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Work whose task never reached the broker (Redis down at commit time) or whose worker died
 # is picked up by a sweep within 30 s: sweep interval + the age a piece of work must reach
-# (deals.tasks.LOST_AFTER) stay within SWEEP_BOUND. The work is idempotent (state guards,
+# (accounts.queue.LOST_AFTER) stay within SWEEP_BOUND. The work is idempotent (state guards,
 # delivery rows locked per handler), so a sweep racing the original task changes nothing.
 SWEEP_BOUND = 30.0
 SWEEP_EVERY = 10.0
@@ -193,11 +193,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "accounts.tasks.outbox_sweep", "schedule": SWEEP_EVERY},
     "notification-email-sweep": {
         "task": "accounts.tasks.notification_email_sweep",
-        "schedule": crontab(minute="*/5"),
+        "schedule": SWEEP_EVERY,
     },
     "invitation-send-sweep": {
         "task": "partners.tasks.invitation_send_sweep",
-        "schedule": crontab(minute="*/5"),
+        "schedule": SWEEP_EVERY,
     },
     "stale-scan": {"task": "pipeline.tasks.stale_scan", "schedule": crontab(minute=17)},
     "stale-digest": {

@@ -15,7 +15,7 @@ import accounts.tasks
 import deals.tasks
 import partners.tasks
 import pipeline.tasks
-from deals.tasks import LOST_AFTER
+from accounts.queue import LOST_AFTER
 from tests.accounts.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +70,36 @@ def test_screening_meets_the_database_restarting_and_retries(monkeypatch: pytest
     [
         ("outbox-sweep", timedelta(0)),  # any undispatched event is due at once
         ("registration-screen-sweep", LOST_AFTER),
+        ("notification-email-sweep", LOST_AFTER),
+        ("invitation-send-sweep", LOST_AFTER),
     ],
 )
 def test_work_that_missed_the_queue_is_swept_within_30_seconds(sweep: str, age: timedelta):
     interval = float(settings.CELERY_BEAT_SCHEDULE[sweep]["schedule"])
 
     assert age.total_seconds() + interval <= 30
+
+
+@pytest.mark.parametrize(
+    ("task", "pending"),
+    [
+        (accounts.tasks.notification_email_sweep, "notification_email_pending"),
+        (partners.tasks.invitation_send_sweep, "invitation_send_pending"),
+    ],
+)
+def test_the_e_mail_sweeps_take_work_older_than_lost_after(
+    task, pending: str, monkeypatch: pytest.MonkeyPatch
+):
+    TenantFactory()
+    asked: list[int] = []
+
+    def record(**kwargs: object) -> list[int]:
+        asked.append(kwargs["older_than_seconds"])
+        return []
+
+    module = accounts.tasks.notifications if "notification" in pending else partners.services
+    monkeypatch.setattr(module, pending, record)
+
+    task.apply()
+
+    assert asked == [20]
