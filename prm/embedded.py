@@ -138,13 +138,13 @@ def postgres_child() -> Child:
 
 REDIS_CONFIG = """# Written by prm/embedded.py on each start of the embedded Redis.
 port 0
-unixsocket {socket}
+unixsocket "{socket}"
 unixsocketperm 700
-dir {directory}
+dir "{directory}"
 save ""
 appendonly yes
 appendfsync everysec
-logfile {directory}/redis.log
+logfile "{directory}/redis.log"
 """
 
 
