@@ -13,6 +13,10 @@ from accounts.errors import ApplicationError
 from accounts.services.memberships import ACTIVE_TENANT_SESSION_KEY, membership_resolve
 from accounts.tenancy import activate
 
+# Answered without a transaction or a session: the health check must answer (503) when
+# the database is down, so it cannot start by opening the tenant transaction.
+OUTSIDE_TENANT_PATHS = frozenset({"/healthz"})
+
 
 def request_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
@@ -30,6 +34,8 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info in OUTSIDE_TENANT_PATHS:
+            return self.get_response(request)
         ip_token = client_ip.set(request_ip(request))
         try:
             with transaction.atomic():

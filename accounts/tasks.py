@@ -7,12 +7,11 @@ import logging
 from celery import shared_task
 
 from accounts.models import Tenant
+from accounts.queue import LOST_AFTER, SWEEP_TASK_OPTIONS, TASK_OPTIONS
 from accounts.services import events, notifications
 from accounts.services.events import DispatchResult
 
 logger = logging.getLogger(__name__)
-
-TASK_OPTIONS = {"acks_late": True, "max_retries": 5}
 
 
 @shared_task(**TASK_OPTIONS)
@@ -21,7 +20,7 @@ def event_dispatch(tenant_id: int, event_id: int) -> int:
     return result.delivered
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def outbox_sweep() -> int:
     """Beat: deliver events whose dispatch never reached the broker or whose handler failed."""
     count = 0
@@ -32,19 +31,22 @@ def outbox_sweep() -> int:
     return count
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, **TASK_OPTIONS)
+@shared_task(**TASK_OPTIONS)
 def notification_send_email(tenant_id: int, notification_id: int) -> bool:
     return notifications.notification_send_email(
         tenant_id=tenant_id, notification_id=notification_id
     )
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def notification_email_sweep() -> int:
     """Beat: e-mail notifications whose task was lost (broker down at commit time)."""
     sent = 0
     for tenant in Tenant.objects.only("pk"):
-        for notification_id in notifications.notification_email_pending(tenant=tenant):
+        pending = notifications.notification_email_pending(
+            tenant=tenant, older_than_seconds=int(LOST_AFTER.total_seconds())
+        )
+        for notification_id in pending:
             try:
                 sent += notifications.notification_send_email(
                     tenant_id=tenant.pk, notification_id=notification_id
@@ -58,7 +60,7 @@ def notification_email_sweep() -> int:
     return sent
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, **TASK_OPTIONS)
+@shared_task(**TASK_OPTIONS)
 def email_send(subject: str, body: str, recipients: list[str]) -> int:
     """A transactional e-mail with no database record behind it (password reset)."""
     from django.core.mail import send_mail

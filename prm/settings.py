@@ -92,14 +92,18 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A Redis outage degrades the cache to misses (prm/cache.py) and never signs anyone out:
+# sessions live in the database only (a cached copy could outlive a sign-out made while
+# Redis was down).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "prm.cache.TolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("PRM_CACHE_PREFIX", "prm"),
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Authentication ------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -179,15 +183,21 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Work whose task never reached the broker (Redis down at commit time) or whose worker died
+# is picked up by a sweep within 30 s: sweep interval + the age a piece of work must reach
+# (accounts.queue.LOST_AFTER) stay within SWEEP_BOUND. The work is idempotent (state guards,
+# delivery rows locked per handler), so a sweep racing the original task changes nothing.
+SWEEP_BOUND = 30.0
+SWEEP_EVERY = 10.0
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "accounts.tasks.outbox_sweep", "schedule": 30.0},
+    "outbox-sweep": {"task": "accounts.tasks.outbox_sweep", "schedule": SWEEP_EVERY},
     "notification-email-sweep": {
         "task": "accounts.tasks.notification_email_sweep",
-        "schedule": crontab(minute="*/5"),
+        "schedule": SWEEP_EVERY,
     },
     "invitation-send-sweep": {
         "task": "partners.tasks.invitation_send_sweep",
-        "schedule": crontab(minute="*/5"),
+        "schedule": SWEEP_EVERY,
     },
     "stale-scan": {"task": "pipeline.tasks.stale_scan", "schedule": crontab(minute=17)},
     "stale-digest": {
@@ -196,7 +206,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "registration-screen-sweep": {
         "task": "deals.tasks.registration_screen_sweep",
-        "schedule": 60.0,
+        "schedule": SWEEP_EVERY,
     },
     "protection-sweep": {"task": "deals.tasks.protection_sweep", "schedule": crontab(minute=23)},
     "review-escalate": {"task": "deals.tasks.review_escalate", "schedule": crontab(minute="*/15")},

@@ -15,6 +15,8 @@ from partners import urls as partners_urls
 from pipeline import urls as pipeline_urls
 from prm.health import healthz
 
+handler500 = "prm.errors.server_error"
+
 PORTAL_APPS = (accounts_urls, partners_urls, pipeline_urls, deals_urls, commissions_urls)
 
 

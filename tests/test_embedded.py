@@ -47,3 +47,26 @@ def test_under_a_type_checker_no_server_is_started(tmp_path: Path):
     )
     assert out == "postgres://typecheck@localhost/typecheck"
     assert not (tmp_path / "local" / "pgdata").exists()
+
+
+KEEPS_DATA = """
+import redis
+from prm.embedded import EmbeddedServices, _redis_socket
+for round in ("write", "read"):
+    services = EmbeddedServices()
+    services.start(need_postgres=False, need_redis=True)
+    store = redis.Redis(unix_socket_path=str(_redis_socket()))
+    if round == "write":
+        store.rpush("celery", "a queued task")
+    else:
+        print(store.lrange("celery", 0, -1))
+    store.close()
+    services.stop()
+"""
+
+
+def test_the_embedded_redis_keeps_queued_work_across_a_restart(tmp_path: Path):
+    out = urls_in_subprocess(tmp_path, KEEPS_DATA)
+
+    assert out == "[b'a queued task']"
+    assert (tmp_path / "local" / "appendonly.aof").exists()

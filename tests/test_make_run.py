@@ -46,6 +46,14 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
     pytest.fail(f"{url} did not answer within {timeout} s")
 
 
+def command_line(pid: int) -> str:
+    """A process's command line; "" for one that ended (a PostgreSQL backend may just have)."""
+    try:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return ""
+
+
 def test_run_serves_both_portals_with_a_worker_and_stops_cleanly(tmp_path: Path):
     port = free_port()
     env = {
@@ -69,12 +77,14 @@ def test_run_serves_both_portals_with_a_worker_and_stops_cleanly(tmp_path: Path)
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz", runner)
         family = {p.pid for p in psutil.Process(runner.pid).children(recursive=True)}
-        names = " ".join(
-            " ".join(psutil.Process(pid).cmdline()) for pid in family if psutil.pid_exists(pid)
-        )
+        names = " ".join(command_line(pid) for pid in family)
         assert "gunicorn" in names
         assert "worker" in names
         assert "beat" in names
+        # The embedded servers run in the foreground, as the runner's children (no pg_ctl
+        # daemon that would outlive it).
+        assert "pginstall/bin/postgres" in names
+        assert "redis-server" in names
         assert get(f"http://127.0.0.1:{port}/accounts/login/")[0] == 200
 
         # A manage.py command beside the app attaches to the same embedded servers.

@@ -126,7 +126,7 @@ def test_sweep_emails_notifications_whose_enqueue_was_lost(
     assert [m.to for m in mail.outbox] == [[world.channel_manager.user.email]]
     assert mail.outbox[0].subject == "[PRM] A registration waits."
     assert stored(world, lost.pk).emailed_at is not None
-    # Under two minutes old (its task may still be on its way): a later sweep's job.
+    # Under 20 seconds old (its task may still be on its way): a later sweep's job.
     assert stored(world, recent.pk).emailed_at is None
 
 

@@ -364,7 +364,7 @@ def test_sweep_screens_registrations_whose_task_never_reached_the_broker(
     assert (sweep.retval, second.retval) == (1, 0)
     assert (screened.args, screened.retval) == ((world.tenant.pk, lost_id), Status.APPROVED)
     assert [r.args for r in task_log.of(SCREEN)] == [(world.tenant.pk, lost_id)]
-    # Under two minutes old (its task may still be on its way): a later sweep's job.
+    # Under 20 seconds old (its task may still be on its way): a later sweep's job.
     assert stored(world, recent_id).status == Status.SUBMITTED
 
 
