@@ -40,7 +40,16 @@
     if (summary) summary.focus();
   }
 
+  /* Filters stay folded on a phone (the rows come first); a wide screen shows them open. */
+  function openFiltersOnWideScreens() {
+    if (!window.matchMedia("(min-width: 761px)").matches) return;
+    document.querySelectorAll("details.filters-disclosure").forEach(function (details) {
+      details.open = true;
+    });
+  }
+
   function ready() {
+    openFiltersOnWideScreens();
     markScrollable();
     formsReportAllErrors();
   }

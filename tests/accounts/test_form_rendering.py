@@ -73,3 +73,22 @@ def test_a_page_form_with_errors_opens_with_the_summary(world: World, client_for
     assert response.status_code == 200
     assert 'data-testid="error-summary"' in html
     assert '<a href="#id_name">' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "summary"),
+    [
+        ("", "Filters </summary>"),
+        ("?name=Lake&status=active&region=", "Filters (2 active) </summary>"),
+        ("?name=+&region=", "Filters </summary>"),
+    ],
+)
+def test_list_filters_fold_into_a_disclosure_that_counts_them(
+    world: World, client_for, query, summary
+):
+    response = client_for(world.vendor_admin).get(f"/vendor/partners/{query}")
+    html = " ".join(response.content.decode().split())
+    assert '<details class="filters-disclosure" data-testid="filters" >' in html
+    assert f"<summary> {summary}" in html
+    assert html.index('data-testid="filters"') < html.index("<table")
