@@ -164,6 +164,12 @@ def test_layout_defects_found_by_new_users_stay_fixed(scene: Scene, live_server,
         cells = vendor.evaluate(ACTION_CELLS)
         assert cells, path
         assert all(c["display"] == "table-cell" and not c["outside"] for c in cells), cells
+    for width, folded in ((390, True), (1280, False)):
+        vendor.set_viewport_size({"width": width, "height": 900})
+        vendor.goto(f"{base}/vendor/pipeline/")
+        assert vendor.evaluate("!document.querySelector('details.filters-disclosure').open") == (
+            folded
+        ), f"filters folded at {width}px"
     vendor.goto(f"{base}/vendor/settings/stages/")
     danger = vendor.evaluate(COLOURS, "button.secondary.danger")
     assert danger
