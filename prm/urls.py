@@ -5,8 +5,10 @@ accounts its top-level pages); the portals are assembled here.
 """
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import urls as accounts_urls
 from commissions import urls as commissions_urls
@@ -24,13 +26,23 @@ def collect(name: str) -> list:
     return [pattern for app in PORTAL_APPS for pattern in getattr(app, name, [])]
 
 
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico whatever the page links; send them to the SVG."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("", include(collect("patterns"))),
     path("vendor/", include((collect("vendor_patterns"), "vendor"))),
     path("partner/", include((collect("partner_patterns"), "partner"))),
     path("api/v1/", include((collect("api_patterns"), "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api_docs.html"),
+        name="api-docs",
+    ),
 ]

@@ -27,6 +27,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from accounts.errors import ApplicationError, NotFound, PermissionDenied
+from accounts.numbers import format_money, format_multiplier, format_percent
 from accounts.portals import (
     VendorPortalMixin,
     error_page,
@@ -55,6 +56,7 @@ LEDGER_ORDER = Case(
 
 
 def money(amount: Decimal) -> str:
+    """For CSV cells: plain digits a spreadsheet reads as a number."""
     return f"{amount:.2f}"
 
 
@@ -78,21 +80,25 @@ def breakdown_lines(entry: CommissionEntry) -> list[tuple[str, str]]:
     registered = "Registered" if data.get("registered") else "Not registered"
     lines = [
         ("Plan version", entry.version.name if entry.version else f"#{data.get('version_id')}"),
-        ("Deal amount", f"{data['deal_amount']} {currency}"),
-        ("Base", f"{data['base_rate']} % ({data['tier']}) = {data['base']} {currency}"),
-        ("Registration", f"{registered} × {data['multiplier']}"),
+        ("Deal amount", format_money(data["deal_amount"], currency)),
+        (
+            "Base",
+            f"{format_percent(data['base_rate'])} ({data['tier']}) = "
+            f"{format_money(data['base'], currency)}",
+        ),
+        ("Registration", f"{registered} {format_multiplier(data['multiplier'])}"),
     ]
     lines += [
-        (f"Bonus {code}", f"{amount} {currency}")
+        (f"Bonus {code}", format_money(amount, currency))
         for code, amount in data.get("product_bonuses", {}).items()
     ]
     lines += [
-        ("Quarter attainment", f"{data['quarter_attainment']} {currency}"),
-        ("Accelerator", f"{data['accelerator']} {currency}"),
-        ("Before cap", f"{data['before_cap']} {currency}"),
-        ("Cap", "None" if data.get("cap") is None else f"{data['cap']} {currency}"),
+        ("Quarter attainment", format_money(data["quarter_attainment"], currency)),
+        ("Accelerator", format_money(data["accelerator"], currency)),
+        ("Before cap", format_money(data["before_cap"], currency)),
+        ("Cap", "None" if data.get("cap") is None else format_money(data["cap"], currency)),
         ("Capped", "Yes" if data.get("capped") else "No"),
-        ("Amount", f"{data['amount']} {currency}"),
+        ("Amount", format_money(data["amount"], currency)),
     ]
     return lines
 
@@ -182,7 +188,7 @@ class LedgerAction(VendorPortalMixin, View):
         entries = CommissionEntry.objects.visible_to(self.membership).filter(pk__in=ids)
         return {
             entry.pk: f"#{entry.pk} {entry.opportunity.name} ({entry.partner.name}, "
-            f"{money(entry.amount)} {entry.currency})"
+            f"{format_money(entry.amount, entry.currency)})"
             for entry in entries.select_related("opportunity", "partner").order_by("pk")
         }
 
@@ -220,7 +226,7 @@ class PayoutCreateView(LedgerAction):
         messages.success(
             self.request,
             f"Payout “{batch.reference}” recorded: {plural(len(labels), 'entry', 'entries')}, "
-            f"{money(batch.total)} {batch.currency}, paid on {batch.paid_on}.",
+            f"{format_money(batch.total, batch.currency)}, paid on {batch.paid_on}.",
         )
         return redirect("vendor:payout_detail", pk=batch.pk)
 

@@ -41,7 +41,7 @@ from deals.decision_forms import (
     RevertForm,
 )
 from deals.home import protection_ends_window
-from deals.models import DealRegistration, Extension
+from deals.models import DealRegistration, Extension, RejectionReason
 from deals.selectors import (
     later_conflicts,
     later_finding_views,
@@ -67,6 +67,7 @@ from deals.services.decisions import (
     registration_request_info,
     registration_revert,
 )
+from deals.views.partner import decision_label
 
 Status = DealRegistration.Status
 # Tabs of the registration list: (label, statuses shown; None: all but drafts).
@@ -221,12 +222,14 @@ class RegistrationDetailView(ScopedQuerysetMixin, VendorPortalMixin, DetailView)
         duplicate_form = MarkDuplicateForm(
             tenant=self.tenant, registration_id=registration.pk, auto_id="id_duplicate_%s"
         )
+        reasons = dict(RejectionReason.objects.for_tenant(self.tenant).values_list("code", "label"))
         later = later_conflicts(registration=registration, membership=membership)
         context = {
             "findings": registration_findings(registration=registration, membership=membership),
             "later_conflicts": later,
             "later_findings": later_finding_views(later, tenant_id=self.tenant.pk),
-            "timeline": timeline_entries(registration, membership),
+            "timeline": timeline_entries(registration, membership, reasons),
+            "decision_label": decision_label(registration.decision_code, reasons),
             "extensions": extensions,
             "days_left": protection_days_left(registration),
             "settings": settings,
@@ -262,11 +265,14 @@ class RegistrationDetailView(ScopedQuerysetMixin, VendorPortalMixin, DetailView)
         return {"offer_next": True, "next_in_queue": following}
 
 
-def timeline_entries(registration: DealRegistration, membership: Any) -> list[Any]:
-    """The timeline with readable labels for the verb and statuses."""
+def timeline_entries(
+    registration: DealRegistration, membership: Any, reasons: dict[str, str]
+) -> list[Any]:
+    """The timeline with readable labels for the verb, statuses and reason."""
     events = registration_timeline(registration=registration, membership=membership)
     for event in events:
         event.label = event.get_verb_display()
+        event.reason_label = decision_label(event.reason_code, reasons) if event.reason_code else ""
         event.from_label = STATUS_LABELS.get(event.from_status, "New")
         event.to_label = STATUS_LABELS.get(event.to_status, event.to_status)
     return events

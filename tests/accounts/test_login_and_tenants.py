@@ -127,3 +127,16 @@ def test_a_suspended_partner_user_keeps_their_other_tenants(
     client = client_for(world.partner_admin)
     refused = client.post(reverse("switch_tenant"), {"tenant_id": world.tenant.pk}, follow=True)
     assert "suspended" in refused.content.decode()
+
+
+def test_the_tenant_switcher_shows_only_for_people_with_several_tenants(
+    world, client_for, two_tenant_user
+):
+    single = client_for(world.vendor_admin).get("/accounts/profile/").content.decode()
+    assert 'data-testid="tenant-select"' not in single
+    assert "Active tenant: <strong>Acme Software</strong>" in single
+
+    several = client_for(world.partner_admin).get("/accounts/profile/").content.decode()
+    assert 'data-testid="tenant-select"' in several
+    assert '<button type="submit" class="secondary on-dark">Switch</button>' in several
+    assert "onchange" not in several  # a real button, no script submitting on change

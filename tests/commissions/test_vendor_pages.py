@@ -403,15 +403,15 @@ def test_the_ledger_lists_entries_to_approve_first_with_their_breakdown(
     assert "500.00 USD" in html
     assert response.context["entries"][2].lines == [
         ("Plan version", "Standard"),
-        ("Deal amount", "10000 USD"),
-        ("Base", "10 % (Gold) = 1000 USD"),
-        ("Registration", "Not registered × 0.5"),
-        ("Quarter attainment", "10000 USD"),
-        ("Accelerator", "0 USD"),
-        ("Before cap", "500 USD"),
+        ("Deal amount", "10,000.00 USD"),
+        ("Base", "10 % (Gold) = 1,000.00 USD"),
+        ("Registration", "Not registered ×0.5"),
+        ("Quarter attainment", "10,000.00 USD"),
+        ("Accelerator", "0.00 USD"),
+        ("Before cap", "500.00 USD"),
         ("Cap", "None"),
         ("Capped", "No"),
-        ("Amount", "500 USD"),
+        ("Amount", "500.00 USD"),
     ]
     assert f'data-testid="breakdown-{entries[0].pk}"' in html
     assert "<summary>Breakdown" in html
@@ -476,7 +476,7 @@ def test_approving_selected_entries_says_what_was_approved(
     assert response.url == reverse("vendor:commission_list") + "?status=accrued"
     assert messages_of(response) == [
         f"Approved 2 entries: #{entries[0].pk} Northwind rollout (Northwind Resellers, 500.00 USD)"
-        f"; #{entries[1].pk} Contoso rollout (Contoso Partners, 1000.00 USD)."
+        f"; #{entries[1].pk} Contoso rollout (Contoso Partners, 1,000.00 USD)."
     ]
     with in_tenant(w.tenant):
         rows = list(CommissionEntry.objects.order_by("pk").values_list("status", "approved_by"))
@@ -743,7 +743,7 @@ def test_totals_by_partner_and_period(deals_world, november, client_for, period)
     html = " ".join(response.content.decode().split())
     assert f"Commission totals for {period}" in html
     for row in TOTALS[period]:
-        assert f"{row[4]} USD" in html
+        assert f"{Decimal(row[4]):,.2f} USD" in html  # with thousands separators
 
 
 def test_the_totals_add_up_and_link_to_the_ledger(deals_world, november, client_for):
@@ -978,10 +978,11 @@ def test_the_plan_list_shows_each_version_and_which_is_in_force(
     assert [(b.product_line.code, b.bonus) for b in versions[0].bonuses] == [("cloud", Decimal(2))]
     html = " ".join(response.content.decode().split())
     assert "In force: Standard, since 2020-01-01." in html
-    assert "+1.5000 % above 100000.00 USD won in a quarter" in html
-    assert "5000.00 USD" in html
-    assert "12.5000 %" in html
-    assert "× 0.5000" in html
+    assert "+1.5 % above 100,000.00 USD won in a quarter" in html
+    assert "5,000.00 USD" in html
+    assert "12.5 %" in html
+    assert "×0.5" in html
+    assert "0.5000" not in html
     edit = reverse("vendor:plan_edit", args=[later.pk])
     assert f'href="{edit}"' in html
     assert reverse("vendor:plan_edit", args=[plan.pk]) not in html  # in force: no edit button
@@ -1202,8 +1203,8 @@ def test_the_preview_shows_last_quarters_deals_beside_what_accrued(
         Decimal("3000.00"),
     )
     html = " ".join(response.content.decode().split())
-    assert "1500.00 USD" in html
-    assert "3000.00 USD" in html
+    assert "1,500.00 USD" in html
+    assert "3,000.00 USD" in html
     assert response.context["difference"] == Decimal("1500.00")
     same = client_for(w.vendor_admin).get(reverse("vendor:plan_preview", args=[plan.pk]))
     assert same.context["preview"].would_pay_total == Decimal("1500.00")
