@@ -22,11 +22,12 @@ from django.utils import timezone
 
 from accounts.models import Membership, Tenant
 from pipeline.models import Activity, CoSellRequest, Opportunity, Stage, StageMove
-from pipeline.services.opportunities import (
+from pipeline.services.criteria import (
+    CRITERION_LABELS,
     Pipeline,
-    missing_criteria,
-    missing_qualification,
+    Requirements,
     move_refusal,
+    move_requirements,
     pipeline_for,
 )
 
@@ -92,9 +93,25 @@ def history_with_aging(moves: list[StageMove], now: datetime | None = None) -> l
 
 @dataclass(frozen=True)
 class MoveOption:
+    """A move the page offers: allowed, or blocked by the tenant's rules (`reason`) or by
+    missing fields (`missing`, criterion codes: the person can fill them in right there)."""
+
     stage: Stage
     allowed: bool
     reason: str  # why not, in words; empty when allowed
+    missing: tuple[str, ...] = ()
+
+    @property
+    def needs(self) -> str:
+        """ "Needs: Amount, Next step" (empty when nothing is missing)."""
+        if not self.missing:
+            return ""
+        return "Needs: " + ", ".join(CRITERION_LABELS[c] for c in self.missing) + "."
+
+    @property
+    def fillable(self) -> bool:
+        """Blocked only by missing fields (filling them in makes the move possible)."""
+        return bool(self.missing) and not self.reason
 
 
 @dataclass(frozen=True)
@@ -102,23 +119,24 @@ class OpportunityPage:
     opportunity: Opportunity
     pipeline: Pipeline
     next_stage: Stage | None
-    next_stage_missing: list[str]
+    next_requirements: Requirements | None
     moves: list[MoveOption]
+    close_won: MoveOption | None
     history: list[HistoryRow]
     activities: list[Activity]
     cosell_requests: list[CoSellRequest]
 
+    @property
+    def next_stage_missing(self) -> list[str]:
+        return self.next_requirements.missing_labels if self.next_requirements else []
 
-def _why_not(opportunity: Opportunity, target: Stage, pipeline: Pipeline) -> str:
-    if reason := move_refusal(opportunity, target, pipeline):
-        return reason
-    if opportunity.stage_id == pipeline.open_stages[0].pk and (
-        missing := missing_qualification(opportunity)
-    ):
-        return f"Complete the qualification first: {', '.join(missing)}."
-    if missing := missing_criteria(opportunity, target):
-        return f"Fill in: {', '.join(missing)}."
-    return ""
+
+def move_option(opportunity: Opportunity, target: Stage, pipeline: Pipeline) -> MoveOption:
+    """What the page says about a move to `target` (the services decide the same way)."""
+    if target.kind == Stage.Kind.OPEN and (reason := move_refusal(opportunity, target, pipeline)):
+        return MoveOption(target, False, reason)
+    missing = move_requirements(opportunity, target, pipeline).missing
+    return MoveOption(target, not missing, "", tuple(missing))
 
 
 def opportunity_page(
@@ -131,12 +149,12 @@ def opportunity_page(
         if opportunity.status == Opportunity.Status.OPEN
         else None
     )
-    moves = []
-    if opportunity.status == Opportunity.Status.OPEN:
-        for target in pipeline.open_stages:
-            if target.pk != opportunity.stage_id:
-                reason = _why_not(opportunity, target, pipeline)
-                moves.append(MoveOption(target, not reason, reason))
+    is_open = opportunity.status == Opportunity.Status.OPEN
+    moves = [
+        move_option(opportunity, target, pipeline)
+        for target in (pipeline.open_stages if is_open else [])
+        if target.pk != opportunity.stage_id
+    ]
     activities = Activity.objects.filter(opportunity=opportunity).select_related("author")
     if membership.is_partner:
         activities = activities.filter(vendor_internal=False)
@@ -144,8 +162,15 @@ def opportunity_page(
         opportunity=opportunity,
         pipeline=pipeline,
         next_stage=next_stage,
-        next_stage_missing=missing_criteria(opportunity, next_stage) if next_stage else [],
+        next_requirements=(
+            move_requirements(opportunity, next_stage, pipeline) if next_stage else None
+        ),
         moves=moves,
+        close_won=(
+            move_option(opportunity, pipeline.closing(Stage.Kind.WON), pipeline)
+            if is_open
+            else None
+        ),
         history=history_with_aging(
             list(
                 StageMove.objects.filter(opportunity=opportunity).select_related(

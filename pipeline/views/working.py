@@ -36,15 +36,12 @@ from pipeline.selectors import (
     stale_after,
 )
 from pipeline.services.activities import activity_add
+from pipeline.services.criteria import pipeline_for
 from pipeline.services.opportunities import (
-    CRITERION_LABELS,
-    QUALIFICATION,
-    criterion_met,
     opportunity_close_lost,
     opportunity_close_won,
     opportunity_move_stage,
     opportunity_update,
-    pipeline_for,
 )
 
 ACTIONS = ("move", "close_won", "close_lost", "edit", "activity")
@@ -99,12 +96,7 @@ def stage_path(page: OpportunityPage) -> list[Stage]:
 def requirements(page: OpportunityPage) -> list[tuple[str, bool]]:
     """What entering the next stage needs (and, from the first stage, the qualification),
     each with whether the deal already has it."""
-    deal, target = page.opportunity, page.next_stage
-    if target is None:
-        return []
-    codes = list(QUALIFICATION) if deal.stage_id == page.pipeline.open_stages[0].pk else []
-    codes += [c for c in target.entry_criteria if c not in codes]
-    return [(CRITERION_LABELS[c], criterion_met(deal, c)) for c in codes]
+    return page.next_requirements.checklist if page.next_requirements else []
 
 
 class PortalPage:
