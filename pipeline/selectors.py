@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DateTimeField,
+    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -70,6 +74,50 @@ def opportunity_list_for(*, membership: Membership, now: datetime | None = None)
         .annotate(stale=annotations["stale"])
         .order_by("-id")
     )
+
+
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    count: int
+    amount: Decimal
+    weighted: Decimal  # each amount × its stage's win probability
+
+
+@dataclass(frozen=True)
+class PipelineTotals:
+    """Count, total and weighted total of a filtered list (every row, not one page),
+    per currency: amounts in different currencies are never added up."""
+
+    count: int
+    by_currency: list[CurrencyTotal]
+
+
+def weighted_amount() -> ExpressionWrapper:
+    return ExpressionWrapper(F("amount") * F("stage__probability") / Value(100), output_field=MONEY)
+
+
+def opportunity_totals(queryset: QuerySet) -> PipelineTotals:
+    """One aggregate query over the filtered rows (their order and paging do not matter)."""
+    rows = (
+        queryset.order_by()
+        .values("currency")
+        .annotate(n=Count("id"), total=Sum("amount"), weighted_total=Sum(weighted_amount()))
+        .order_by("currency")
+    )
+    totals = [
+        CurrencyTotal(
+            row["currency"],
+            row["n"],
+            row["total"] or Decimal(0),
+            (row["weighted_total"] or Decimal(0)).quantize(Decimal("0.01")),
+        )
+        for row in rows
+    ]
+    return PipelineTotals(sum(t.count for t in totals), totals)
 
 
 @dataclass(frozen=True)
