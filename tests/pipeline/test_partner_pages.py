@@ -370,10 +370,10 @@ def test_the_deal_page_shows_the_path_next_criteria_guidance_and_explains_blocke
     assert "Next stage: Qualification" in html
     assert "Confirm budget, decision maker, need and timeline" in html  # guidance
     assert "Budget confirmed" in html
-    assert "Move to Qualification</button>" in html
-    # the moves the rules refuse are disabled and say why
-    assert 'disabled\n                  aria-describedby="move-why-' in html
-    assert "Complete the qualification first: Budget confirmed" in html
+    assert "Move to Qualification\n" in html
+    # the moves the rules refuse look disabled and say what they need
+    assert 'aria-disabled="true"\n              aria-describedby="move-why-' in html
+    assert "Needs: Budget confirmed, Decision maker identified" in html
 
 
 def test_a_refused_move_shows_its_message_and_changes_nothing(
