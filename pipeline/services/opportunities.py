@@ -102,8 +102,8 @@ def _record(
         skipped_criteria=skipped,
     )
     after = snapshot(opportunity, ["stage", "status", "amount"])
-    if skipped:
-        after |= {"force_reason": force_reason, "skipped": forced.missing_labels}  # type: ignore[union-attr]
+    if forced is not None and skipped:
+        after |= {"force_reason": force_reason, "skipped": forced.missing_labels}
     audit_record(
         tenant=opportunity.tenant,
         actor=actor,
