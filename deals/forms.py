@@ -17,13 +17,15 @@ from accounts.models import NAME_MAX, Tenant
 from accounts.portals import TenantFilterSet
 from deals.models import DealRegistration
 from deals.selectors import product_lines_for
-from pipeline.forms import AMOUNT, DATE, TenantForm
+from pipeline.forms import AMOUNT, DATE, DealFieldsForm
 
 SAVE_DRAFT, SUBMIT = "draft", "submit"
 
 
-class RegistrationForm(TenantForm):
-    """A registration's fields, grouped on the page as customer, deal and qualification."""
+class RegistrationForm(DealFieldsForm):
+    """A registration's fields, grouped on the page as customer, deal and qualification.
+    The amount and expected close date follow the rules of every deal form (above zero;
+    today or later, within ten years) when given or changed."""
 
     customer_name = forms.CharField(max_length=NAME_MAX, label="Customer name")
     customer_website = forms.CharField(

@@ -26,6 +26,7 @@ from accounts.serializers import (
 )
 from deals.models import DealRegistration, Extension, Finding, OverrideReason
 from deals.services.registrations import TEXT_LIMITS
+from pipeline.deal_rules import validate_close_date, validate_positive_amount
 from pipeline.serializers import JsonBooleanField, JsonDateField, NamedChoiceField
 
 LIFECYCLE = "Changes only through the registration's actions (submit, approve, reject…)."
@@ -61,9 +62,14 @@ class RegistrationUpdateInput(InputSerializer):
         required=False,
         help_text="Codes of the tenant's active product lines (GET /api/v1/product-lines/).",
     )
-    amount = MoneyField(required=False, allow_null=True)
+    amount = MoneyField(required=False, allow_null=True, validators=[validate_positive_amount])
     currency = TextField(min_length=3, max_length=3, required=False)
-    expected_close_date = JsonDateField(required=False, allow_null=True)
+    expected_close_date = JsonDateField(
+        required=False,
+        allow_null=True,
+        validators=[validate_close_date],
+        help_text="Today or later, within 10 years.",
+    )
     budget_confirmed = JsonBooleanField(required=False)
     decision_maker = JsonBooleanField(required=False, help_text="Decision maker identified.")
     need = _text("need")

@@ -6,6 +6,8 @@ Every model choice is scoped to the acting tenant, so an ID of another tenant is
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -14,6 +16,7 @@ from django_countries import countries
 from accounts.models import NAME_MAX, Tenant
 from partners.forms import UserChoiceField
 from partners.selectors import channel_manager_choices
+from pipeline.deal_rules import validate_close_date, validate_positive_amount
 from pipeline.filters import stage_choices
 from pipeline.models import Activity, CoSellRequest, LostReason, Opportunity
 
@@ -33,7 +36,24 @@ class TenantForm(forms.Form):
         """Hook: set the querysets and choices of this tenant."""
 
 
-class OpportunityForm(TenantForm):
+class DealFieldsForm(TenantForm):
+    """A form with a deal's amount and expected close date: both follow the shared rules
+    (pipeline/deal_rules.py) when given or changed; an overdue date left as it is stays."""
+
+    def clean_amount(self) -> Any:
+        value = self.cleaned_data.get("amount")
+        if "amount" in self.changed_data:
+            validate_positive_amount(value)
+        return value
+
+    def clean_expected_close_date(self) -> Any:
+        value = self.cleaned_data.get("expected_close_date")
+        if "expected_close_date" in self.changed_data:
+            validate_close_date(value)
+        return value
+
+
+class OpportunityForm(DealFieldsForm):
     """The fields of a deal anyone working it may change (never its stage or status)."""
 
     name = forms.CharField(max_length=NAME_MAX, label="Deal name")
@@ -60,18 +80,66 @@ class OpportunityForm(TenantForm):
         return {name: getattr(opportunity, name) for name in cls.base_fields}
 
 
-class MoveForm(TenantForm):
+class MoveActionForm(DealFieldsForm):
+    """A move (or close): optionally the fields it is missing, filled in right there
+    (`missing`: criterion codes, the same names as the deal's fields), and for vendor
+    admins a forced move with its reason."""
+
+    force = forms.BooleanField(required=False, label="Force the move")
+    force_reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Why force it",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, missing: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fill_names = [
+            n for n in missing if n in OpportunityForm.base_fields and n not in self.fields
+        ]
+        for name in self.fill_names:  # the browser asks for them; the service decides
+            self.fields[name] = field = copy.deepcopy(OpportunityForm.base_fields[name])
+            field.widget.attrs["required"] = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("force") and not (data.get("force_reason") or "").strip():
+            self.add_error("force_reason", "Say why the move is forced.")
+        return data
+
+    FORCE_FIELDS = ("force", "force_reason")
+
+    @property
+    def own_fields(self) -> list[forms.BoundField]:
+        """The action's own fields (not the missing ones, not forcing)."""
+        return [
+            self[name]
+            for name in self.base_fields
+            if name not in self.FORCE_FIELDS and not self[name].is_hidden
+        ]
+
+    @property
+    def fill_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fill_names]
+
+
+class MoveForm(MoveActionForm):
     stage = forms.ModelChoiceField(queryset=None)
     note = forms.CharField(required=False, max_length=1000)
+
+    field_order = ("stage", "note")
 
     def scope(self, tenant: Tenant) -> None:
         self.fields["stage"].queryset = stage_choices(tenant=tenant)
 
 
-class CloseWonForm(TenantForm):
+class CloseWonForm(MoveActionForm):
     amount = forms.DecimalField(required=False, **AMOUNT)
     close_date = forms.DateField(required=False, widget=DATE)
     note = forms.CharField(required=False, max_length=1000)
+
+    field_order = ("amount", "close_date", "note")
 
 
 class CloseLostForm(TenantForm):
@@ -126,7 +194,7 @@ class CoSellCompleteForm(TenantForm):
     pass
 
 
-class DirectDealForm(TenantForm):
+class DirectDealForm(DealFieldsForm):
     """A vendor's direct deal: the customer (found or created) and the deal."""
 
     customer_name = forms.CharField(max_length=NAME_MAX)

@@ -314,6 +314,16 @@ class StageMove(TenantScopedModel):
     to_status = models.CharField(max_length=8)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     note = models.CharField(max_length=1000, blank=True)
+    forced = models.BooleanField(
+        default=False, help_text="A vendor admin moved it past missing entry criteria."
+    )
+    force_reason = models.CharField(max_length=1000, blank=True)
+    skipped_criteria = ArrayField(
+        models.CharField(max_length=32, choices=EntryCriterion.choices),
+        default=list,
+        blank=True,
+        help_text="What was missing when the move was forced.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     partner_scope_field = "opportunity__partner_id"
@@ -322,6 +332,17 @@ class StageMove(TenantScopedModel):
     class Meta:
         ordering: ClassVar = ["created_at", "id"]
         indexes: ClassVar = [models.Index(fields=["tenant", "opportunity", "created_at"])]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(forced=False) | ~Q(force_reason=""),
+                name="stagemove_forced_has_reason",
+            ),
+        ]
+
+    @property
+    def skipped_labels(self) -> list[str]:
+        labels = dict(EntryCriterion.choices)
+        return [labels.get(c, c) for c in self.skipped_criteria]
 
     def __str__(self) -> str:
         return f"{self.from_stage} → {self.to_stage}"

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DateTimeField,
+    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -22,11 +26,12 @@ from django.utils import timezone
 
 from accounts.models import Membership, Tenant
 from pipeline.models import Activity, CoSellRequest, Opportunity, Stage, StageMove
-from pipeline.services.opportunities import (
+from pipeline.services.criteria import (
+    CRITERION_LABELS,
     Pipeline,
-    missing_criteria,
-    missing_qualification,
+    Requirements,
     move_refusal,
+    move_requirements,
     pipeline_for,
 )
 
@@ -71,6 +76,50 @@ def opportunity_list_for(*, membership: Membership, now: datetime | None = None)
     )
 
 
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    count: int
+    amount: Decimal
+    weighted: Decimal  # each amount × its stage's win probability
+
+
+@dataclass(frozen=True)
+class PipelineTotals:
+    """Count, total and weighted total of a filtered list (every row, not one page),
+    per currency: amounts in different currencies are never added up."""
+
+    count: int
+    by_currency: list[CurrencyTotal]
+
+
+def weighted_amount() -> ExpressionWrapper:
+    return ExpressionWrapper(F("amount") * F("stage__probability") / Value(100), output_field=MONEY)
+
+
+def opportunity_totals(queryset: QuerySet) -> PipelineTotals:
+    """One aggregate query over the filtered rows (their order and paging do not matter)."""
+    rows = (
+        queryset.order_by()
+        .values("currency")
+        .annotate(n=Count("id"), total=Sum("amount"), weighted_total=Sum(weighted_amount()))
+        .order_by("currency")
+    )
+    totals = [
+        CurrencyTotal(
+            row["currency"],
+            row["n"],
+            row["total"] or Decimal(0),
+            (row["weighted_total"] or Decimal(0)).quantize(Decimal("0.01")),
+        )
+        for row in rows
+    ]
+    return PipelineTotals(sum(t.count for t in totals), totals)
+
+
 @dataclass(frozen=True)
 class HistoryRow:
     """One recorded move and how long the deal then stayed (aging, from the history)."""
@@ -92,9 +141,25 @@ def history_with_aging(moves: list[StageMove], now: datetime | None = None) -> l
 
 @dataclass(frozen=True)
 class MoveOption:
+    """A move the page offers: allowed, or blocked by the tenant's rules (`reason`) or by
+    missing fields (`missing`, criterion codes: the person can fill them in right there)."""
+
     stage: Stage
     allowed: bool
     reason: str  # why not, in words; empty when allowed
+    missing: tuple[str, ...] = ()
+
+    @property
+    def needs(self) -> str:
+        """ "Needs: Amount, Next step" (empty when nothing is missing)."""
+        if not self.missing:
+            return ""
+        return "Needs: " + ", ".join(CRITERION_LABELS[c] for c in self.missing) + "."
+
+    @property
+    def fillable(self) -> bool:
+        """Blocked only by missing fields (filling them in makes the move possible)."""
+        return bool(self.missing) and not self.reason
 
 
 @dataclass(frozen=True)
@@ -102,23 +167,24 @@ class OpportunityPage:
     opportunity: Opportunity
     pipeline: Pipeline
     next_stage: Stage | None
-    next_stage_missing: list[str]
+    next_requirements: Requirements | None
     moves: list[MoveOption]
+    close_won: MoveOption | None
     history: list[HistoryRow]
     activities: list[Activity]
     cosell_requests: list[CoSellRequest]
 
+    @property
+    def next_stage_missing(self) -> list[str]:
+        return self.next_requirements.missing_labels if self.next_requirements else []
 
-def _why_not(opportunity: Opportunity, target: Stage, pipeline: Pipeline) -> str:
-    if reason := move_refusal(opportunity, target, pipeline):
-        return reason
-    if opportunity.stage_id == pipeline.open_stages[0].pk and (
-        missing := missing_qualification(opportunity)
-    ):
-        return f"Complete the qualification first: {', '.join(missing)}."
-    if missing := missing_criteria(opportunity, target):
-        return f"Fill in: {', '.join(missing)}."
-    return ""
+
+def move_option(opportunity: Opportunity, target: Stage, pipeline: Pipeline) -> MoveOption:
+    """What the page says about a move to `target` (the services decide the same way)."""
+    if target.kind == Stage.Kind.OPEN and (reason := move_refusal(opportunity, target, pipeline)):
+        return MoveOption(target, False, reason)
+    missing = move_requirements(opportunity, target, pipeline).missing
+    return MoveOption(target, not missing, "", tuple(missing))
 
 
 def opportunity_page(
@@ -131,12 +197,12 @@ def opportunity_page(
         if opportunity.status == Opportunity.Status.OPEN
         else None
     )
-    moves = []
-    if opportunity.status == Opportunity.Status.OPEN:
-        for target in pipeline.open_stages:
-            if target.pk != opportunity.stage_id:
-                reason = _why_not(opportunity, target, pipeline)
-                moves.append(MoveOption(target, not reason, reason))
+    is_open = opportunity.status == Opportunity.Status.OPEN
+    moves = [
+        move_option(opportunity, target, pipeline)
+        for target in (pipeline.open_stages if is_open else [])
+        if target.pk != opportunity.stage_id
+    ]
     activities = Activity.objects.filter(opportunity=opportunity).select_related("author")
     if membership.is_partner:
         activities = activities.filter(vendor_internal=False)
@@ -144,8 +210,15 @@ def opportunity_page(
         opportunity=opportunity,
         pipeline=pipeline,
         next_stage=next_stage,
-        next_stage_missing=missing_criteria(opportunity, next_stage) if next_stage else [],
+        next_requirements=(
+            move_requirements(opportunity, next_stage, pipeline) if next_stage else None
+        ),
         moves=moves,
+        close_won=(
+            move_option(opportunity, pipeline.closing(Stage.Kind.WON), pipeline)
+            if is_open
+            else None
+        ),
         history=history_with_aging(
             list(
                 StageMove.objects.filter(opportunity=opportunity).select_related(

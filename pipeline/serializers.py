@@ -20,6 +20,7 @@ from accounts.serializers import (
     TextField,
     WholeNumberField,
 )
+from pipeline.deal_rules import validate_close_date, validate_positive_amount
 from pipeline.models import Activity, CoSellRequest, EntryCriterion, Opportunity, Stage
 
 LIFECYCLE = "Changes only through move-stage, close-won, close-lost or reopen."
@@ -162,8 +163,12 @@ class OpportunityUpdateInput(InputSerializer):
     """Non-lifecycle fields (used with partial=True: only the fields sent change)."""
 
     name = TextField(max_length=NAME_MAX)
-    amount = MoneyField(required=False, allow_null=True)
-    expected_close_date = JsonDateField(required=False, allow_null=True)
+    amount = MoneyField(required=False, allow_null=True, validators=[validate_positive_amount])
+    expected_close_date = JsonDateField(
+        required=False,
+        allow_null=True,
+        help_text="Today or later, within 10 years (an overdue date may be left as it is).",
+    )
     qualification = QualificationInput(required=False)
     decision_maker_name = TextField(
         max_length=_max("decision_maker_name"), required=False, allow_blank=True
@@ -187,6 +192,12 @@ class OpportunityCreateInput(OpportunityUpdateInput):
 
     customer = CustomerInput()
     owner_id = ScopedIdField(model=User, scope=vendor_people, required=False, allow_null=True)
+    expected_close_date = JsonDateField(
+        required=False,
+        allow_null=True,
+        validators=[validate_close_date],
+        help_text="Today or later, within 10 years.",
+    )
 
 
 class CustomerOutput(serializers.Serializer):
@@ -234,15 +245,31 @@ class OpportunityOutput(serializers.Serializer):
 # --- Lifecycle actions ----------------------------------------------------------------------------
 
 
-class MoveStageInput(InputSerializer):
+class ForceInput(InputSerializer):
+    """A vendor admin may force a move past missing entry criteria, saying why (recorded
+    in the stage history and the audit log). Other roles: 403."""
+
+    force = JsonBooleanField(
+        required=False, help_text="Move although entry criteria are missing (vendor admins)."
+    )
+    force_reason = TextField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        help_text="Why the move is forced; required with `force`.",
+    )
+
+
+class MoveStageInput(ForceInput):
     stage_id = ScopedIdField(model=Stage, scope=tenant_stages)
     note = TextField(max_length=1000, required=False, allow_blank=True)
 
 
-class CloseWonInput(InputSerializer):
-    """Both fall back to the deal's own values; a missing one is a 409 naming it."""
+class CloseWonInput(ForceInput):
+    """Both fall back to the deal's own values; a missing one is a 409 naming it. Closing
+    passes every later stage: a missing entry criterion is a 409 naming it too."""
 
-    amount = MoneyField(required=False, allow_null=True)
+    amount = MoneyField(required=False, allow_null=True, validators=[validate_positive_amount])
     close_date = JsonDateField(required=False, allow_null=True)
     note = TextField(max_length=1000, required=False, allow_blank=True)
 

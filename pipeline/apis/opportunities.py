@@ -223,7 +223,9 @@ class OpportunityActionApi(OpportunityScopedApi):
 
 
 class OpportunityMoveStageApi(OpportunityActionApi):
-    """Move an open deal to another open stage (entry criteria, qualification, tenant rules)."""
+    """Move an open deal to another open stage. A forward move needs the entry criteria of
+    every stage it passes and, leaving the first stage, the qualification (409 naming what
+    is missing). Vendor admins may send `force` with a `force_reason`."""
 
     input_class = MoveStageInput
 
@@ -237,11 +239,15 @@ class OpportunityMoveStageApi(OpportunityActionApi):
             opportunity_id=opportunity_id,
             stage_id=data["stage_id"].pk,
             note=data.get("note", ""),
+            force=data.get("force", False),
+            force_reason=data.get("force_reason", ""),
         )
 
 
 class OpportunityCloseWonApi(OpportunityActionApi):
-    """Close as won: needs an amount and a close date (today or earlier)."""
+    """Close as won: needs an amount, a close date (today or earlier) and the entry
+    criteria of every stage it passes (409 naming what is missing). Vendor admins may send
+    `force` with a `force_reason`."""
 
     input_class = CloseWonInput
 

@@ -1,135 +1,74 @@
-"""Writes of opportunities: create, edit, and the lifecycle (move, close won/lost, reopen).
+"""The lifecycle of an opportunity: move, close won/lost, reopen, and fill in what a move
+needs then move (one step).
 
 Each transition: lock the row in the actor's scope, check the rules and name exactly what
-is missing, transition (fields only), save, record the StageMove, audit, and record a
-domain event for the apps above (commissions, deals).
+is missing (pipeline/services/criteria.py), transition (fields only), save, record the
+StageMove, audit, and record a domain event for the apps above (commissions, deals).
+A vendor admin may force a move past missing criteria, with a reason that is recorded.
+Creating and editing a deal's fields live in opportunity_edits.py (re-exported here).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from accounts.models import Membership, Tenant, User
-from accounts.permissions import require_vendor
+from accounts.errors import PermissionDenied, ValidationFailed
+from accounts.models import Membership, Role, Tenant, User
 from accounts.services.audit import audit_record, snapshot
 from accounts.services.events import event_record
-from pipeline.models import (
-    Customer,
-    EntryCriterion,
-    LostReason,
-    Opportunity,
-    PipelineRules,
-    Stage,
-    StageMove,
+from pipeline.deal_rules import money_clean
+from pipeline.models import LostReason, Opportunity, Stage, StageMove
+from pipeline.services.criteria import (
+    Requirements,
+    TransitionRefused,
+    missing_refusal,
+    move_refusal,
+    move_requirements,
+    pipeline_for,
+    refuse,
+)
+from pipeline.services.opportunity_edits import (
+    AUDITED,
+    lock_opportunity,
+    opportunity_create,
+    opportunity_create_direct,
+    opportunity_update,
 )
 
-EDITABLE = {
-    "name",
-    "amount",
-    "expected_close_date",
-    "budget_confirmed",
-    "decision_maker",
-    "need",
-    "timeline",
-    "decision_maker_name",
-    "next_step",
-    "next_step_date",
-    "competitor",
-    "purchase_order_number",
+__all__ = [  # what callers have always imported from here
+    "TransitionRefused",
+    "money_clean",
+    "opportunity_create",
+    "opportunity_create_direct",
+    "opportunity_update",
+]
+
+FORCE_REASON_MAX = 1000
+FORCED_VERBS = {
+    "opportunity_stage_changed": "opportunity_stage_forced",
+    "opportunity_won": "opportunity_won_forced",
 }
-AUDITED = sorted(EDITABLE | {"stage", "status"})
-CRITERION_LABELS = dict(EntryCriterion.choices)
 
 
-class TransitionRefused(Conflict):
-    """A lifecycle move the rules refuse; `fields["missing"]` names what is missing."""
-
-    code = "transition_refused"
-
-
-def refuse(message: str, missing: list[str] | None = None) -> TransitionRefused:
-    return TransitionRefused(message, fields={"missing": missing} if missing else {})
-
-
-def criterion_met(opportunity: Opportunity, criterion: str) -> bool:
-    value = getattr(opportunity, criterion)
-    return bool(value.strip()) if isinstance(value, str) else value not in (None, False)
-
-
-def missing_criteria(opportunity: Opportunity, stage: Stage) -> list[str]:
-    return [CRITERION_LABELS[c] for c in stage.entry_criteria if not criterion_met(opportunity, c)]
-
-
-QUALIFICATION = ("budget_confirmed", "decision_maker", "need", "timeline")
-
-
-def missing_qualification(opportunity: Opportunity) -> list[str]:
-    return [CRITERION_LABELS[c] for c in QUALIFICATION if not criterion_met(opportunity, c)]
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    """A tenant's active stages in order and its movement rules."""
-
-    stages: list[Stage]
-    rules: PipelineRules
-
-    @property
-    def open_stages(self) -> list[Stage]:
-        return [s for s in self.stages if s.kind == Stage.Kind.OPEN]
-
-    def closing(self, kind: str) -> Stage:
-        return next(s for s in self.stages if s.kind == kind)
-
-    def next_open_after(self, stage: Stage) -> Stage | None:
-        return next((s for s in self.open_stages if s.position > stage.position), None)
-
-
-def pipeline_for(tenant: Tenant) -> Pipeline:
-    stages = list(Stage.objects.for_tenant(tenant).filter(is_active=True).order_by("position"))
-    rules, _ = PipelineRules.objects.get_or_create(tenant=tenant)
-    if not stages:
-        raise Conflict("This tenant has no stages yet.")
-    return Pipeline(stages, rules)
-
-
-def move_refusal(opportunity: Opportunity, target: Stage, pipeline: Pipeline) -> str | None:
-    """Why a move to `target` is refused, or None. Missing fields are listed by name."""
-    current = opportunity.stage
-    if target.kind != Stage.Kind.OPEN:
-        return "Use “close won” or “close lost” to close a deal."
-    if target.pk == current.pk:
-        return f"The deal is already in {target.name}."
-    if target.position < current.position and not pipeline.rules.allow_backward:
-        return "Deals cannot move back to an earlier stage."
-    following = pipeline.next_open_after(current)
-    if (
-        following is not None
-        and target.position > following.position
-        and not pipeline.rules.allow_skip_forward
-    ):
-        return f"Deals move one stage at a time: the next stage is {following.name}."
-    return None
-
-
-def _lock(tenant: Tenant, actor: Membership, opportunity_id: int) -> Opportunity:
-    opportunity = (
-        Opportunity.objects.visible_to(actor)
-        .select_for_update(of=("self",))
-        .select_related("stage")
-        .filter(tenant=tenant, pk=opportunity_id)
-        .first()
-    )
-    if opportunity is None:
-        raise NotFound
-    return opportunity
+def force_reason_clean(actor: Membership, force: bool, force_reason: str) -> str:
+    """The reason of a forced move ("" when not forcing). Only vendor admins force."""
+    if not force:
+        return ""
+    if actor.role != Role.VENDOR_ADMIN:
+        raise PermissionDenied("Only a vendor admin can force a move past missing criteria.")
+    reason = (force_reason or "").strip()
+    if not reason or len(reason) > FORCE_REASON_MAX:
+        raise ValidationFailed(
+            "Say why the move is forced (at most 1000 characters).",
+            fields={"force_reason": ["Say why the move is forced (1 to 1000 characters)."]},
+        )
+    return reason
 
 
 def _record(
@@ -141,9 +80,14 @@ def _record(
     from_stage: Stage,
     from_status: str,
     note: str,
+    forced: Requirements | None = None,
+    force_reason: str = "",
 ) -> None:
+    """Save the moved deal, its StageMove and its audit row (a forced move says what it
+    skipped and why, in both)."""
     opportunity.updated_at = timezone.now()
     opportunity.save()
+    skipped = forced.missing if forced else []
     StageMove.objects.create(
         tenant_id=opportunity.tenant_id,
         opportunity=opportunity,
@@ -153,22 +97,50 @@ def _record(
         to_status=opportunity.status,
         actor=actor,
         note=note[:1000],
+        forced=bool(skipped),
+        force_reason=force_reason if skipped else "",
+        skipped_criteria=skipped,
     )
+    after = snapshot(opportunity, ["stage", "status", "amount"])
+    if forced is not None and skipped:
+        after |= {"force_reason": force_reason, "skipped": forced.missing_labels}
     audit_record(
         tenant=opportunity.tenant,
         actor=actor,
-        verb=verb,
+        verb=FORCED_VERBS[verb] if skipped else verb,
         subject=opportunity,
         before=before,
-        after=snapshot(opportunity, ["stage", "status", "amount"]),
+        after=after,
     )
+
+
+def _requirements_met(
+    requirements: Requirements, *, force_reason: str, action: str, leaving: Stage
+) -> Requirements | None:
+    """Refuse when something is missing, unless the move is forced; the forced
+    requirements (to record) or None."""
+    if not requirements.missing:
+        return None
+    if not force_reason:
+        raise missing_refusal(requirements, action, leaving)
+    return requirements
 
 
 @transaction.atomic
 def opportunity_move_stage(
-    *, tenant: Tenant, actor: Membership, opportunity_id: int, stage_id: int, note: str = ""
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    opportunity_id: int,
+    stage_id: int,
+    note: str = "",
+    force: bool = False,
+    force_reason: str = "",
 ) -> Opportunity:
-    opportunity = _lock(tenant, actor, opportunity_id)
+    """Move an open deal to another open stage. What the move needs is checked over every
+    stage it passes; a vendor admin may force it past missing criteria with a reason."""
+    force_reason = force_reason_clean(actor, force, force_reason)
+    opportunity = lock_opportunity(tenant, actor, opportunity_id)
     if opportunity.status != Opportunity.Status.OPEN:
         raise refuse(f"The deal is {opportunity.get_status_display().lower()}; reopen it first.")
     pipeline = pipeline_for(tenant)
@@ -177,15 +149,12 @@ def opportunity_move_stage(
         raise ValidationFailed("Unknown or inactive stage.", fields={"stage_id": ["Not found."]})
     if reason := move_refusal(opportunity, target, pipeline):
         raise refuse(reason)
-    leaving_first = opportunity.stage_id == pipeline.open_stages[0].pk
-    if leaving_first and (missing := missing_qualification(opportunity)):
-        raise refuse(
-            f"Complete the qualification before leaving {opportunity.stage.name}: "
-            f"{', '.join(missing)}.",
-            missing,
-        )
-    if missing := missing_criteria(opportunity, target):
-        raise refuse(f"To enter {target.name}, fill in: {', '.join(missing)}.", missing)
+    forced = _requirements_met(
+        move_requirements(opportunity, target, pipeline),
+        force_reason=force_reason,
+        action=f"enter {target.name}",
+        leaving=opportunity.stage,
+    )
     before, from_stage = snapshot(opportunity, ["stage", "status"]), opportunity.stage
     opportunity.move(target)
     _record(
@@ -196,6 +165,8 @@ def opportunity_move_stage(
         from_stage=from_stage,
         from_status=Opportunity.Status.OPEN,
         note=note,
+        forced=forced,
+        force_reason=force_reason,
     )
     event_record(
         tenant=tenant,
@@ -206,20 +177,15 @@ def opportunity_move_stage(
     return opportunity
 
 
-def money_clean(value: Any, field: str = "amount") -> Decimal:
-    """A non-negative amount below a trillion, in cents; ValidationFailed otherwise."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as error:
+def _close_won_inputs(
+    opportunity: Opportunity, amount: Any, close_date: date | None
+) -> tuple[Decimal | None, date | None]:
+    amount = money_clean(amount) if amount not in (None, "") else opportunity.amount
+    if close_date is not None and close_date > timezone.localdate():
         raise ValidationFailed(
-            "The amount is not a number.", fields={field: ["A number."]}
-        ) from error
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-        raise ValidationFailed(
-            "The amount must be between 0 and 999,999,999,999.99.",
-            fields={field: ["Between 0 and 999,999,999,999.99."]},
+            "A deal cannot close in the future.", fields={"close_date": ["Today or earlier."]}
         )
-    return amount.quantize(Decimal("0.01"))
+    return amount, close_date
 
 
 @transaction.atomic
@@ -231,23 +197,34 @@ def opportunity_close_won(
     amount: Any = None,
     close_date: date | None = None,
     note: str = "",
+    force: bool = False,
+    force_reason: str = "",
 ) -> Opportunity:
-    opportunity = _lock(tenant, actor, opportunity_id)
+    """Close as won. It passes every stage after the deal's, so it needs their entry
+    criteria and the won stage's (the amount given counts), and a close date; a vendor
+    admin may force it past missing criteria (never without an amount and close date)."""
+    force_reason = force_reason_clean(actor, force, force_reason)
+    opportunity = lock_opportunity(tenant, actor, opportunity_id)
     if opportunity.status != Opportunity.Status.OPEN:
         raise refuse(f"The deal is already {opportunity.get_status_display().lower()}.")
-    amount = money_clean(amount) if amount not in (None, "") else opportunity.amount
-    missing = [
-        label
-        for label, value in (("Amount", amount), ("Close date", close_date))
-        if value in (None, "")
-    ]
-    if missing:
+    amount, close_date = _close_won_inputs(opportunity, amount, close_date)
+    pipeline = pipeline_for(tenant)
+    won = pipeline.closing(Stage.Kind.WON)
+    requirements = move_requirements(opportunity, won, pipeline, {"amount": amount})
+    if amount is None or close_date is None:
+        missing = [] if force_reason else requirements.missing_labels
+        missing += [
+            label
+            for label, value in (("Amount", amount), ("Close date", close_date))
+            if value is None and label not in missing
+        ]
         raise refuse(f"To close the deal as won, fill in: {', '.join(missing)}.", missing)
-    if close_date > timezone.localdate():  # type: ignore[operator]
-        raise ValidationFailed(
-            "A deal cannot close in the future.", fields={"close_date": ["Today or earlier."]}
-        )
-    won = pipeline_for(tenant).closing(Stage.Kind.WON)
+    forced = _requirements_met(
+        requirements,
+        force_reason=force_reason,
+        action="close the deal as won",
+        leaving=opportunity.stage,
+    )
     before, from_stage = snapshot(opportunity, AUDITED), opportunity.stage
     opportunity.close_won(won, amount, close_date)
     _record(
@@ -258,6 +235,8 @@ def opportunity_close_won(
         from_stage=from_stage,
         from_status=Opportunity.Status.OPEN,
         note=note,
+        forced=forced,
+        force_reason=force_reason,
     )
     event_record(
         tenant=tenant,
@@ -265,7 +244,7 @@ def opportunity_close_won(
         subject=opportunity,
         payload={
             "amount": str(amount),
-            "close_date": close_date.isoformat(),  # type: ignore[union-attr]
+            "close_date": close_date.isoformat(),
             "partner_id": opportunity.partner_id,
         },
     )
@@ -276,7 +255,7 @@ def opportunity_close_won(
 def opportunity_close_lost(
     *, tenant: Tenant, actor: Membership, opportunity_id: int, reason_code: str, note: str = ""
 ) -> Opportunity:
-    opportunity = _lock(tenant, actor, opportunity_id)
+    opportunity = lock_opportunity(tenant, actor, opportunity_id)
     if opportunity.status != Opportunity.Status.OPEN:
         raise refuse(f"The deal is already {opportunity.get_status_display().lower()}.")
     reason = LostReason.objects.for_tenant(tenant).filter(code=reason_code, is_active=True).first()
@@ -310,7 +289,7 @@ def opportunity_reopen(
     """Back to the open stage it was closed from (vendor roles only)."""
     if not actor.is_vendor:
         raise PermissionDenied("Only the vendor's people can reopen a closed deal.")
-    opportunity = _lock(tenant, actor, opportunity_id)
+    opportunity = lock_opportunity(tenant, actor, opportunity_id)
     if opportunity.status == Opportunity.Status.OPEN:
         raise refuse("The deal is already open.")
     pipeline = pipeline_for(tenant)
@@ -345,142 +324,43 @@ def opportunity_reopen(
     return opportunity
 
 
-def _clean_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    forbidden = set(changes) - EDITABLE
-    if forbidden & {"stage", "stage_id", "status"}:
-        raise ValidationFailed(
-            "Stage and status change only through the lifecycle actions.",
-            fields={
-                f: ["Use move-stage, close-won, close-lost or reopen."]
-                for f in forbidden & {"stage", "stage_id", "status"}
-            },
-        )
-    if forbidden:
-        raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in forbidden})
-    cleaned = dict(changes)
-    if cleaned.get("amount") not in (None, ""):
-        cleaned["amount"] = money_clean(cleaned["amount"])
-    elif "amount" in cleaned:
-        cleaned["amount"] = None
-    if "name" in cleaned:
-        cleaned["name"] = str(cleaned["name"]).strip()
-        if not cleaned["name"] or len(cleaned["name"]) > 200:
-            raise ValidationFailed(
-                "A deal needs a name of at most 200 characters.",
-                fields={"name": ["1 to 200 characters."]},
-            )
-    return cleaned
-
-
 @transaction.atomic
-def opportunity_update(
-    *, tenant: Tenant, actor: Membership, opportunity_id: int, **changes: Any
-) -> Opportunity:
-    """Change non-lifecycle fields. A later expected close date counts as a slip."""
-    cleaned = _clean_changes(changes)
-    opportunity = _lock(tenant, actor, opportunity_id)
-    if opportunity.status != Opportunity.Status.OPEN:
-        raise refuse("A closed deal cannot be edited; reopen it first.")
-    before = snapshot(opportunity, AUDITED)
-    new_close = cleaned.get("expected_close_date")
-    if (
-        new_close
-        and opportunity.expected_close_date
-        and new_close > opportunity.expected_close_date
-    ):
-        opportunity.close_date_slips += 1
-    for field, value in cleaned.items():
-        setattr(opportunity, field, value)
-    opportunity.updated_at = timezone.now()
-    opportunity.save()
-    audit_record(
-        tenant=tenant,
-        actor=actor.user,
-        verb="opportunity_updated",
-        subject=opportunity,
-        before=before,
-        after=snapshot(opportunity, AUDITED),
-    )
-    return opportunity
-
-
-@transaction.atomic
-def opportunity_create(
+def opportunity_fill_and_move(
     *,
     tenant: Tenant,
     actor: Membership,
-    customer: Customer,
-    name: str,
-    owner: User,
-    partner_id: int | None = None,
-    currency: str = "",
-    **fields: Any,
+    opportunity_id: int,
+    stage_id: int,
+    changes: Mapping[str, Any],
+    note: str = "",
 ) -> Opportunity:
-    """A new open deal in the first stage (direct when `partner_id` is None)."""
-    cleaned = _clean_changes({"name": name, **fields})
-    first = pipeline_for(tenant).open_stages[0]
-    opportunity = Opportunity(
-        tenant=tenant,
-        partner_id=partner_id,
-        owner=owner,
-        customer=customer,
-        stage=first,
-        currency=currency or tenant.currency,
-        **cleaned,
+    """Save the fields a blocked move is missing, then move: both or neither."""
+    if changes:
+        opportunity_update(tenant=tenant, actor=actor, opportunity_id=opportunity_id, **changes)
+    return opportunity_move_stage(
+        tenant=tenant, actor=actor, opportunity_id=opportunity_id, stage_id=stage_id, note=note
     )
-    opportunity.save()
-    StageMove.objects.create(
-        tenant=tenant,
-        opportunity=opportunity,
-        from_stage=None,
-        to_stage=first,
-        from_status="",
-        to_status=opportunity.status,
-        actor=actor.user,
-        note="Created",
-    )
-    audit_record(
-        tenant=tenant,
-        actor=actor.user,
-        verb="opportunity_created",
-        subject=opportunity,
-        after=snapshot(opportunity, AUDITED),
-    )
-    event_record(
-        tenant=tenant,
-        name="opportunity.created",
-        subject=opportunity,
-        payload={"partner_id": partner_id},
-    )
-    return opportunity
 
 
-def opportunity_create_direct(
+@transaction.atomic
+def opportunity_fill_and_close_won(
     *,
     tenant: Tenant,
     actor: Membership,
-    customer: Customer,
-    name: str,
-    owner: User | None = None,
-    **fields: Any,
+    opportunity_id: int,
+    changes: Mapping[str, Any],
+    amount: Any = None,
+    close_date: date | None = None,
+    note: str = "",
 ) -> Opportunity:
-    """The vendor's own deal, with no partner (vendor roles)."""
-    require_vendor(actor)
-    if (
-        owner is not None
-        and not Membership.objects.for_tenant(tenant)
-        .filter(user=owner, is_active=True, partner__isnull=True)
-        .exists()
-    ):
-        raise ValidationFailed(
-            "The owner must be one of the vendor's people.", fields={"owner_id": ["Not found."]}
-        )
-    return opportunity_create(
+    """Save the fields closing as won is missing, then close: both or neither."""
+    if changes:
+        opportunity_update(tenant=tenant, actor=actor, opportunity_id=opportunity_id, **changes)
+    return opportunity_close_won(
         tenant=tenant,
         actor=actor,
-        customer=customer,
-        name=name,
-        owner=owner or actor.user,
-        partner_id=None,
-        **fields,
+        opportunity_id=opportunity_id,
+        amount=amount,
+        close_date=close_date,
+        note=note,
     )

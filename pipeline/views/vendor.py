@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path, reverse
-from django.views.generic import DetailView, FormView
+from django.utils import timezone
+from django.views.generic import DetailView, FormView, View
 
+from accounts.exports import csv_stream_response
 from accounts.portals import KeysetListView, ServiceFormMixin, VendorPortalMixin
 from pipeline.filters import VendorPipelineFilter
 from pipeline.forms import (
@@ -24,7 +27,7 @@ from pipeline.forms import (
     VendorActivityForm,
 )
 from pipeline.models import CoSellRequest, Opportunity
-from pipeline.selectors import opportunity_list_for
+from pipeline.selectors import opportunity_list_for, opportunity_totals
 from pipeline.services.activities import (
     cosell_request_assign,
     cosell_request_complete,
@@ -47,12 +50,86 @@ PORTAL = "vendor"
 
 
 class PipelineView(VendorPortalMixin, KeysetListView):
+    """Every deal of the tenant, filtered; the totals and the CSV cover all filtered rows."""
+
     template_name = "pipeline/vendor_pipeline.html"
     filterset_class = VendorPipelineFilter
     context_object_name = "opportunities"
 
     def get_queryset(self) -> Any:
         return self.apply_filters(opportunity_list_for(membership=self.membership))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        totals = opportunity_totals(self.object_list)  # before paging narrows object_list
+        query = self.request.GET.copy()
+        query.pop("after", None)
+        return super().get_context_data(
+            totals=totals,
+            csv_url=f"{reverse('vendor:pipeline_csv')}?{query.urlencode()}",
+            **kwargs,
+        )
+
+
+CSV_HEADER = (
+    "Deal ID",
+    "Deal",
+    "Customer",
+    "Partner",
+    "Tier",
+    "Stage",
+    "Win probability %",
+    "Amount",
+    "Weighted amount",
+    "Currency",
+    "Expected close",
+    "Owner",
+    "Status",
+    "Stale",
+)
+
+
+def csv_row(deal: Opportunity) -> list[Any]:
+    weighted = (
+        f"{deal.amount * deal.stage.probability / 100:.2f}" if deal.amount is not None else ""
+    )
+    return [
+        deal.pk,
+        deal.name,
+        deal.customer.name,
+        deal.partner.name if deal.partner else "Direct",
+        deal.partner.tier.name if deal.partner and deal.partner.tier else "",
+        deal.stage.name,
+        deal.stage.probability,
+        f"{deal.amount:.2f}" if deal.amount is not None else "",
+        weighted,
+        deal.currency,
+        deal.expected_close_date.isoformat() if deal.expected_close_date else "",
+        deal.owner.display_name,
+        deal.get_status_display(),
+        "yes" if deal.stale else "no",
+    ]
+
+
+class PipelineCsvView(VendorPortalMixin, View):
+    """The filtered pipeline as CSV (same filters and order as the list, every row)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
+        membership, tenant = self.membership, self.tenant
+
+        def rows() -> Any:
+            filterset = VendorPipelineFilter(
+                request.GET or None,
+                queryset=opportunity_list_for(membership=membership),
+                tenant=tenant,
+            )
+            return (csv_row(deal) for deal in filterset.qs.iterator(chunk_size=500))
+
+        return csv_stream_response(
+            tenant=tenant,
+            filename=f"pipeline-{timezone.localdate().isoformat()}.csv",
+            header=CSV_HEADER,
+            rows=rows,
+        )
 
 
 class OpportunityCreateView(VendorPortalMixin, ServiceFormMixin, FormView):
@@ -176,6 +253,7 @@ COSELL = DEAL + "cosell/<int:request_pk>/"
 
 urlpatterns = [
     path("pipeline/", PipelineView.as_view(), name="pipeline"),
+    path("pipeline/export.csv", PipelineCsvView.as_view(), name="pipeline_csv"),
     path("pipeline/new/", OpportunityCreateView.as_view(), name="opportunity_create"),
     path(DEAL, OpportunityDetailView.as_view(), name="opportunity_detail"),
     path(DEAL + "edit/", OpportunityEditView.as_view(), name="opportunity_edit"),

@@ -16,7 +16,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView
 
-from accounts.models import Membership, Tenant
+from accounts.models import Membership, Role, Tenant
 from accounts.portals import ObjectActionView, ServiceFormMixin
 from accounts.scoping import ScopedQuerysetMixin
 from pipeline.forms import (
@@ -30,21 +30,22 @@ from pipeline.forms import (
 from pipeline.models import Opportunity, Stage
 from pipeline.panels import deal_panels_for
 from pipeline.selectors import (
+    MoveOption,
     OpportunityPage,
+    move_option,
     opportunity_list_for,
     opportunity_page,
     stale_after,
 )
 from pipeline.services.activities import activity_add
+from pipeline.services.criteria import Pipeline, pipeline_for
 from pipeline.services.opportunities import (
-    CRITERION_LABELS,
-    QUALIFICATION,
-    criterion_met,
     opportunity_close_lost,
     opportunity_close_won,
+    opportunity_fill_and_close_won,
+    opportunity_fill_and_move,
     opportunity_move_stage,
     opportunity_update,
-    pipeline_for,
 )
 
 ACTIONS = ("move", "close_won", "close_lost", "edit", "activity")
@@ -99,12 +100,31 @@ def stage_path(page: OpportunityPage) -> list[Stage]:
 def requirements(page: OpportunityPage) -> list[tuple[str, bool]]:
     """What entering the next stage needs (and, from the first stage, the qualification),
     each with whether the deal already has it."""
-    deal, target = page.opportunity, page.next_stage
-    if target is None:
-        return []
-    codes = list(QUALIFICATION) if deal.stage_id == page.pipeline.open_stages[0].pk else []
-    codes += [c for c in target.entry_criteria if c not in codes]
-    return [(CRITERION_LABELS[c], criterion_met(deal, c)) for c in codes]
+    return page.next_requirements.checklist if page.next_requirements else []
+
+
+@dataclass(frozen=True)
+class MoveChoice:
+    """A move on the deal's page, with its form: blocked by missing fields, the form asks
+    for them (fill in and move: one POST)."""
+
+    option: MoveOption
+    form: MoveForm
+
+
+def move_choices(page: OpportunityPage, tenant: Tenant) -> list[MoveChoice]:
+    return [
+        MoveChoice(
+            option,
+            MoveForm(
+                tenant=tenant,
+                missing=option.missing if option.fillable else (),
+                initial={"stage": option.stage.pk},
+                auto_id=f"id_move{option.stage.pk}_%s",
+            ),
+        )
+        for option in page.moves
+    ]
 
 
 class PortalPage:
@@ -131,7 +151,9 @@ class DealDetailMixin(ScopedQuerysetMixin, PortalPage):
             membership=self.membership,  # type: ignore[attr-defined]
             opportunity=deal,
         )
-        next_move = next((m for m in page.moves if m.stage == page.next_stage), None)
+        self.page = page
+        choices = move_choices(page, self.tenant)  # type: ignore[attr-defined]
+        next_move = next((c for c in choices if c.option.stage == page.next_stage), None)
         context = {
             "page": page,
             "portal": self.portal,
@@ -139,7 +161,8 @@ class DealDetailMixin(ScopedQuerysetMixin, PortalPage):
             "stage_path": stage_path(page),
             "requirements": requirements(page),
             "next_move": next_move,
-            "other_moves": [m for m in page.moves if m is not next_move],
+            "other_moves": [c for c in choices if c is not next_move],
+            "can_force": self.membership.role == Role.VENDOR_ADMIN,  # type: ignore[attr-defined]
             "urls": {name: self.url(f"opportunity_{name}", deal.pk) for name in self.actions},
             "list_url": self.url(self.list_url_name),
             "is_open": deal.status == Opportunity.Status.OPEN,
@@ -150,10 +173,18 @@ class DealDetailMixin(ScopedQuerysetMixin, PortalPage):
 
     list_url_name = ""
 
+    page: OpportunityPage
+
+    def close_won_missing(self) -> tuple[str, ...]:
+        return self.page.close_won.missing if self.page.close_won else ()
+
     def action_forms(self) -> dict[str, Any]:
         tenant = self.tenant  # type: ignore[attr-defined]
         return {
-            "close_won_form": CloseWonForm(tenant=tenant, auto_id="id_won_%s"),
+            "close_won_form": CloseWonForm(
+                tenant=tenant, auto_id="id_won_%s", missing=self.close_won_missing()
+            ),
+            "close_won_force_form": CloseWonForm(tenant=tenant, auto_id="id_forcewon_%s"),
             "close_lost_form": CloseLostForm(tenant=tenant, auto_id="id_lost_%s"),
             "activity_form": self.activity_form_class(tenant=tenant, auto_id="id_activity_%s"),
         }
@@ -171,7 +202,10 @@ class DealAction(ScopedQuerysetMixin, PortalPage, ObjectActionView):
     def form_class(self) -> Any:  # type: ignore[override]
         if self.action_form is None:
             return None
-        return partial(self.action_form, tenant=self.tenant)  # type: ignore[attr-defined]
+        return partial(self.action_form, tenant=self.tenant, **self.form_kwargs())  # type: ignore[attr-defined]
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {}
 
     def done(self, record: Any) -> HttpResponse:
         return redirect(f"{self.portal}:opportunity_detail", pk=self.deal_id(record))
@@ -187,27 +221,75 @@ class DealAction(ScopedQuerysetMixin, PortalPage, ObjectActionView):
         }
 
 
-class MoveAction(DealAction):
+class FillOrForceAction(DealAction):
+    """A move whose form may carry the missing fields (saved, then the move: one service
+    call) or, for vendor admins, a forced move with its reason."""
+
+    def target(self, pipeline: Pipeline) -> Stage | None:
+        raise NotImplementedError
+
+    @cached_property
+    def missing(self) -> tuple[str, ...]:
+        """What the move lacks now (the fields the form asks for; the service decides)."""
+        pipeline = pipeline_for(self.tenant)  # type: ignore[attr-defined]
+        target = self.target(pipeline)
+        if target is None:
+            return ()
+        deal = self.get_object()  # type: ignore[attr-defined]
+        return move_option(deal, target, pipeline).missing
+
+    def form_kwargs(self) -> dict[str, Any]:
+        return {"missing": self.missing}
+
+    def filled(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The missing fields filled in (a field of the action itself, e.g. the amount of
+        closing as won, is the action's)."""
+        own = self.action_form.base_fields if self.action_form else {}
+        return {
+            n: data[n]
+            for n in self.missing
+            if n not in own and data.get(n) not in (None, "", False)
+        }
+
+    @staticmethod
+    def force(data: dict[str, Any]) -> dict[str, Any]:
+        return {"force": data["force"], "force_reason": data["force_reason"]}
+
+
+class MoveAction(FillOrForceAction):
     action_form = MoveForm
 
+    def target(self, pipeline: Pipeline) -> Stage | None:
+        chosen = str(self.request.POST.get("stage", ""))  # type: ignore[attr-defined]
+        return next((s for s in pipeline.stages if str(s.pk) == chosen), None)
+
     def act(self, record: Opportunity, data: dict[str, Any]) -> str:
-        deal = opportunity_move_stage(
-            **self.service_kwargs(record), stage_id=data["stage"].pk, note=data["note"]
-        )
-        return f"Moved to {deal.stage.name}."
+        kwargs = {**self.service_kwargs(record), "stage_id": data["stage"].pk, "note": data["note"]}
+        if changes := self.filled(data):
+            deal = opportunity_fill_and_move(**kwargs, changes=changes)
+            return f"Saved and moved to {deal.stage.name}."
+        deal = opportunity_move_stage(**kwargs, **self.force(data))
+        return f"Moved to {deal.stage.name}" + (" (forced)." if data["force"] else ".")
 
 
-class CloseWonAction(DealAction):
+class CloseWonAction(FillOrForceAction):
     action_form = CloseWonForm
 
+    def target(self, pipeline: Pipeline) -> Stage | None:
+        return pipeline.closing(Stage.Kind.WON)
+
     def act(self, record: Opportunity, data: dict[str, Any]) -> str:
-        opportunity_close_won(
+        kwargs = {
             **self.service_kwargs(record),
-            amount=data["amount"],
-            close_date=data["close_date"],
-            note=data["note"],
-        )
-        return "The deal is closed as won."
+            "amount": data["amount"],
+            "close_date": data["close_date"],
+            "note": data["note"],
+        }
+        if changes := self.filled(data):
+            opportunity_fill_and_close_won(**kwargs, changes=changes)
+            return "Saved; the deal is closed as won."
+        opportunity_close_won(**kwargs, **self.force(data))
+        return "The deal is closed as won" + (" (forced)." if data["force"] else ".")
 
 
 class CloseLostAction(DealAction):

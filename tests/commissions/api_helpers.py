@@ -18,7 +18,7 @@ from pipeline.models import Opportunity
 from pipeline.services.opportunities import opportunity_close_won, opportunity_reopen
 from tests.commissions.conftest import PLAN_START, dispatch_last, entries_of
 from tests.conftest import World
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 
 URL = "/api/v1/commissions/"
 STATEMENT_URL = "/api/v1/commission-statements/"
@@ -54,6 +54,7 @@ def foreign_accrual(world: World, amount: Decimal) -> CommissionEntry:
     deal = OpportunityFactory(
         tenant=tenant, partner=member.partner, owner=member.user, amount=amount
     )
+    make_ready_to_win(tenant, deal.pk)
     with tenant_context(tenant):
         opportunity_close_won(
             tenant=tenant,

@@ -21,7 +21,7 @@ from pipeline.models import Opportunity
 from pipeline.services.opportunities import opportunity_close_won
 from tests.conftest import World
 from tests.deals.conftest import deals_world, register  # noqa: F401  (fixtures)
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 
 PLAN_START = date(2020, 1, 1)
 
@@ -71,6 +71,7 @@ def close_won(deals_world: World) -> Callable[..., DomainEvent]:
 
     def close(deal: Opportunity, *, amount: Any = None, on: date | None = None) -> DomainEvent:
         w = deals_world
+        make_ready_to_win(w.tenant, deal.pk)
         with tenant_context(w.tenant):
             opportunity_close_won(
                 tenant=w.tenant,

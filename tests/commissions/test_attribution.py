@@ -20,7 +20,7 @@ from deals.services.decisions import registration_approve
 from pipeline.models import Opportunity
 from pipeline.services.opportunities import opportunity_close_won, opportunity_reopen
 from tests.commissions.conftest import dispatch_last, entries_of
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 
 
 def test_a_won_unregistered_deal_accrues_the_base_times_the_unregistered_multiplier(
@@ -80,6 +80,7 @@ def test_a_duplicated_delivery_adds_nothing(deals_world, plan, partner_deal, clo
 def test_two_workers_racing_on_one_event_write_one_accrual(deals_world, plan, partner_deal):
     w = deals_world
     deal = partner_deal()
+    make_ready_to_win(w.tenant, deal.pk)
     with tenant_context(w.tenant):
         opportunity_close_won(
             tenant=w.tenant,

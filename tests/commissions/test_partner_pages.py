@@ -22,7 +22,7 @@ from commissions.services.ledger import commission_approve, payout_create
 from pipeline.services.opportunities import opportunity_close_won, opportunity_reopen
 from tests.commissions.conftest import PLAN_START, dispatch_last, entries_of
 from tests.pages import assert_constant_queries, member
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 
 ACTORS = (
     "anonymous",
@@ -70,6 +70,7 @@ def other_tenant_accrual(world, amount: Decimal):
             amount=amount,
             name="Initech deal",
         )
+        make_ready_to_win(tenant, deal.pk)
         opportunity_close_won(
             tenant=tenant,
             actor=world.other_tenant_admin,

@@ -30,7 +30,7 @@ from tests.commissions.conftest import dispatch_last, entries_of
 from tests.conftest import World
 from tests.pages import assert_constant_queries, assert_login_redirect, member, messages_of
 from tests.partners.factories import PartnerOrganizationFactory
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 
 ACTORS = (
     "anonymous",
@@ -122,6 +122,7 @@ def foreign(deals_world, in_tenant) -> dict[str, object]:
             name=name,
             amount=Decimal(1000),
         )
+        make_ready_to_win(tenant, deal.pk)
         with in_tenant(tenant):
             opportunity_close_won(
                 tenant=tenant, actor=admin, opportunity_id=deal.pk, close_date=TODAY()

@@ -95,8 +95,14 @@ def test_a_won_registered_deal_shows_up_on_the_partner_statement_with_its_breakd
         manager.get_by_role("link", name="Pipeline").first.click()
         manager.get_by_role("link", name=deal.name).click()
         expect(manager.get_by_test_id("commission-panel")).to_contain_text(expected)
+        # closing passes every later stage: what they need is asked for right there
+        expect(manager.get_by_test_id("close-won")).to_contain_text(
+            "Needs: Next step, Decision maker's name."
+        )
+        manager.locator("#id_won_next_step").fill("Countersign")
+        manager.locator("#id_won_decision_maker_name").fill("Dana Ruiz")
         manager.locator("#id_won_close_date").fill(timezone.localdate().isoformat())
-        manager.get_by_role("button", name="Close as won").click()
+        manager.get_by_role("button", name="Save and close as won").click()
         expect(manager.get_by_test_id("deal-status")).to_have_text("Won")
 
         def attributed() -> bool:

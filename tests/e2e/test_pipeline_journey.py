@@ -1,5 +1,5 @@
-"""A partner rep works a deal in a real Chromium: opens it, moves it through stages, is
-stopped with a readable message when an entry criterion is missing, fills it in, moves on."""
+"""A partner rep works a deal in a real Chromium: opens it, sees what a move needs, fills
+it in right there (or on the edit page) and moves on."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.tenancy import tenant_context
-from pipeline.models import Opportunity, StageMove
+from pipeline.models import Opportunity, Stage, StageMove
 from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
 from tests.e2e.test_portal_journeys import log_in
@@ -22,6 +22,11 @@ def world(transactional_db: None) -> World:
     with tenant_context(world.tenant):
         stages_install_defaults(tenant=world.tenant)
     return world
+
+
+def stage_pk(world: World, name: str) -> int:
+    with tenant_context(world.tenant):
+        return Stage.objects.get(tenant=world.tenant, name=name).pk
 
 
 def move_to(page: Page, stage: str) -> None:
@@ -48,31 +53,27 @@ def test_a_partner_rep_moves_a_deal_and_is_stopped_by_a_missing_criterion(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Fabrikam rollout")
     expect(page.get_by_test_id("current-stage")).to_have_text("Identification")
 
-    # leaving the first stage needs the qualification: stopped, with what is missing
-    move_to(page, "Qualification")
-    expect(page.locator(".message.error")).to_have_text(
-        "Complete the qualification before leaving Identification: Budget confirmed, "
-        "Decision maker identified, Need described, Timeline known."
+    # leaving the first stage needs the qualification: the move looks disabled, says
+    # what it needs, and takes it right there (one POST saves it and moves)
+    blocked = page.get_by_role("button", name="Move to Qualification")
+    expect(blocked).to_have_attribute("aria-disabled", "true")
+    expect(page.locator("#move-why-" + str(stage_pk(world, "Qualification")))).to_have_text(
+        "Needs: Budget confirmed, Decision maker identified, Need described, Timeline known."
     )
-    expect(page.get_by_test_id("current-stage")).to_have_text("Identification")
-
-    page.get_by_role("link", name="Edit details").click()
-    page.get_by_label("Budget confirmed", exact=True).check()
-    page.get_by_label("Decision maker identified", exact=True).check()
-    page.get_by_label("Need", exact=True).fill("Replace three quoting tools")
-    page.get_by_label("Timeline", exact=True).fill("Before the end of the quarter")
-    page.get_by_role("button", name="Save").click()
-    expect(page.locator(".message.success")).to_contain_text("saved")
-
-    move_to(page, "Qualification")
-    expect(page.locator(".message.success")).to_have_text("Moved to Qualification.")
+    page.get_by_text("Fill in and move to Qualification").click()
+    field = f"#id_move{stage_pk(world, 'Qualification')}_%s"
+    page.locator(field % "budget_confirmed").check()
+    page.locator(field % "decision_maker").check()
+    page.locator(field % "need").fill("Replace three quoting tools")
+    page.locator(field % "timeline").fill("Before the end of the quarter")
+    page.get_by_role("button", name="Save and move to Qualification").click()
+    expect(page.locator(".message.success")).to_have_text("Saved and moved to Qualification.")
     expect(page.get_by_test_id("current-stage")).to_have_text("Qualification")
     expect(page.locator('[aria-current="step"]')).to_contain_text("Qualification")
 
-    # Solution Development needs an amount and a next step
-    move_to(page, "Solution Development")
-    expect(page.locator(".message.error")).to_have_text(
-        "To enter Solution Development, fill in: Amount, Next step."
+    # Solution Development needs an amount and a next step (filled in on the edit page)
+    expect(page.locator("#move-why-" + str(stage_pk(world, "Solution Development")))).to_have_text(
+        "Needs: Amount, Next step."
     )
     page.get_by_role("link", name="Edit details").click()
     page.get_by_label("Amount", exact=True).fill("48000")

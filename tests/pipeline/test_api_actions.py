@@ -16,7 +16,7 @@ from pipeline.models import Activity, CoSellRequest, Opportunity, Stage, StageMo
 from pipeline.services.stages import stages_install_defaults
 from tests.api_clients import api_as
 from tests.conftest import World
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 
 QUALIFIED = {"budget_confirmed": True, "decision_maker": True, "need": "Quotes", "timeline": "Q3"}
 MATRIX = [
@@ -114,7 +114,10 @@ def test_leaving_the_first_stage_needs_the_qualification(world: World, stages, d
         "transition_refused",
         "Complete the qualification before leaving Identification: "
         "Decision maker identified, Timeline known.",
-        {"missing": ["Decision maker identified", "Timeline known"]},
+        {
+            "missing": ["Decision maker identified", "Timeline known"],
+            "missing_fields": ["decision_maker", "timeline"],
+        },
     )
     assert snapshot(world, deal, in_tenant) == before
 
@@ -133,7 +136,7 @@ def test_entry_criteria_of_the_target_stage_are_listed(world: World, stages, dea
         409,
         "transition_refused",
         "To enter Solution Development, fill in: Amount, Next step.",
-        {"missing": ["Amount", "Next step"]},
+        {"missing": ["Amount", "Next step"], "missing_fields": ["amount", "next_step"]},
     )
     assert snapshot(world, deal, in_tenant) == before
 
@@ -201,6 +204,7 @@ def test_another_tenants_stage_reads_like_a_missing_one(world: World, stages, de
 
 @pytest.mark.parametrize(("actor", "status"), MATRIX)
 def test_close_won_role_matrix(world: World, stages, deal, in_tenant, actor, status):
+    make_ready_to_win(world.tenant, deal.pk)
     before = snapshot(world, deal, in_tenant)
     body = {"amount": "25000.50", "close_date": timezone.localdate().isoformat()}
 
@@ -220,6 +224,7 @@ def test_close_won_role_matrix(world: World, stages, deal, in_tenant, actor, sta
 
 
 def test_close_won_names_what_is_missing(world: World, stages, deal, in_tenant):
+    make_ready_to_win(world.tenant, deal.pk)
     before = snapshot(world, deal, in_tenant)
 
     response = api_as(world, "channel_manager").post(url(deal, "close-won"), {}, format="json")

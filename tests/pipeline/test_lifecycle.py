@@ -66,7 +66,10 @@ def test_leaving_the_first_stage_needs_the_qualification(world, stages, deal, in
         "Complete the qualification before leaving Identification: "
         "Decision maker identified, Timeline known."
     )
-    assert refused.value.fields == {"missing": ["Decision maker identified", "Timeline known"]}
+    assert refused.value.fields == {
+        "missing": ["Decision maker identified", "Timeline known"],
+        "missing_fields": ["decision_maker", "timeline"],
+    }
     assert reload(world, deal, in_tenant).stage.name == "Identification"
     with in_tenant(world.tenant):
         assert StageMove.objects.filter(opportunity=deal).count() == 0
@@ -100,7 +103,15 @@ def test_entry_criteria_of_the_target_stage_are_named(world, stages, deal, in_te
 
 
 def test_skipping_forward_follows_the_tenant_rule(world, stages, deal, in_tenant):
-    edit(world, deal, in_tenant, **QUALIFIED, amount="100", expected_close_date=date(2030, 1, 1))
+    edit(
+        world,
+        deal,
+        in_tenant,
+        **QUALIFIED,
+        amount="100",
+        next_step="Demo",
+        expected_close_date=date(2030, 1, 1),
+    )
     with in_tenant(world.tenant):
         pipeline_rules_update(
             tenant=world.tenant,
@@ -150,6 +161,15 @@ def test_pointless_moves_are_refused(world, stages, deal, in_tenant, target, mes
 
 
 def test_closing_won_needs_amount_and_close_date(world, stages, deal, in_tenant):
+    edit(
+        world,
+        deal,
+        in_tenant,
+        **QUALIFIED,
+        next_step="Sign",
+        expected_close_date=date(2030, 1, 1),
+        decision_maker_name="Dana Ruiz",
+    )
     with in_tenant(world.tenant):
         with pytest.raises(svc.TransitionRefused) as refused:
             svc.opportunity_close_won(

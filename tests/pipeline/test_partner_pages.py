@@ -19,7 +19,7 @@ from tests.pages import (
     member,
     messages_of,
 )
-from tests.pipeline.factories import CustomerFactory, OpportunityFactory
+from tests.pipeline.factories import CustomerFactory, OpportunityFactory, make_ready_to_win
 
 ACTORS = (
     "anonymous",
@@ -171,6 +171,7 @@ def test_who_may_act_on_a_deal(
     expected,
 ):
     qualify(world, in_tenant, deal)
+    make_ready_to_win(world.tenant, deal.pk)
     before = state(world, in_tenant, deal)
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(member(world, actor)).post(
@@ -369,10 +370,10 @@ def test_the_deal_page_shows_the_path_next_criteria_guidance_and_explains_blocke
     assert "Next stage: Qualification" in html
     assert "Confirm budget, decision maker, need and timeline" in html  # guidance
     assert "Budget confirmed" in html
-    assert "Move to Qualification</button>" in html
-    # the moves the rules refuse are disabled and say why
-    assert 'disabled\n                  aria-describedby="move-why-' in html
-    assert "Complete the qualification first: Budget confirmed" in html
+    assert "Move to Qualification\n" in html
+    # the moves the rules refuse look disabled and say what they need
+    assert 'aria-disabled="true"\n              aria-describedby="move-why-' in html
+    assert "Needs: Budget confirmed, Decision maker identified" in html
 
 
 def test_a_refused_move_shows_its_message_and_changes_nothing(
@@ -445,6 +446,7 @@ def test_a_forged_stage_is_refused_and_changes_nothing(
 
 
 def test_closing_won_needs_a_close_date(world, deal, client_for, in_tenant):
+    make_ready_to_win(world.tenant, deal.pk)
     response = client_for(world.partner_rep).post(
         url("opportunity_close_won", deal), {"amount": "100"}
     )
@@ -459,6 +461,7 @@ def test_closing_lost_needs_a_reason(world, deal, client_for, in_tenant):
 
 
 def test_a_won_deal_shows_no_moves(world, deal, client_for):
+    make_ready_to_win(world.tenant, deal.pk)
     client = client_for(world.partner_rep)
     client.post(
         url("opportunity_close_won", deal),

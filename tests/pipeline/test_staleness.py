@@ -18,7 +18,7 @@ from pipeline.services.opportunities import opportunity_close_lost, opportunity_
 from pipeline.services.stages import stage_update, stages_install_defaults
 from pipeline.services.staleness import stale_digest_prepare, stale_digest_send, stale_scan
 from tests.conftest import World
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 IDLE_LIMIT = timedelta(days=30)  # Identification, the first default stage
@@ -146,6 +146,7 @@ def test_a_partner_without_channel_manager_alerts_the_owner_only(world: World, s
 @pytest.mark.parametrize("close", ["won", "lost"])
 def test_closed_deals_are_never_stale(managed: World, in_tenant, close):
     deal = make_deal(managed, amount=100, expected_close_date=date(2026, 1, 1))
+    make_ready_to_win(managed.tenant, deal.pk)
     with in_tenant(managed.tenant):
         if close == "won":
             opportunity_close_won(
@@ -363,6 +364,7 @@ def test_a_person_gets_one_digest_a_day_even_with_new_alerts(managed: World, in_
 def test_a_digest_whose_deals_closed_meanwhile_is_not_sent(managed: World, in_tenant):
     deal = make_deal(managed, amount=10)
     scan(managed, in_tenant, timezone.now() - timedelta(hours=1))
+    make_ready_to_win(managed.tenant, deal.pk)
     with in_tenant(managed.tenant):
         opportunity_close_won(
             tenant=managed.tenant,

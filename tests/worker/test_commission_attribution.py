@@ -17,7 +17,7 @@ from commissions.services.plans import plan_version_create
 from pipeline.services.opportunities import opportunity_close_won, opportunity_reopen
 from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 from tests.worker.conftest import StartWorker, TaskLog, send_task, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -49,6 +49,7 @@ def test_won_reopened_and_won_again_through_the_worker_with_duplicated_deliverie
     deal = OpportunityFactory(
         tenant=w.tenant, partner=w.partner, owner=w.partner_rep.user, amount=Decimal(10000)
     )
+    make_ready_to_win(w.tenant, deal.pk)
     with start_celery_worker():
         with tenant_context(w.tenant):
             opportunity_close_won(

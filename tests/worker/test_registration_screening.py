@@ -30,6 +30,7 @@ from pipeline.services.opportunities import opportunity_close_won, opportunity_r
 from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
 from tests.deals.conftest import registration_data
+from tests.pipeline.factories import make_ready_to_win
 from tests.worker.conftest import PrivateBroker, StartWorker, TaskLog, send_task, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -378,6 +379,7 @@ def test_winning_the_deal_converts_the_registration_and_reopening_protects_it_ag
     registration_id = approved(world, world.partner_rep)
     opportunity_id = stored(world, registration_id).opportunity_id
     today = timezone.localdate()
+    make_ready_to_win(world.tenant, opportunity_id)
 
     with tenant_context(world.tenant):
         opportunity_close_won(

@@ -35,7 +35,10 @@ from deals.services.registrations import (
 from deals.services.screening import registration_screen
 from partners.models import PartnerTier
 from partners.services import tier_update
-from pipeline.services.opportunities import opportunity_close_lost, opportunity_close_won
+from pipeline.services.opportunities import (
+    opportunity_close_lost,
+    opportunity_fill_and_close_won,
+)
 
 # (code, name) of the demo catalog, besides the default "All products".
 PRODUCT_LINES = {
@@ -69,6 +72,14 @@ class RegistrationSeed:
 
 
 APPROVED = ("approve", "extension", "won", "lost", "expire")
+WON_DEAL_FIELDS = {
+    "budget_confirmed": True,
+    "decision_maker": True,
+    "need": "Replace the legacy quoting tool",
+    "timeline": "Decision this quarter",
+    "next_step": "Countersign the order",
+    "decision_maker_name": "Dana Ruiz",
+}
 NORTHWIND, FABRIKAM, TAILSPIN = "rep@northwind.test", "rep@fabrikam.test", "rep@tailspin.test"
 
 REGISTRATIONS: dict[str, tuple[RegistrationSeed, ...]] = {
@@ -352,11 +363,12 @@ class Seeder:
         deal_id = registration.opportunity_id
         if deal_id is None:
             return
-        if won:
-            opportunity_close_won(
+        if won:  # closing passes every stage: give the deal what their criteria ask
+            opportunity_fill_and_close_won(
                 tenant=self.tenant,
                 actor=self.admin,
                 opportunity_id=deal_id,
+                changes=WON_DEAL_FIELDS,
                 close_date=timezone.localdate(),
             )
         else:
