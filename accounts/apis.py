@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import path
 from drf_spectacular.authentication import SessionScheme
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -36,6 +36,18 @@ class TenantSessionScheme(SessionScheme):
 
     target_class = "accounts.authentication.TenantSessionAuthentication"
     priority = 0
+
+
+class InputSerializerScheme(OpenApiSerializerExtension):
+    """Request bodies refuse fields they do not take (InputSerializer): the schema says so
+    with `additionalProperties: false`."""
+
+    target_class = "accounts.serializers.InputSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        return {**schema, "additionalProperties": False}
 
 
 class MeApi(MembershipApi):
