@@ -230,3 +230,20 @@ def test_request_bodies_that_refuse_unknown_fields_say_so(db: None):
         name: False for name in requests
     }
     assert "additionalProperties" not in components["TierOutput"]
+
+
+def test_every_paginated_list_documents_its_400(db: None):
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    paginated = {
+        (path, method): operation["responses"]
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if {p["name"] for p in operation.get("parameters", [])} & {"page", "cursor"}
+    }
+
+    assert ("/api/v1/tiers/", "get") in paginated
+    assert ("/api/v1/payouts/", "get") in paginated
+    assert ("/api/v1/opportunities/{id}/activities/", "get") in paginated
+    assert {key: "400" in responses for key, responses in paginated.items()} == {
+        key: True for key in paginated
+    }
