@@ -46,23 +46,21 @@ class BoundedJSONParser(JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read(limit + 1) if stream is not None else b""
+        raw = stream.read() if limit is None else stream.read(limit + 1)  # DRF passes no None
         if limit is not None and len(raw) > limit:
             raise RequestTooLarge(too_large(limit))
         encoding = (parser_context or {}).get("encoding") or settings.DEFAULT_CHARSET
+        too_deep = exceptions.ParseError(
+            f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
+        )
         try:
             data = json.loads(raw.decode(encoding), parse_constant=self.refuse_constant)
         except RecursionError:
-            data = None
-            deep = True
+            raise too_deep from None
         except ValueError as error:  # UnicodeDecodeError and JSONDecodeError included
             raise exceptions.ParseError(f"JSON parse error - {error}") from None
-        else:
-            deep = json_depth_exceeds(data, MAX_JSON_DEPTH)
-        if deep:
-            raise exceptions.ParseError(
-                f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
-            )
+        if json_depth_exceeds(data, MAX_JSON_DEPTH):
+            raise too_deep
         return data
 
     @staticmethod

@@ -1,5 +1,5 @@
-"""The REST API's foundation: one error shape, a bounded JSON parser, role permissions,
-scoped bases. The parser itself lives in accounts/parsers.py.
+"""The REST API's foundation: one error shape, role permissions, scoped bases. How bodies
+are parsed (bounded in size and depth) is in accounts/parsers.py.
 
 Every error answers `{"error": {"code": ..., "message": ..., "fields": {...}}}`, including
 the ones Django answers before or instead of a DRF view (unknown paths, ids a route cannot

@@ -5,11 +5,13 @@ request bodies refuse unknown fields."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.parsers import BoundedJSONParser, RequestTooLarge
 from partners.models import PartnerTier
 from pipeline.services.stages import stages_install_defaults
 from tests.accounts.test_api_errors import assert_error
@@ -28,7 +30,7 @@ def api_paths() -> list[str]:
     return [
         path.replace("{id}", "999999").replace("{extension_id}", "999998")
         for path in sorted(schema["paths"])
-    ]
+    ] + ["/api/schema/"]
 
 
 def tier_names(world: World, in_tenant) -> list[str]:
@@ -105,6 +107,19 @@ def test_an_oversized_body_is_413(world: World, in_tenant, settings):
     error = assert_error(response, 413, "request_too_large", {})
     assert error["message"] == "The request body is larger than 1000 bytes."
     assert tier_names(world, in_tenant) == ["Gold"]
+
+
+def test_a_body_of_undeclared_length_is_bounded_by_the_parser(settings):
+    """A chunked body has no Content-Length for the middleware to check: the parser reads
+    at most one byte past the limit."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = io.BytesIO(json.dumps({"padding": "x" * 5000}).encode())
+
+    with pytest.raises(RequestTooLarge) as refused:
+        BoundedJSONParser().parse(body, parser_context={})
+
+    assert refused.value.status_code == 413
+    assert body.tell() == 1001
 
 
 def test_a_body_within_the_limit_is_accepted(world: World, in_tenant, settings):

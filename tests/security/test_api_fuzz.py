@@ -5,7 +5,8 @@ requests (valid and invalid) never meet a server error and every answer matches 
 The schema is the one /api/schema/ serves (test_the_fuzzed_schema_is_the_served_one). The
 requests go through the WSGI application in this process, so they share the test's
 database transaction: whatever they create is rolled back, and the tokens used are of one
-tenant, so it stays in that tenant meanwhile. Examples are bounded and derandomized: the
+tenant, so it stays in that tenant meanwhile (each test checks the other tenant's rows are
+exactly as before). Examples are bounded and derandomized: the
 same requests every run.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -31,8 +32,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.models import Tenant
 from accounts.services.tokens import api_token_create
-from accounts.tenancy import tenant_context
+from accounts.tenancy import tenant_context, tenant_scoped_models
 from deals.models import ProductLine
 from deals.services.configuration import registration_defaults_install
 from pipeline.services.stages import stages_install_defaults
@@ -95,12 +97,29 @@ def tenant_with_catalog(world: World) -> None:
         ProductLine.objects.create(tenant=world.tenant, code="cloud", name="Cloud Suite")
 
 
+def tenant_fingerprint(tenant: Tenant) -> list[str | None]:
+    """A digest of every row of every tenant table the tenant can see, in one query."""
+    tables = sorted(model._meta.db_table for model in tenant_scoped_models())
+    digests = ", ".join(
+        f"(SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {table} t)"  # noqa: S608
+        for table in tables
+    )
+    with tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {digests}")  # table names come from the models
+        return list(cursor.fetchone())
+
+
 @pytest.fixture(params=ACTORS)
-def auth(request: pytest.FixtureRequest, world: World, in_process: None) -> dict[str, str]:
+def auth(
+    request: pytest.FixtureRequest, world: World, in_process: None
+) -> Iterator[dict[str, str]]:
+    """The actor's bearer token; afterwards, the other tenant is exactly as it was."""
     tenant_with_catalog(world)
     with tenant_context(world.tenant):
         _, secret = api_token_create(membership=world.member(request.param), name="fuzz")
-    return {"Authorization": f"Bearer {secret}"}
+    before = tenant_fingerprint(world.other_tenant)
+    yield {"Authorization": f"Bearer {secret}"}
+    assert tenant_fingerprint(world.other_tenant) == before
 
 
 def test_the_fuzzed_schema_is_the_served_one(db: None):
