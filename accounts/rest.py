@@ -1,14 +1,19 @@
-"""The REST API's foundation: one error shape, pagination, role permissions, scoped bases.
+"""The REST API's foundation: one error shape, role permissions, scoped bases. How bodies
+are parsed (bounded in size and depth) is in accounts/parsers.py.
 
-Every error answers `{"error": {"code": ..., "message": ..., "fields": {...}}}`.
+Every error answers `{"error": {"code": ..., "message": ..., "fields": {...}}}`, including
+the ones Django answers before or instead of a DRF view (unknown paths, ids a route cannot
+match, oversized bodies, server errors): see `ApiErrorMiddleware`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, generics, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +22,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.errors import ApplicationError
 from accounts.models import PARTNER_ROLES, VENDOR_ROLES, Membership, Role
+from accounts.parsers import too_large
 from accounts.scoping import ScopedQuerysetMixin
 
 
@@ -61,6 +67,52 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = {"error": {"code": code, "message": str(exc.detail), "fields": {}}}
     return response
+
+
+# --- Errors Django answers for the API --------------------------------------------------------
+
+DJANGO_ERRORS = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    413: ("request_too_large", "The request body is too large."),
+    500: ("server_error", "Something went wrong on our side. Nothing was saved."),
+}
+
+
+def json_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "fields": {}}}, status=status)
+
+
+class ApiErrorMiddleware:
+    """Under /api/, what Django answers itself keeps the API's JSON error shape.
+
+    A body declared larger than DATA_UPLOAD_MAX_MEMORY_SIZE is refused with a 413 before
+    anything reads it. An error page (an unknown path, an id a route cannot match, a server
+    error rendered by handler500 after the tenant transaction rolled back) becomes the
+    JSON error of its status. Listed before TenantMiddleware, so it wraps its rollback.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if limit is not None and declared.isdigit() and int(declared) > limit:
+            return json_error(413, "request_too_large", too_large(limit))
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if response.status_code < 400 or content_type.startswith("application/json"):
+            return response
+        code, message = DJANGO_ERRORS.get(response.status_code, ("error", response.reason_phrase))
+        converted = json_error(response.status_code, code, message)
+        if response.has_header("Allow"):
+            converted["Allow"] = response["Allow"]
+        return converted
 
 
 class HasRole(permissions.BasePermission):

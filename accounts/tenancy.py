@@ -58,6 +58,34 @@ def activate(
 
 
 @contextmanager
+def tenant_switched(*, tenant_id: int | None, user_id: int | None = None) -> Iterator[None]:
+    """Pin the running transaction to another tenant for a moment, then restore the pin it
+    had (for a service acting for one person across their tenants)."""
+    names = [TENANT_SETTING, USER_SETTING, TOKEN_SETTING]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting(%s, true), current_setting(%s, true),"
+            " current_setting(%s, true)",
+            names,
+        )
+        previous = cursor.fetchone()
+    activate(tenant_id=tenant_id, user_id=user_id)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config(%s, %s, true), set_config(%s, %s, true),"
+                " set_config(%s, %s, true)",
+                [
+                    item
+                    for pair in zip(names, previous, strict=True)
+                    for item in (pair[0], pair[1] or "")
+                ],
+            )
+
+
+@contextmanager
 def tenant_context(tenant: Tenant | int, *, user_id: int | None = None) -> Iterator[None]:
     """One transaction pinned to `tenant`: for tasks, commands and tests."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk

@@ -108,12 +108,12 @@ FROM named
 """
 
 PRODUCT_LINK = """
-INSERT INTO deals_dealregistration_product_lines (dealregistration_id, productline_id)
-SELECT r.id, (%(lines)s::bigint[])[r.id %% cardinality(%(lines)s::bigint[]) + 1]
+INSERT INTO deals_dealregistration_product_lines (tenant_id, dealregistration_id, productline_id)
+SELECT r.tenant_id, r.id, (%(lines)s::bigint[])[r.id %% cardinality(%(lines)s::bigint[]) + 1]
 FROM deals_dealregistration r
 WHERE r.tenant_id = %(tenant)s AND r.id > %(after_id)s AND r.description = %(marker)s
 UNION ALL
-SELECT r.id, (%(lines)s::bigint[])[(r.id + 1) %% cardinality(%(lines)s::bigint[]) + 1]
+SELECT r.tenant_id, r.id, (%(lines)s::bigint[])[(r.id + 1) %% cardinality(%(lines)s::bigint[]) + 1]
 FROM deals_dealregistration r
 WHERE r.tenant_id = %(tenant)s AND r.id > %(after_id)s AND r.description = %(marker)s
       AND r.id %% 5 = 0
@@ -149,7 +149,8 @@ REMOVE = (
     "DELETE FROM deals_finding WHERE tenant_id = %(tenant)s AND other_registration_id IN"
     " (SELECT id FROM deals_dealregistration WHERE tenant_id = %(tenant)s"
     " AND description = %(marker)s)",
-    "DELETE FROM deals_dealregistration_product_lines WHERE dealregistration_id IN"
+    "DELETE FROM deals_dealregistration_product_lines WHERE tenant_id = %(tenant)s"
+    " AND dealregistration_id IN"
     " (SELECT id FROM deals_dealregistration WHERE tenant_id = %(tenant)s"
     " AND description = %(marker)s)",
     "DELETE FROM deals_dealregistration WHERE tenant_id = %(tenant)s AND description = %(marker)s",

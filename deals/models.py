@@ -142,7 +142,12 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
     name_normalized = models.CharField(max_length=NAME_MAX, blank=True)
     name_core = models.CharField(max_length=NAME_MAX, blank=True)
     root_domain = models.CharField(max_length=253, blank=True)
-    product_lines = models.ManyToManyField(ProductLine, related_name="registrations", blank=True)
+    product_lines = models.ManyToManyField(
+        ProductLine,
+        through="RegistrationProductLine",
+        related_name="registrations",
+        blank=True,
+    )
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3)
     expected_close_date = models.DateField(null=True, blank=True)
@@ -329,6 +334,34 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
     def _decide(self, by: User | None, code: str, message: str) -> None:
         self.decided_at, self.decided_by = timezone.now(), by
         self.decision_code, self.decision_message = code, message
+
+
+class RegistrationProductLine(TenantScopedModel):
+    """A product line a registration names: the many-to-many's rows, with their tenant so
+    row-level security covers them like every tenant table. (Table and columns keep the
+    names of the automatic table they replace.) Written with `through_defaults`."""
+
+    registration = models.ForeignKey(
+        DealRegistration,
+        on_delete=models.CASCADE,
+        db_column="dealregistration_id",
+        related_name="+",
+    )
+    product_line = models.ForeignKey(
+        ProductLine, on_delete=models.CASCADE, db_column="productline_id", related_name="+"
+    )
+
+    class Meta:
+        db_table = "deals_dealregistration_product_lines"
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "registration", "product_line"],
+                name="registration_product_line_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} × {self.product_line_id}"
 
 
 class Finding(TenantScopedModel):

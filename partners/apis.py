@@ -14,11 +14,11 @@ from django.urls import path
 from django_countries import countries
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
+from accounts.parsers import BoundedJSONParser
 from accounts.rest import VENDOR, VENDOR_ADMIN, MembershipApi, ScopedGenericApi
 from accounts.serializers import error_responses, validate_input
 from accounts.tenancy import TenantQuerySet
@@ -48,7 +48,7 @@ def service_kwargs(data: dict[str, Any]) -> dict[str, Any]:
 class JsonApi:
     """Request bodies are JSON only (a form post is a 415, not a differently typed body)."""
 
-    parser_classes = (JSONParser,)
+    parser_classes = (BoundedJSONParser,)
 
 
 class TierListCreateApi(JsonApi, ScopedGenericApi):

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.errors import NotFound
-from accounts.models import ApiToken, Membership
+from accounts.models import ApiToken, Membership, User
 from accounts.services.audit import audit_record
-from accounts.tenancy import activate
+from accounts.tenancy import activate, tenant_switched
 
 TOKEN_PREFIX = "prm_"  # noqa: S105  (a public prefix, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -52,6 +52,26 @@ def api_token_revoke(*, membership: Membership, token_id: int) -> ApiToken:
         tenant=membership.tenant, actor=membership.user, verb="api_token_revoked", subject=token
     )
     return token
+
+
+@transaction.atomic
+def api_tokens_revoke_for_user(*, user: User) -> int:
+    """Revoke every live token of the user, in each of their tenants (their password was
+    reset or changed: a token must not outlive the credential it was issued under).
+    Audited in each tenant; returns how many were revoked."""
+    revoked = 0
+    with tenant_switched(tenant_id=None, user_id=user.pk):
+        memberships = list(Membership.objects.filter(user=user).select_related("tenant"))
+    for membership in memberships:
+        with tenant_switched(tenant_id=membership.tenant_id, user_id=user.pk):
+            tokens = list(ApiToken.objects.filter(membership=membership, revoked_at__isnull=True))
+            ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=timezone.now())
+            for token in tokens:
+                audit_record(
+                    tenant=membership.tenant, actor=user, verb="api_token_revoked", subject=token
+                )
+            revoked += len(tokens)
+    return revoked
 
 
 def api_token_authenticate(secret: str) -> Membership | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,14 +23,20 @@ from accounts.forms import (
     QueuedPasswordResetForm,
     SwitchTenantForm,
 )
+from accounts.middleware import request_ip
 from accounts.models import ApiToken, Notification
+from accounts.ratelimits import password_reset_allowed
 from accounts.services.memberships import (
     ACTIVE_TENANT_SESSION_KEY,
     membership_usable,
     memberships_of,
 )
 from accounts.services.notifications import notification_mark_read
-from accounts.services.tokens import api_token_create, api_token_revoke
+from accounts.services.tokens import (
+    api_token_create,
+    api_token_revoke,
+    api_tokens_revoke_for_user,
+)
 
 
 class HomeView(LoginRequiredMixin, View):
@@ -50,6 +57,39 @@ class HomeView(LoginRequiredMixin, View):
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link. Over the rate limit (per address, per IP) no e-mail is sent,
+    and the answer is the same page: it reveals neither the limit nor the account."""
+
+    form_class = QueuedPasswordResetForm
+
+    def form_valid(self, form: QueuedPasswordResetForm) -> HttpResponse:
+        email, ip = form.cleaned_data["email"], request_ip(self.request)
+        if not password_reset_allowed(email=email, ip=ip):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Set a new password from a reset link; the user's API tokens are revoked with it."""
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        api_tokens_revoke_for_user(user=form.user)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password; the user's API tokens are revoked with the old one."""
+
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        api_tokens_revoke_for_user(user=form.user)
+        return response
 
 
 class SwitchTenantView(LoginRequiredMixin, View):
@@ -161,7 +201,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
+        PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(
@@ -171,7 +211,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
+        PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
@@ -181,7 +221,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -9,13 +9,11 @@ never from the request, and another partner's or tenant's entry is a 404.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Sum
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -23,6 +21,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from accounts.errors import ValidationFailed
+from accounts.exports import csv_response
 from accounts.portals import PARTNER_ADMIN, PartnerPortalMixin, error_page
 from accounts.scoping import ScopedQuerysetMixin
 from commissions.models import CommissionEntry
@@ -174,17 +173,9 @@ class StatementView(StatementMixin, TemplateView):
         )
 
 
-class Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def statement_rows(statement: Statement) -> Iterator[list[Any]]:
-    yield list(CSV_HEADER)
-    for entry in statement.entries:
-        yield [
+def statement_rows(statement: Statement) -> list[list[Any]]:
+    return [
+        [
             entry.pk,
             entry.created_at.isoformat(),
             entry.opportunity_id,
@@ -196,11 +187,8 @@ def statement_rows(statement: Statement) -> Iterator[list[Any]]:
             entry.closed_on.isoformat(),
             entry.payout.reference if entry.payout else "",
         ]
-
-
-def csv_stream(rows: Iterable[list[Any]]) -> Iterator[str]:
-    writer = csv.writer(Echo())
-    return (writer.writerow(row) for row in rows)
+        for entry in statement.entries
+    ]
 
 
 class StatementCsvView(StatementMixin, View):
@@ -210,11 +198,8 @@ class StatementCsvView(StatementMixin, View):
         except ValidationFailed as error:
             return error_page(request, error)
         statement = self.statement(period)  # read now, inside the request's transaction
-        rows = list(statement_rows(statement))
-        response = StreamingHttpResponse(csv_stream(rows), content_type="text/csv")
         filename = f"commissions-{statement.partner.pk}-{period.label}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return csv_response(filename, CSV_HEADER, statement_rows(statement))
 
 
 urlpatterns = [

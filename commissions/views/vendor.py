@@ -9,8 +9,7 @@ commissions/services/ledger.py; a refusal becomes a message and changes nothing.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -18,7 +17,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -27,6 +26,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from accounts.errors import ApplicationError, NotFound, PermissionDenied
+from accounts.exports import csv_response
 from accounts.numbers import format_money, format_multiplier, format_percent
 from accounts.portals import (
     VendorPortalMixin,
@@ -302,25 +302,6 @@ class CommissionTotalsView(VendorPortalMixin, TemplateView):
                 },
             )
         return super().get_context_data(**context, **kwargs)
-
-
-def csv_response(filename: str, header: list[str], rows: list[list[str]]) -> StreamingHttpResponse:
-    """Rows are read before streaming: the tenant's transaction ends with the view."""
-
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 LEDGER_HEADER = [

@@ -198,7 +198,7 @@ def registration_create(
     )
     _apply(registration, cleaned)
     registration.save()
-    registration.product_lines.set(cleaned.product_lines or [])
+    registration.product_lines.set(cleaned.product_lines or [], through_defaults={"tenant": tenant})
     timeline_record(registration, verb="created", actor=actor.user, from_status="")
     if submit:
         _submit(tenant, actor, registration)
@@ -236,7 +236,7 @@ def registration_update(
     _apply(registration, cleaned)
     registration.save()
     if cleaned.product_lines is not None:
-        registration.product_lines.set(cleaned.product_lines)
+        registration.product_lines.set(cleaned.product_lines, through_defaults={"tenant": tenant})
     timeline_record(registration, verb="edited", actor=actor.user, from_status=registration.status)
     return registration
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from rest_framework.parsers import JSONParser
 
 from accounts.models import Membership
+from accounts.parsers import BoundedJSONParser
 from pipeline.models import Stage
 
 
 class JsonApi:
     """Request bodies are JSON only (a form post is a 415, not a differently typed body)."""
 
-    parser_classes = (JSONParser,)
+    parser_classes = (BoundedJSONParser,)
 
 
 def stages_for(membership: Membership) -> QuerySet[Stage]:

@@ -303,7 +303,7 @@ def test_the_statement_csv_has_exact_rows(ledger, client_for):
     response = client_for(ledger.world.partner_admin).get(
         reverse("partner:commission_statement_csv"), {"period": this_month()}
     )
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
         f'attachment; filename="commissions-{ledger.world.partner.pk}-{this_month()}.csv"'
     )
@@ -418,3 +418,18 @@ def test_the_statement_query_count_does_not_grow(
             more_entries,
             django_assert_num_queries,
         )
+
+
+def test_the_statement_csv_neutralizes_formulas_typed_into_a_deal(ledger, client_for):
+    with tenant_context(ledger.world.tenant):
+        type(ledger.rep_deal).objects.filter(pk=ledger.rep_deal.pk).update(
+            name='=HYPERLINK("http://evil.test","Open")'
+        )
+
+    response = client_for(ledger.world.partner_admin).get(
+        reverse("partner:commission_statement_csv"), {"period": this_month()}
+    )
+
+    deals = {row[3] for row in csv_rows(response)[1:]}
+    assert '\'=HYPERLINK("http://evil.test","Open")' in deals
+    assert not any(name.startswith("=") for name in deals)

@@ -1265,3 +1265,24 @@ def test_the_demo_seed_makes_plans_and_accruals_once(in_tenant):
     assert again.getvalue() == "Demo commissions ready: 0 created.\n"
     with in_tenant(acme):
         assert CommissionEntry.objects.count() == 2
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_the_csv_exports_neutralize_formulas_in_names(
+    deals_world, entries, in_tenant, client_for, start
+):
+    w = deals_world
+    with in_tenant(w.tenant):
+        type(w.partner).objects.filter(pk=w.partner.pk).update(name=f"{start}cmd|'/C calc'!A0")
+        type(entries[0].opportunity).objects.filter(pk=entries[0].opportunity_id).update(
+            name=f"{start}SUM(1+1)"
+        )
+    client = client_for(w.vendor_admin)
+    period = {"period": period_current().label}
+
+    ledger = csv_rows(client.get(reverse("vendor:commission_csv")))
+    totals = csv_rows(client.get(reverse("vendor:commission_totals_csv"), period))
+
+    assert f"'{start}SUM(1+1)" in [row[3] for row in ledger]
+    assert f"'{start}cmd|'/C calc'!A0" in [row[4] for row in ledger]
+    assert f"'{start}cmd|'/C calc'!A0" in [row[0] for row in totals]

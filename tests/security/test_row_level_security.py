@@ -122,3 +122,56 @@ def test_requests_on_one_connection_do_not_leak_tenants(client_for):
     assert _scalar("SELECT pg_backend_pid()") == backend
     assert _scalar("SELECT current_setting('app.tenant_id', true)") in ("", None)
     assert _partner_tenants() == []
+
+
+# Tables without a tenant policy, each with the reason it needs none. Everything else in the
+# public schema must force row-level security and carry a policy.
+WITHOUT_TENANT_POLICY = {
+    "django_migrations": "schema history, no tenant data",
+    "django_content_type": "model registry, no tenant data",
+    "django_session": "keyed by an unguessable session id; read before any tenant is known",
+    "django_admin_log": "the platform operator's admin actions, not a tenant's",
+    "auth_permission": "permission registry, no tenant data",
+    "auth_group": "operator groups for the Django admin, not a tenant's",
+    "auth_group_permissions": "operator groups for the Django admin, not a tenant's",
+    "accounts_user": "a person may belong to several tenants; found by e-mail at login",
+    "accounts_user_groups": "operator groups of a user, not a tenant's",
+    "accounts_user_user_permissions": "operator permissions of a user, not a tenant's",
+    "accounts_tenant": "the tenants themselves; a membership names its tenant",
+    "axes_accessattempt": "failed logins counted before anyone is authenticated",
+    "axes_accessfailurelog": "failed logins counted before anyone is authenticated",
+    "axes_accesslog": "logins recorded before a tenant is chosen",
+    "axes_accessattemptexpiration": "expiry of the failed-login counts above",
+}
+
+
+@pytest.mark.django_db
+def test_every_table_has_a_tenant_policy_or_a_reason_not_to():
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity,
+                   EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+        """)
+        tables = {name: forced and policy for name, forced, policy in cursor.fetchall()}
+
+    unprotected = {name for name, protected in tables.items() if not protected}
+
+    assert set(WITHOUT_TENANT_POLICY) <= set(tables)  # the allow-list names real tables
+    assert unprotected == set(WITHOUT_TENANT_POLICY)
+
+
+@pytest.mark.django_db
+def test_product_line_links_of_a_registration_are_tenant_rows(world: World):
+    from deals.models import DealRegistration
+
+    links = DealRegistration.product_lines.through
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, is_nullable FROM information_schema.columns"
+            " WHERE table_name = %s AND column_name = 'tenant_id'",
+            [links._meta.db_table],
+        )
+        assert cursor.fetchall() == [("tenant_id", "NO")]
+    assert links in tenant_scoped_models()
