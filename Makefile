@@ -4,6 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers for the suite (each gets its own test database and Redis database).
+PYTEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-stamp
 TYPED := $(wildcard */services.py */services */selectors.py */selectors)
 
@@ -38,7 +40,7 @@ lint: install
 # else embedded ones started (and stopped) for the run.
 pytest: install browser
 	$(BIN)/python -m prm.embedded exec -- bash -c \
-	  '$(BIN)/python manage.py makemigrations --check --dry-run && $(BIN)/pytest $(PYTEST_ARGS)'
+	  '$(BIN)/python manage.py makemigrations --check --dry-run && $(BIN)/python -m pytest -p tests.parallel -n $(PYTEST_WORKERS) $(PYTEST_ARGS)'
 
 test: lint pytest
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import Tenant
+from accounts.queue import SWEEP_TASK_OPTIONS, TASK_OPTIONS
 from commissions.services.attribution import commission_attribute_pending as attribute_pending
 
-TASK_OPTIONS = {"acks_late": True, "max_retries": 5}
 
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, **TASK_OPTIONS)
+@shared_task(**TASK_OPTIONS)
 def commission_attribute_pending(tenant_id: int) -> int:
     """Attribute the tenant's won deals that waited for a plan (enqueued on commit of a plan
     version's creation or change)."""
@@ -19,7 +18,7 @@ def commission_attribute_pending(tenant_id: int) -> int:
     return attribute_pending(tenant_id=tenant_id)
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(**SWEEP_TASK_OPTIONS)
 def commission_attribute_pending_sweep() -> int:
     """Beat: the same for every tenant, in case the on-commit task never reached the broker."""
     return sum(

@@ -24,7 +24,7 @@ from django.db.models import Q
 
 from accounts.errors import Conflict, ValidationFailed
 from accounts.models import User
-from deals.models import DealRegistration, Finding, OverrideReason
+from deals.models import DealRegistration, Finding, OverrideReason, RegistrationProductLine
 from deals.services.keys import lock_keys, registration_keys
 from deals.services.protection import approve_locked
 from deals.services.timeline import tell_partner, timeline_record
@@ -164,9 +164,8 @@ def _shared_names(mine: dict[int, str], theirs: dict[int, str]) -> list[str]:
 
 def _line_names(registration_ids: list[int]) -> dict[int, dict[int, str]]:
     """registration id → {product line id: name}, in one query."""
-    through = DealRegistration.product_lines.through
-    rows = through.objects.filter(dealregistration_id__in=registration_ids).values_list(
-        "dealregistration_id", "productline_id", "productline__name"
+    rows = RegistrationProductLine.objects.filter(registration_id__in=registration_ids).values_list(
+        "registration_id", "product_line_id", "product_line__name"
     )
     lines: dict[int, dict[int, str]] = {}
     for registration_id, line_id, name in rows:

@@ -30,7 +30,7 @@ from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
 from tests.deals.conftest import registration_data
 from tests.partners.factories import InvitationFactory
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, make_ready_to_win
 
 
 @dataclass
@@ -66,6 +66,7 @@ def won(world: World, name: str, amount: Decimal) -> tuple[Opportunity, Commissi
     deal = OpportunityFactory(
         tenant=w.tenant, partner=w.partner, owner=w.partner_rep.user, name=name, amount=amount
     )
+    make_ready_to_win(w.tenant, deal.pk)
     with tenant_context(w.tenant):
         opportunity_close_won(
             tenant=w.tenant,

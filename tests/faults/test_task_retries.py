@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.utils import InterfaceError, OperationalError
 
 import accounts.tasks
+import commissions.tasks
 import deals.tasks
 import partners.tasks
 import pipeline.tasks
@@ -19,12 +20,13 @@ from accounts.queue import LOST_AFTER
 from tests.accounts.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
-TASK_MODULES = (accounts.tasks, deals.tasks, partners.tasks, pipeline.tasks)
+TASK_MODULES = (accounts.tasks, commissions.tasks, deals.tasks, partners.tasks, pipeline.tasks)
 
 WORK_TASKS = [
     "accounts.tasks.event_dispatch",
     "accounts.tasks.notification_send_email",
     "accounts.tasks.email_send",
+    "commissions.tasks.commission_attribute_pending",
     "deals.tasks.registration_screen",
     "partners.tasks.invitation_send",
     "pipeline.tasks.stale_digest_send",

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.exports import csv_cell
 from tests.conftest import World
 from tests.pages import assert_constant_queries, member
 from tests.partners.factories import PartnerOrganizationFactory
@@ -143,21 +142,3 @@ def test_the_page_links_the_csv_with_the_same_filters(pipeline, client_for):
         .content.decode()
     )
     assert f'href="{reverse("vendor:pipeline_csv")}?partner_name=contoso"' in html
-
-
-@pytest.mark.parametrize(
-    ("value", "cell"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+1", "'+1"),
-        ("-1", "'-1"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("Plain", "Plain"),
-        (None, ""),
-        (12, "12"),
-    ],
-)
-def test_a_cell_that_would_run_as_a_formula_is_quoted(value, cell):
-    assert csv_cell(value) == cell

@@ -99,6 +99,7 @@ def test_a_deal_won_with_no_plan_is_attributed_once_when_a_covering_plan_is_crea
     deal = OpportunityFactory(
         tenant=w.tenant, partner=w.partner, owner=w.partner_rep.user, amount=Decimal(10000)
     )
+    make_ready_to_win(w.tenant, deal.pk)
     with start_celery_worker():
         with tenant_context(w.tenant):
             opportunity_close_won(
