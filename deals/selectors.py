@@ -189,6 +189,14 @@ class OtherRecord:
         return f"{self.type.capitalize()} #{self.id}"
 
 
+MATCHED_KEY_LABELS = {
+    "domain": "web domain",
+    "name": "company name",
+    "country": "country",
+    "product_line": "product line",
+}
+
+
 @dataclass(frozen=True)
 class FindingView:
     kind: str
@@ -199,6 +207,11 @@ class FindingView:
     first_registered_at: datetime
     other: OtherRecord | None
     product_line_names: tuple[str, ...] = ()  # product_lines (codes) by name
+
+    @property
+    def matched_on(self) -> list[str]:
+        """The matched keys in words people read ("web domain", not "domain")."""
+        return [MATCHED_KEY_LABELS.get(key, key.replace("_", " ")) for key in self.matched_keys]
 
 
 def registration_record(other: DealRegistration) -> OtherRecord:

@@ -80,7 +80,7 @@ def test_an_open_deal_shows_what_it_would_earn_computed_as_attribution_does(
     assert "What this deal would earn" in html
     assert '<strong data-testid="breakdown-amount">2,400.00 USD</strong>' in html
     assert "Registered deal ×1" in html
-    assert "cloud +400.00 USD" in html
+    assert "Cloud Suite +400.00 USD" in html
 
 
 def test_the_accrual_on_closing_today_is_the_figure_the_panel_showed(

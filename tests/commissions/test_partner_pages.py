@@ -228,7 +228,7 @@ def test_an_entry_page_shows_the_full_breakdown(deals_world, plan, register, clo
     html = " ".join(response.content.decode().split())
     assert "10 % (Gold tier) = 2,000.00 USD" in html
     assert "Registered deal ×1" in html
-    assert "cloud +400.00 USD" in html
+    assert "Cloud Suite +400.00 USD" in html
     assert '<strong data-testid="breakdown-amount">2,400.00 USD</strong>' in html
 
 

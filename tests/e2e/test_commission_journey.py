@@ -119,7 +119,7 @@ def test_a_won_registered_deal_shows_up_on_the_partner_statement_with_its_breakd
     expect(row).to_contain_text(expected)
     expect(row).to_contain_text("Accrued")
     assert squeezed(partner, "breakdown-line") == (
-        "10 % of 48,000.00 · registered ×1 · cloud +960.00"
+        "10 % of 48,000.00 · registered ×1 · Cloud Suite +960.00"
     )
     expect(partner.get_by_test_id("total-accrued")).to_have_text(expected)
     expect(partner.get_by_test_id("total-net")).to_have_text(expected)
@@ -128,7 +128,7 @@ def test_a_won_registered_deal_shows_up_on_the_partner_statement_with_its_breakd
     expect(partner.get_by_test_id("breakdown-base")).to_contain_text(
         "10 % (Gold tier) = 4,800.00 USD"
     )
-    expect(partner.get_by_test_id("breakdown-bonuses")).to_contain_text("cloud +960.00 USD")
+    expect(partner.get_by_test_id("breakdown-bonuses")).to_contain_text("Cloud Suite +960.00 USD")
     expect(partner.get_by_test_id("breakdown-amount")).to_have_text(expected)
 
     partner.get_by_role("link", name=deal.name).click()  # the deal now shows what it accrued
