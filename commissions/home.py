@@ -8,20 +8,13 @@ statement counts). Each figure links to the ledger filtered to exactly those ent
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Count, Sum
-from django.urls import reverse
-from django.utils.http import urlencode
 
 from accounts.models import Membership
 from commissions.models import CommissionEntry
 from commissions.selectors import period_current
-from partners.home import HomeTile, home_tiles
-
-
-def url(name: str, **query: Any) -> str:
-    return f"{reverse(name)}?{urlencode(query)}"
+from partners.home import HomeTile, home_tiles, link
 
 
 @home_tiles("vendor", order=30)
@@ -37,7 +30,7 @@ def vendor_commission_tiles(membership: Membership) -> list[HomeTile]:
             "commissions-to-approve",
             "Commissions to approve",
             waiting["count"],
-            url("vendor:commission_list", status=accrued),
+            link("vendor:commission_list", status=accrued),
             amount=waiting["amount"],
             currency=membership.tenant.currency,
             attention=True,
@@ -59,7 +52,7 @@ def partner_commission_tiles(membership: Membership) -> list[HomeTile]:
             "commissions-earned",
             f"Earned this quarter ({quarter.label})",
             earned["count"],
-            url("partner:commission_list", period=quarter.label),
+            link("partner:commission_list", period=quarter.label),
             amount=earned["amount"],
             currency=membership.tenant.currency,
             note="entries",

@@ -13,25 +13,18 @@ from typing import Any
 
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from accounts.models import Membership
 from deals.models import DealRegistration
 from deals.services.configuration import registration_settings_for
-from partners.home import HomeTile, home_section, home_tiles
+from partners.home import HomeTile, home_section, home_tiles, link
 from pipeline.models import Opportunity
 
 Status = DealRegistration.Status
 PROTECTION_WEEK = 7  # "this week": ends today or within the next six days
 OPEN_DEALS_SHOWN = 10
 WAITING_SHOWN = 5
-
-
-def url(name: str, **query: Any) -> str:
-    path = reverse(name)
-    return f"{path}?{urlencode(query)}" if query else path
 
 
 def protection_ends_window() -> tuple[Any, Any]:
@@ -72,21 +65,21 @@ def vendor_registration_tiles(membership: Membership) -> list[HomeTile]:
             "registrations-waiting",
             "Registrations waiting for review",
             counts["waiting"],
-            url(queue),
+            link(queue),
             attention=True,
         ),
         HomeTile(
             "registrations-overdue",
             "Reviews overdue (past the SLA)",
             counts["overdue"],
-            url(queue, overdue=1),
+            link(queue, overdue=1),
             attention=True,
         ),
         HomeTile(
             "protections-ending",
             "Protections ending this week",
             counts["ending"],
-            url(queue, tab="approved", protection_ends="week"),
+            link(queue, tab="approved", protection_ends="week"),
         ),
     ]
 
@@ -103,14 +96,14 @@ def partner_registration_tiles(membership: Membership) -> list[HomeTile]:
             "registrations-info-requested",
             "Registrations waiting for your information",
             counts["info"],
-            url(mine, status=Status.INFO_REQUESTED),
+            link(mine, status=Status.INFO_REQUESTED),
             attention=True,
         ),
         HomeTile(
             "registrations-drafts",
             "Drafts not submitted yet",
             counts["drafts"],
-            url(mine, status=Status.DRAFT),
+            link(mine, status=Status.DRAFT),
         ),
     ]
 
@@ -136,7 +129,7 @@ def partner_open_deals(membership: Membership) -> dict[str, Any]:
                 "days_left": (until - today).days if until else None,
             }
         )
-    return {"rows": rows, "all_url": url("partner:opportunity_list", status="open")}
+    return {"rows": rows, "all_url": link("partner:opportunity_list", status="open")}
 
 
 @home_section("partner", "deals/home/partner_waiting.html", order=20)
@@ -151,5 +144,5 @@ def partner_waiting_registrations(membership: Membership) -> dict[str, Any] | No
         return None
     return {
         "registrations": registrations,
-        "all_url": url("partner:registration_list", status=Status.INFO_REQUESTED),
+        "all_url": link("partner:registration_list", status=Status.INFO_REQUESTED),
     }

@@ -23,6 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import urlencode
+
+from django.urls import reverse
 
 from accounts.models import Membership
 
@@ -69,6 +72,12 @@ class HomeSection:
 
 _TILES: dict[str, list[_Registered]] = {"vendor": [], "partner": []}
 _SECTIONS: dict[str, list[_Registered]] = {"vendor": [], "partner": []}
+
+
+def link(name: str, **query: Any) -> str:
+    """A tile's link: the named list, narrowed by `query` to exactly the rows it counts."""
+    path = reverse(name)
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 def _register(registry: list[_Registered], entry: _Registered) -> None:

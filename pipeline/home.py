@@ -14,22 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from accounts.models import Membership
-from partners.home import HomeTile, home_section, home_tiles
+from partners.home import HomeTile, home_section, home_tiles, link
 from pipeline.models import CoSellRequest, Opportunity
 from pipeline.selectors import opportunity_list_for, stale_after
 
 OPEN = Q(status=Opportunity.Status.OPEN)
 NEEDS_UPDATE_SHOWN = 10
-
-
-def url(name: str, **query: Any) -> str:
-    path = reverse(name)
-    return f"{path}?{urlencode(query)}" if query else path
 
 
 def this_month() -> tuple[date, date]:
@@ -75,7 +68,7 @@ def vendor_pipeline_tiles(membership: Membership) -> list[HomeTile]:
             "pipeline-open",
             "Open pipeline",
             figures["open"],
-            url(pipeline, status="open"),
+            link(pipeline, status="open"),
             amount=figures["open_value"],
             currency=currency,
         ),
@@ -83,7 +76,7 @@ def vendor_pipeline_tiles(membership: Membership) -> list[HomeTile]:
             "pipeline-closing",
             "Closing this month",
             figures["closing"],
-            url(pipeline, status="open", close_from=first, close_to=last),
+            link(pipeline, status="open", close_from=first, close_to=last),
             amount=figures["closing_value"],
             currency=currency,
         ),
@@ -91,14 +84,14 @@ def vendor_pipeline_tiles(membership: Membership) -> list[HomeTile]:
             "pipeline-stale",
             "Stale deals",
             figures["stale"],
-            url(pipeline, stale="yes"),
+            link(pipeline, stale="yes"),
             attention=True,
         ),
         HomeTile(
             "cosell-waiting",
             "Co-sell requests waiting",
             waiting["requests"],
-            url(pipeline, cosell="requested"),
+            link(pipeline, cosell="requested"),
             attention=True,
             note=f"on {deals} deal{'s' * (deals != 1)}" if waiting["requests"] else "",
         ),
@@ -115,18 +108,18 @@ def partner_pipeline_tiles(membership: Membership) -> list[HomeTile]:
             "deals-open",
             "My open deals",
             figures["open"],
-            url(mine, status="open"),
+            link(mine, status="open"),
             amount=figures["open_value"],
             currency=membership.tenant.currency,
         ),
         HomeTile(
-            "deals-stale", "Stale deals", figures["stale"], url(mine, stale="yes"), attention=True
+            "deals-stale", "Stale deals", figures["stale"], link(mine, stale="yes"), attention=True
         ),
         HomeTile(
             "deals-past-close",
             "Close date passed",
             figures["past_close"],
-            url(mine, status="open", close_to=yesterday),
+            link(mine, status="open", close_to=yesterday),
             attention=True,
         ),
     ]
@@ -151,4 +144,4 @@ def partner_deals_needing_update(membership: Membership) -> dict[str, Any] | Non
         }
         for deal in deals
     ]
-    return {"rows": rows, "all_url": url("partner:opportunity_list", stale="yes")}
+    return {"rows": rows, "all_url": link("partner:opportunity_list", stale="yes")}
