@@ -1,8 +1,9 @@
 """Deal registrations at size for the benchmarks, and the two figures of issue 4:
 
 1. screening alone — `deals.services.screening.find_matches` for new and existing customer
-   names among a million registrations, as the application role under row-level security;
-   target p95 < 50 ms; plus the plan of the trigram name lookup (EXPLAIN as the owner);
+   names, and separately for short single-word names ("Hart Inc"), among a million
+   registrations, as the application role under row-level security; p50 / p95 / p99, target
+   p95 <= 20 ms (issue 14); plus the plan of the trigram name lookup (EXPLAIN as the owner);
 2. submit → decided with a real Celery worker — auto-approvable registrations submitted
    through the service; target < 2 s.
 
@@ -86,7 +87,7 @@ INSERT INTO deals_dealregistration (
     root_domain, amount, currency, expected_close_date, budget_confirmed, decision_maker,
     need, timeline, description, status, first_submitted_at, submitted_at, screened_at,
     decided_at, decided_by_id, decision_code, decision_message, auto_approved,
-    protected_until, extensions_granted, escalated_at, created_at, updated_at)
+    protected_until, extensions_granted, escalated_at, created_at, updated_at, override_reason)
 SELECT %(tenant)s, partner_ids[p], owner_ids[p], NULL, name, 'https://www.' || domain,
        country, 'Pat Buyer', 'buyer@' || domain, '', normalized, core, domain,
        ((g * 37) %% 200000 + 1000)::numeric(14, 2), 'USD', current_date + (g %% 180)::int,
@@ -103,7 +104,7 @@ SELECT %(tenant)s, partner_ids[p], owner_ids[p], NULL, name, 'https://www.' || d
        CASE WHEN status = 'approved' THEN current_date + (g %% 90)::int
             WHEN status IN ('expired', 'won', 'lost') THEN (created + interval '91 days')::date
        END,
-       0, NULL, created, created + interval '1 day'
+       0, NULL, created, created + interval '1 day', ''
 FROM named
 """
 
@@ -262,13 +263,17 @@ def prepare(tenant) -> None:  # type: ignore[no-untyped-def]
 class Timing:
     p50: float
     p95: float
+    p99: float
     worst: float
 
     @classmethod
     def of(cls, samples: list[float]) -> Timing:
         ordered = sorted(samples)
-        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-        return cls(statistics.median(ordered), p95, ordered[-1])
+
+        def at(share: float) -> float:
+            return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+        return cls(statistics.median(ordered), at(0.95), at(0.99), ordered[-1])
 
 
 def random_word(rng: random.Random, length: int = 9) -> str:
@@ -302,6 +307,19 @@ def screening_names(tenant, count: int, rng: random.Random) -> list[tuple[str, s
     return mixed
 
 
+def short_names(count: int, rng: random.Random) -> list[tuple[str, str, str]]:
+    """Single short words ("Hart Inc"), the slow case of a trigram lookup: three or four
+    letters share two trigrams with every name that starts like them. A generated
+    customer of that name exists for most of them (one-word names are 5 % of the rows)."""
+    surnames, _ = vocabulary()
+    short = [word for word in surnames if len(word) <= 5]
+    picked = [rng.choice(short) for _ in range(count)]
+    return [
+        (f"{word} Inc", f"https://www.{word.lower()}{rng.randint(1, 999)}.com", "US")
+        for word in picked
+    ]
+
+
 @dataclass(frozen=True)
 class ScreeningFigures:
     matches: Timing  # find_matches: candidates + re-ranking, no writes
@@ -313,7 +331,7 @@ class RolledBack(Exception):
     pass
 
 
-def screening_figure(tenant, membership, *, calls: int) -> ScreeningFigures:  # type: ignore[no-untyped-def]
+def screening_figure(tenant, membership, *, calls: int, short: bool = False) -> ScreeningFigures:  # type: ignore[no-untyped-def]
     """Submits each sample registration through the service (as the application role,
     under RLS; its customer is created as on a real submit), then times find_matches and
     registration_screen on it, and rolls everything back."""
@@ -326,7 +344,8 @@ def screening_figure(tenant, membership, *, calls: int) -> ScreeningFigures:  # 
     matching, screening, found = [], [], 0
     with tenant_context(tenant):
         threshold = registration_settings_for(tenant).match_threshold
-    for name, website, country in screening_names(tenant, calls, rng):
+    names = short_names(calls, rng) if short else screening_names(tenant, calls, rng)
+    for name, website, country in names:
         try:
             with tenant_context(tenant):
                 registration = registration_create(
@@ -458,15 +477,26 @@ def run(*, tenant, registrations: int, calls: int, submissions: int, reseed: boo
             .first()
         )
     figures = screening_figure(tenant, rep, calls=calls)
-    for label, timing in (
-        ("screening: find_matches", figures.matches),
-        ("screening: registration_screen", figures.screen),
+    short = screening_figure(tenant, rep, calls=calls, short=True)
+    for label, timing, found, target in (
+        ("screening: find_matches", figures.matches, figures.findings_per_call, 20),
+        (
+            "screening: find_matches, short single-word names",
+            short.matches,
+            short.findings_per_call,
+            20,
+        ),
+        ("screening: registration_screen", figures.screen, figures.findings_per_call, None),
     ):
-        verdict = "OK" if timing.p95 < 50 else "OVER TARGET"
+        verdict = (
+            ""
+            if target is None
+            else f" (target p95 <= {target} ms: {'OK' if timing.p95 <= target else 'OVER TARGET'})"
+        )
         print(
-            f"{label} (RLS, {calls} calls, {figures.findings_per_call:.1f} findings/call): "
-            f"p50 {timing.p50:.1f} ms, p95 {timing.p95:.1f} ms, max {timing.worst:.1f} ms "
-            f"(target p95 < 50 ms: {verdict})"
+            f"{label} (RLS, {calls} calls, {found:.2f} findings/call): "
+            f"p50 {timing.p50:.1f} ms, p95 {timing.p95:.1f} ms, p99 {timing.p99:.1f} ms, "
+            f"max {timing.worst:.1f} ms{verdict}"
         )
     uses_index, plan = name_lookup_plan(tenant.pk, "johnson keller")
     last = [line.strip() for line in plan.splitlines() if "Execution Time" in line]

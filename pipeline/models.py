@@ -156,6 +156,13 @@ class Customer(TenantScopedModel):
                 name="customer_name_trgm",
                 opclasses=["int8_ops", "gin_trgm_ops"],
             ),
+            # The same without the tenant column, for screening's name lookup: in a tenant of
+            # 200,000 customers, matching the tenant key cost 6 ms of the 6.4 (bench: 0.3 ms).
+            GinIndex(
+                fields=["name_core"],
+                name="customer_name_core_trgm_only",
+                opclasses=["gin_trgm_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

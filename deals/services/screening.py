@@ -73,11 +73,21 @@ class KeyRow:
     country: str
 
 
-# The tenant-pinned SQL functions of deals/migrations/0003 (fixed names, never user input).
+# The tenant-pinned SQL functions of deals/migrations/0009 (fixed names, never user input),
+# each after setting the trigram threshold in the same statement (one round trip, not two):
+# the function's argument depends on set_config's result, so it runs after it.
 NAME_LOOKUPS = {
-    "registration": "SELECT * FROM deals_registration_name_candidates(%s, %s)",
-    "customer": "SELECT * FROM deals_customer_name_candidates(%s, %s)",
+    "registration": (
+        "SELECT c.* FROM set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
+        "LATERAL deals_registration_name_candidates(%s || left(t.value, 0), %s, %s) AS c"
+    ),
+    "customer": (
+        "SELECT c.* FROM set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
+        "LATERAL deals_customer_name_candidates(%s || left(t.value, 0), %s, %s) AS c"
+    ),
 }
+# Cores up to this long are looked up on their own trigram index (reg_live_short_core_trgm).
+SHORT_CORE = 8
 
 
 def trigram_threshold(match_threshold: int) -> float:
@@ -88,15 +98,28 @@ def trigram_threshold(match_threshold: int) -> float:
     return min(0.5, max(0.3, match_threshold / 100 - 0.45))
 
 
-def _name_rows(lookup: str, core: str, match_threshold: int) -> list[KeyRow]:
-    if not core:
+def core_length_bound(name_normalized: str, match_threshold: int) -> int | None:
+    """The longest candidate core that can still score `match_threshold` against a name
+    normalized to `name_normalized` (None: no bound).
+
+    `name_score` is round(max(token_sort_ratio(full, full'), ratio(core, core'))), both
+    2·LCS / (a + b) · 100 over strings of the names' lengths (sorting tokens keeps the
+    length). LCS ≤ the shorter one, so reaching T - 0.5 needs b ≤ a · (401 - 2T) / (2T - 1)
+    for either pair; and a core is never longer than its full name, nor ours longer than
+    our full one. Rows beyond the bound cannot match by name (a matching domain is looked
+    up on its own), so the bound changes no result, only what the lookup reads."""
+    if match_threshold <= 0:
+        return None
+    return len(name_normalized) * (401 - 2 * match_threshold) // (2 * match_threshold - 1)
+
+
+def _name_rows(lookup: str, keys: CustomerKeys, match_threshold: int) -> list[KeyRow]:
+    if not keys.name_core:
         return []
+    bound = core_length_bound(keys.name_normalized or keys.name_core, match_threshold)
+    threshold = str(trigram_threshold(match_threshold))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
-            [str(trigram_threshold(match_threshold))],
-        )
-        cursor.execute(NAME_LOOKUPS[lookup], [core, CANDIDATE_LIMIT])
+        cursor.execute(NAME_LOOKUPS[lookup], [threshold, keys.name_core, CANDIDATE_LIMIT, bound])
         return [KeyRow(*row) for row in cursor.fetchall()]
 
 
@@ -178,7 +201,7 @@ def registration_matches(
     of the two in one query could use neither and read every live registration: 250 ms at
     a million) — re-ranked, and only the matches are loaded."""
     live = DealRegistration.objects.for_tenant(tenant).filter(status__in=DealRegistration.LIVE)
-    rows = _name_rows("registration", keys.name_core, threshold)
+    rows = _name_rows("registration", keys, threshold)
     if keys.root_domain:
         same_domain = live.filter(root_domain=keys.root_domain).values_list(
             "pk", "name_normalized", "name_core", "root_domain", "customer_country"
@@ -201,7 +224,7 @@ def opportunity_matches(
     Customers first (trigram function, root-domain index), re-ranked, then their deals on
     the `(tenant, customer)` index: joining deals to customers' domains made PostgreSQL
     scan every opportunity (0.9 s at a million)."""
-    rows = _name_rows("customer", keys.name_core, threshold)
+    rows = _name_rows("customer", keys, threshold)
     if keys.root_domain:
         same_domain = Customer.objects.for_tenant(tenant).filter(root_domain=keys.root_domain)
         rows += [
