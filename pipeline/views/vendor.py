@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.generic import DetailView, FormView, View
+from django.views.generic import DetailView, FormView, TemplateView, View
 
 from accounts.exports import csv_stream_response
 from accounts.portals import KeysetListView, ServiceFormMixin, VendorPortalMixin
@@ -60,12 +60,39 @@ class PipelineView(VendorPortalMixin, KeysetListView):
         return self.apply_filters(opportunity_list_for(membership=self.membership))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        totals = opportunity_totals(self.object_list)  # before paging narrows object_list
+        """The totals load after the page (counting a million deals takes longer than the
+        list may), from the same filters; so does the CSV."""
         query = self.request.GET.copy()
         query.pop("after", None)
+        filters = query.urlencode()
         return super().get_context_data(
-            totals=totals,
-            csv_url=f"{reverse('vendor:pipeline_csv')}?{query.urlencode()}",
+            totals_url=f"{reverse('vendor:pipeline_totals')}?{filters}",
+            csv_url=f"{reverse('vendor:pipeline_csv')}?{filters}",
+            **kwargs,
+        )
+
+
+class PipelineTotalsView(VendorPortalMixin, TemplateView):
+    """Count, total and weighted total of every deal the pipeline's filters match: the
+    fragment the list swaps in once shown, or a page of its own without htmx."""
+
+    def get_template_names(self) -> list[str]:
+        htmx = getattr(self.request, "htmx", False)
+        return ["pipeline/partials/pipeline_totals.html" if htmx else "pipeline/vendor_totals.html"]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        filterset = VendorPipelineFilter(
+            self.request.GET or None,
+            queryset=opportunity_list_for(membership=self.membership),
+            tenant=self.tenant,
+        )
+        query = self.request.GET.copy()
+        query.pop("after", None)
+        filters = query.urlencode()
+        return super().get_context_data(
+            totals=opportunity_totals(filterset.qs),
+            pipeline_url=f"{reverse('vendor:pipeline')}?{filters}",
+            csv_url=f"{reverse('vendor:pipeline_csv')}?{filters}",
             **kwargs,
         )
 
@@ -254,6 +281,7 @@ COSELL = DEAL + "cosell/<int:request_pk>/"
 urlpatterns = [
     path("pipeline/", PipelineView.as_view(), name="pipeline"),
     path("pipeline/export.csv", PipelineCsvView.as_view(), name="pipeline_csv"),
+    path("pipeline/totals/", PipelineTotalsView.as_view(), name="pipeline_totals"),
     path("pipeline/new/", OpportunityCreateView.as_view(), name="opportunity_create"),
     path(DEAL, OpportunityDetailView.as_view(), name="opportunity_detail"),
     path(DEAL + "edit/", OpportunityEditView.as_view(), name="opportunity_edit"),

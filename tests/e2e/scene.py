@@ -200,6 +200,7 @@ def vendor_admin_pages(s: Scene) -> list[str]:
         "/vendor/audit/",
         "/vendor/pipeline/",
         "/vendor/pipeline/new/",
+        "/vendor/pipeline/totals/",
         f"/vendor/pipeline/{s.open_deal.pk}/",
         f"/vendor/pipeline/{s.open_deal.pk}/edit/",
         f"/vendor/pipeline/{s.won_deal.pk}/",

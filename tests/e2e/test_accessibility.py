@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e import scene as scenes
 from tests.e2e.scene import Scene, build_scene
@@ -170,6 +170,8 @@ def test_layout_defects_found_by_new_users_stay_fixed(scene: Scene, live_server,
         assert vendor.evaluate("!document.querySelector('details.filters-disclosure').open") == (
             folded
         ), f"filters folded at {width}px"
+    # the totals arrive after the list, swapped in by htmx under the CSP
+    expect(vendor.get_by_test_id("total-count")).to_be_visible()
     vendor.goto(f"{base}/vendor/settings/stages/")
     danger = vendor.evaluate(COLOURS, "button.secondary.danger")
     assert danger

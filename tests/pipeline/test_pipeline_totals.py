@@ -47,10 +47,29 @@ def totals(response) -> tuple:
     return t.count, [(c.currency, c.count, c.amount, c.weighted) for c in t.by_currency]
 
 
-def test_totals_cover_every_filtered_row_not_only_the_page(pipeline, client_for):
-    response = client_for(pipeline.channel_manager).get(reverse("vendor:pipeline"))
+TOTALS = "vendor:pipeline_totals"
 
-    assert len(response.context["opportunities"]) == 25
+
+def test_the_page_loads_its_totals_after_it_for_the_same_filters(pipeline, stages, client_for):
+    """Counting a million deals takes longer than the page may (issue 14): the list shows
+    at once and asks for its totals, with the same filters, once it is there."""
+    query = {"stage": stage(stages, "Identification").pk, "after": "5"}
+    response = client_for(pipeline.channel_manager).get(reverse("vendor:pipeline"), query)
+
+    assert "totals" not in response.context
+    html = response.content.decode()
+    expected = f"{reverse(TOTALS)}?stage={query['stage']}"
+    assert f'hx-get="{expected}"' in html
+    assert 'hx-trigger="load"' in html
+    assert f'href="{expected}"' in html  # without script, a link to the same figures
+
+
+def test_totals_cover_every_filtered_row_not_only_the_page(pipeline, client_for):
+    client = client_for(pipeline.channel_manager)
+    assert len(client.get(reverse("vendor:pipeline")).context["opportunities"]) == 25
+
+    response = client.get(reverse(TOTALS), headers={"HX-Request": "true"})
+    assert "<html" not in response.content.decode()  # the fragment htmx swaps in
     assert totals(response) == (
         32,
         [("USD", 32, Decimal("32500.50"), Decimal("6250.05"))],
@@ -63,8 +82,9 @@ def test_totals_cover_every_filtered_row_not_only_the_page(pipeline, client_for)
 
 def test_totals_follow_the_filters(pipeline, stages, client_for):
     response = client_for(pipeline.vendor_admin).get(
-        reverse("vendor:pipeline"), {"stage": stage(stages, "Identification").pk}
+        reverse(TOTALS), {"stage": stage(stages, "Identification").pk}
     )
+    assert "<html" in response.content.decode()  # a whole page when asked without htmx
     assert totals(response) == (2, [("USD", 2, Decimal("2500.50"), Decimal("250.05"))])
 
 
@@ -75,7 +95,7 @@ def test_amounts_in_different_currencies_are_never_added(pipeline, client_for):
         amount=Decimal(50),
         currency="EUR",
     )
-    response = client_for(pipeline.vendor_admin).get(reverse("vendor:pipeline"))
+    response = client_for(pipeline.vendor_admin).get(reverse(TOTALS))
     assert totals(response)[1][0] == ("EUR", 1, Decimal("50.00"), Decimal("5.00"))
 
 
@@ -93,7 +113,7 @@ def test_the_totals_cost_one_query_whatever_the_rows(
 
     assert_constant_queries(
         client_for(world.channel_manager),
-        reverse("vendor:pipeline") + "?sort=amount",
+        reverse(TOTALS) + "?sort=amount",
         add_rows,
         django_assert_num_queries,
     )
@@ -102,6 +122,15 @@ def test_the_totals_cost_one_query_whatever_the_rows(
 def read_csv(response) -> list[list[str]]:
     body = b"".join(response.streaming_content).decode()
     return list(csv.reader(io.StringIO(body)))
+
+
+@pytest.mark.parametrize(("actor", "expected"), list(zip(ACTORS, CSV_STATUS, strict=True)))
+def test_who_reads_the_pipeline_totals(pipeline, client_for, actor, expected):
+    response = client_for(member(pipeline, actor)).get(reverse(TOTALS))
+
+    assert response.status_code == expected
+    if expected == 200:  # the other tenant counts none of these deals
+        assert totals(response)[0] == (0 if actor == "other_tenant_admin" else 32)
 
 
 @pytest.mark.parametrize(("actor", "expected"), list(zip(ACTORS, CSV_STATUS, strict=True)))
