@@ -194,6 +194,7 @@ def pages(tenant, admin, rounds: int) -> None:  # type: ignore[no-untyped-def]
     client.force_login(admin)
     pages = [
         ("vendor home", "/vendor/", {}),
+        ("vendor home figures (after it)", "/vendor/figures/", {"HTTP_HX_REQUEST": "true"}),
         ("vendor partners list", "/vendor/partners/", {}),
         ("vendor partners list, last page", "/vendor/partners/?page=last", {}),
         ("vendor people list", "/vendor/people/", {}),

@@ -61,13 +61,26 @@ class HomeView(VendorPortalMixin, TemplateView):
     template_name = "vendor/home.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """The figures of what needs attention load after the page (HomeFiguresView): at a
+        million deals their aggregates take longer than the page may."""
         home = vendor_home(tenant=self.tenant, user=self.request.user)  # type: ignore[arg-type]
         return super().get_context_data(
             home=home,
-            tiles=tiles_for("vendor", self.membership),
             sections=sections_for("vendor", self.membership),
             **kwargs,
         )
+
+
+class HomeFiguresView(VendorPortalMixin, TemplateView):
+    """The home's figures (each a link to exactly its rows): the fragment htmx swaps into
+    the home, or a page of its own without script."""
+
+    def get_template_names(self) -> list[str]:
+        htmx = getattr(self.request, "htmx", False)
+        return ["partials/home_tiles.html" if htmx else "vendor/home_figures.html"]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(tiles=tiles_for("vendor", self.membership), **kwargs)
 
 
 # --- Partners --------------------------------------------------------------------------------
@@ -306,6 +319,7 @@ class InvitationRevokeView(VendorPortalMixin, InvitationRevokeBase):
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
+    path("figures/", HomeFiguresView.as_view(), name="home_figures"),
     path("partners/", PartnerListView.as_view(), name="partner_list"),
     path("partners/new/", PartnerCreateView.as_view(), name="partner_create"),
     path("partners/<int:pk>/", PartnerDetailView.as_view(), name="partner_detail"),

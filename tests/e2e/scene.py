@@ -187,6 +187,7 @@ def vendor_admin_pages(s: Scene) -> list[str]:
     w = s.world
     return [
         "/vendor/",
+        "/vendor/figures/",
         "/vendor/partners/",
         "/vendor/partners/new/",
         f"/vendor/partners/{w.partner.pk}/",

@@ -172,6 +172,8 @@ def test_layout_defects_found_by_new_users_stay_fixed(scene: Scene, live_server,
         ), f"filters folded at {width}px"
     # the totals arrive after the list, swapped in by htmx under the CSP
     expect(vendor.get_by_test_id("total-count")).to_be_visible()
+    vendor.goto(f"{base}/vendor/")  # and so do the home's figures
+    expect(vendor.get_by_test_id("tile-registrations-waiting")).to_be_visible()
     vendor.goto(f"{base}/vendor/settings/stages/")
     danger = vendor.evaluate(COLOURS, "button.secondary.danger")
     assert danger

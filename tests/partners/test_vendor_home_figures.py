@@ -27,6 +27,7 @@ from tests.partners.home_data import (
 
 Status = DealRegistration.Status
 HOME = "/vendor/"
+FIGURES = "/vendor/figures/"  # what the home loads after it shows (htmx)
 
 
 @pytest.fixture
@@ -105,7 +106,7 @@ def test_each_figure_counts_this_tenant_and_links_to_exactly_its_rows(
     deals_world, busy, client_for, actor, key, count, amount, expected
 ):
     client = client_for(deals_world.member(actor))
-    response = client.get(HOME)
+    response = client.get(FIGURES)
     tile = tiles(response)[key]
     assert tile.count == count
     assert tile.amount == (Decimal(amount) if amount else None)
@@ -114,14 +115,14 @@ def test_each_figure_counts_this_tenant_and_links_to_exactly_its_rows(
 
 
 def test_the_figures_read_as_money_and_counts(deals_world, busy, client_for):
-    html = client_for(deals_world.channel_manager).get(HOME).content.decode()
+    html = client_for(deals_world.channel_manager).get(FIGURES).content.decode()
     assert '"amount-value">1,004,034.50</span> <span class="currency">USD<' in html
     assert '"amount-value">1,350.25</span> <span class="currency">USD<' in html
     assert "on 1 deal" in html  # the two waiting co-sell requests are on one deal
 
 
 def test_the_other_tenant_sees_only_its_own_figures(deals_world, busy, client_for):
-    figures = tiles(client_for(deals_world.other_tenant_admin).get(HOME))
+    figures = tiles(client_for(deals_world.other_tenant_admin).get(FIGURES))
     assert figures["registrations-waiting"].count == 1
     assert figures["registrations-overdue"].count == 1
     assert figures["protections-ending"].count == 1
@@ -132,7 +133,7 @@ def test_the_other_tenant_sees_only_its_own_figures(deals_world, busy, client_fo
 
 
 def test_an_empty_tenant_shows_zeros_that_still_link(deals_world, client_for):
-    figures = tiles(client_for(deals_world.vendor_admin).get(HOME))
+    figures = tiles(client_for(deals_world.vendor_admin).get(FIGURES))
     assert {tile.count for tile in figures.values()} == {0}
     assert figures["pipeline-open"].amount == Decimal(0)
     assert all(tile.url.startswith("/vendor/") for tile in figures.values())
@@ -159,4 +160,34 @@ def test_the_vendor_home_query_count_does_not_grow(
         ledger_entry(extra, "10.00")
 
     client = client_for(w.channel_manager)
-    assert_constant_queries(client, HOME, more_rows, django_assert_num_queries)
+    assert_constant_queries(client, FIGURES, more_rows, django_assert_num_queries)
+
+
+def test_the_home_shows_at_once_and_loads_its_figures_after_it(deals_world, busy, client_for):
+    """Aggregating a million deals takes longer than a page may (issue 14): the home asks
+    for its figures once shown; without script, a link leads to them."""
+    response = client_for(deals_world.channel_manager).get(HOME)
+    assert "tiles" not in response.context
+    html = response.content.decode()
+    assert f'hx-get="{FIGURES}"' in html
+    assert 'hx-trigger="load"' in html
+    assert f'href="{FIGURES}"' in html
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"),
+    [
+        ("vendor_admin", 200),
+        ("channel_manager", 200),
+        ("partner_admin", 403),
+        ("partner_rep", 403),
+        ("other_tenant_admin", 200),
+    ],
+)
+def test_who_reads_the_home_figures(deals_world, busy, client_for, actor, status):
+    response = client_for(deals_world.member(actor)).get(FIGURES, headers={"HX-Request": "true"})
+    assert response.status_code == status
+    if status == 200:
+        assert "<html" not in response.content.decode()  # the fragment htmx swaps in
+        waiting = tiles(response)["registrations-waiting"].count
+        assert waiting == (1 if actor == "other_tenant_admin" else 2)
