@@ -54,15 +54,17 @@ FROM rows
 
 HISTORY = """
 INSERT INTO pipeline_stagemove (tenant_id, opportunity_id, from_stage_id, to_stage_id,
-                                from_status, to_status, actor_id, note, created_at)
-SELECT o.tenant_id, o.id, NULL, first_stage.id, '', 'open', o.owner_id, 'Created', o.created_at
+                                from_status, to_status, actor_id, note, created_at,
+                                force_reason, forced, skipped_criteria)
+SELECT o.tenant_id, o.id, NULL, first_stage.id, '', 'open', o.owner_id, 'Created', o.created_at,
+       '', false, '{}'::varchar[]
 FROM pipeline_opportunity o,
      (SELECT id FROM pipeline_stage WHERE tenant_id = %(tenant)s AND kind = 'open'
       ORDER BY position LIMIT 1) first_stage
 WHERE o.tenant_id = %(tenant)s AND o.id > %(after_id)s
 UNION ALL
 SELECT o.tenant_id, o.id, first_stage.id, o.stage_id, 'open', o.status, o.owner_id, '',
-       o.stage_entered_at
+       o.stage_entered_at, '', false, '{}'::varchar[]
 FROM pipeline_opportunity o,
      (SELECT id FROM pipeline_stage WHERE tenant_id = %(tenant)s AND kind = 'open'
       ORDER BY position LIMIT 1) first_stage
@@ -74,7 +76,7 @@ INSERT INTO pipeline_customer (tenant_id, name, website, country, name_normalize
                                root_domain, created_at)
 SELECT %(tenant)s, 'Customer ' || g || ' Inc', 'https://customer' || g || '.example', 'US',
        'customer ' || g, 'customer ' || g, 'customer' || g || '.example', now()
-FROM generate_series(%(start)s, %(stop)s) g
+FROM generate_series(%(start)s::bigint, %(stop)s::bigint) g
 """
 
 
