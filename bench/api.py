@@ -123,12 +123,12 @@ def seed(*, opportunities: int, rows: int):  # type: ignore[no-untyped-def]
         params = {"tenant": tenant.pk, "count": rows}
         have = conn.execute(
             "SELECT count(*) FROM deals_dealregistration WHERE tenant_id = %s", [tenant.pk]
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]
         if not have:
             conn.execute(REGISTRATIONS, params)
         have = conn.execute(
             "SELECT count(*) FROM commissions_commissionentry WHERE tenant_id = %s", [tenant.pk]
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]
         if not have:
             conn.execute(EVENTS, params)
             conn.execute(ENTRIES, params)
