@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="api: per side")
     parser.add_argument("--connections", type=int, default=8, help="api: client connections")
     parser.add_argument("--workers", type=int, default=2, help="api: gunicorn workers")
+    parser.add_argument("--slices", type=int, default=5, help="api: alternations per side")
     parser.add_argument("--api-opportunities", type=int, default=100_000)
     args = parser.parse_args()
 
@@ -159,6 +160,7 @@ def main() -> None:
             connections=args.connections,
             seconds=args.seconds,
             workers=args.workers,
+            slices=args.slices,
         )
         return
     started = time.perf_counter()

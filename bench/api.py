@@ -8,13 +8,15 @@ plus registrations and commission ledger entries (enough for a full page), then 
 gunicorns with 2 workers each on 127.0.0.1: ours (prm.wsgi, DEBUG off, the application
 role, so row-level security applies; token auth) and the reference (bench/reference.py: a
 plain DRF ListAPIView of the same table's newest 50 rows, no scoping, no RLS). One client
-drives them in turns, the same connections and duration for each, and prints per endpoint:
+drives them in turns (alternating slices, so the load of a shared machine falls on both
+alike), the same connections and duration for each, and prints per endpoint:
 
     api <endpoint> ours <req/s> reference <req/s> ratio <x>  (p50/p99 of both)
 
-The client is Python threads with one keep-alive http.client connection each: nothing to
-install, and it is the same client for both sides, which is what a ratio needs (it costs
-CPU on the same 2 cores, so absolute figures are lower than wrk would show).
+The client is Python threads with one http.client connection each (kept alive where the
+server allows; gunicorn's sync workers close it after each answer, on both sides alike):
+nothing to install, and it is the same client for both sides, which is what a ratio needs
+(it costs CPU on the same 2 cores, so absolute figures are lower than wrk would show).
 """
 
 from __future__ import annotations
@@ -223,11 +225,12 @@ class Result:
 
 def drive(
     port: int, path: str, headers: dict[str, str], *, connections: int, seconds: float
-) -> Result:
-    """`connections` threads, each with one keep-alive connection, for `seconds`."""
+) -> tuple[list[float], int]:
+    """`connections` threads, each with one keep-alive connection, for `seconds`:
+    the latencies of the answered requests and the count of failed ones."""
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
-    warmup_until = time.monotonic() + min(1.0, seconds / 5)
+    warmup_until = time.monotonic() + min(0.3, seconds / 5)
     stop_at = warmup_until + seconds
 
     def worker(n: int) -> None:
@@ -259,21 +262,51 @@ def drive(
         thread.start()
     for thread in threads:
         thread.join()
-    done = sorted(x for mine in latencies for x in mine)
+    return [x for mine in latencies for x in mine], sum(errors)
+
+
+def summarize(latencies: list[float], seconds: float, errors: int) -> Result:
+    done = sorted(latencies)
     if not done:
-        return Result(0, seconds, 0.0, 0.0, sum(errors))
+        return Result(0, seconds, 0.0, 0.0, errors)
 
     def pct(q: float) -> float:
         return done[min(len(done) - 1, int(len(done) * q))] * 1000
 
-    return Result(len(done), seconds, pct(0.50), pct(0.99), sum(errors))
+    return Result(len(done), seconds, pct(0.50), pct(0.99), errors)
+
+
+def compare(
+    ours: tuple[int, str, dict[str, str]],
+    reference: tuple[int, str, dict[str, str]],
+    *,
+    connections: int,
+    seconds: float,
+    slices: int,
+) -> tuple[Result, Result]:
+    """Alternate short slices of each side, so a change in the machine's load (other
+    processes on a shared machine) falls on both sides alike."""
+    collected: list[tuple[list[float], int]] = [([], 0), ([], 0)]
+    for _ in range(slices):
+        for side, (port, path, headers) in enumerate((ours, reference)):
+            latencies, errors = drive(
+                port, path, headers, connections=connections, seconds=seconds / slices
+            )
+            collected[side][0].extend(latencies)
+            collected[side] = (collected[side][0], collected[side][1] + errors)
+    return (
+        summarize(collected[0][0], seconds, collected[0][1]),
+        summarize(collected[1][0], seconds, collected[1][1]),
+    )
 
 
 OURS_PORT = int(os.environ.get("BENCH_API_PORT", "8111"))
 REFERENCE_PORT = OURS_PORT + 1
 
 
-def run(*, opportunities: int, rows: int, connections: int, seconds: float, workers: int) -> None:
+def run(
+    *, opportunities: int, rows: int, connections: int, seconds: float, workers: int, slices: int
+) -> None:
     started = time.perf_counter()
     tenant, admin = seed(opportunities=opportunities, rows=rows)
     from bench.__main__ import analyze
@@ -283,7 +316,7 @@ def run(*, opportunities: int, rows: int, connections: int, seconds: float, work
     print(
         f"api bench: tenant '{TENANT_SLUG}' with {opportunities} opportunities "
         f"({time.perf_counter() - started:.1f} s); {workers} gunicorn workers each, "
-        f"{connections} connections, {seconds:g} s per side",
+        f"{connections} connections, {seconds:g} s per side in {slices} alternating slices",
         flush=True,
     )
     ours_headers = {"Authorization": f"Bearer {secret}", "Accept": "application/json"}
@@ -300,13 +333,12 @@ def run(*, opportunities: int, rows: int, connections: int, seconds: float, work
         wait_ready(OURS_PORT, endpoints[0][0], ours_headers)
         wait_ready(REFERENCE_PORT, endpoints[0][1], reference_headers)
         for path, reference_path in endpoints:
-            mine = drive(OURS_PORT, path, ours_headers, connections=connections, seconds=seconds)
-            theirs = drive(
-                REFERENCE_PORT,
-                reference_path,
-                reference_headers,
+            mine, theirs = compare(
+                (OURS_PORT, path, ours_headers),
+                (REFERENCE_PORT, reference_path, reference_headers),
                 connections=connections,
                 seconds=seconds,
+                slices=slices,
             )
             ratio = mine.rate / theirs.rate if theirs.rate else 0.0
             shown = path.replace(str(deal_id), "<id>")

@@ -622,3 +622,28 @@ def test_detail_query_count_does_not_grow_with_rows(world: World, deals, django_
 
     with django_assert_num_queries(REQUEST_STATEMENTS + 1):
         assert client.get(url).status_code == 200
+
+
+def test_a_list_without_filter_parameters_builds_no_filterset(world: World, deals, monkeypatch):
+    """Building the FilterSet costs more than reading a page; with nothing to filter by it
+    is skipped. A filter parameter still goes through it (and is validated)."""
+    from pipeline.apis.opportunities import OpportunityFilter
+
+    built = []
+    original = OpportunityFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(OpportunityFilter, "__init__", counting)
+    client = api_as(world, "vendor_admin")
+
+    everything = client.get(URL, {"page_size": 10, "unknown": "x"})
+    assert (everything.status_code, built) == (200, [])
+    assert len(everything.json()["results"]) == 4
+
+    direct = client.get(URL, {"direct": "true"})
+    assert built
+    assert [row["name"] for row in direct.json()["results"]] == ["Direct"]
+    assert client.get(URL, {"amount_min": "lots"}).status_code == 400
