@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -37,6 +37,10 @@ class TenantMiddleware:
         if request.path_info in OUTSIDE_TENANT_PATHS:
             return self.get_response(request)
         ip_token = client_ip.set(request_ip(request))
+        # Outermost, the transaction starts with no tenant and COMMIT/ROLLBACK drops the
+        # one it set (set_config(..., true)): no round trip is needed to clear it either
+        # way. Inside an outer transaction (tests, a caller's atomic) it is cleared both ways.
+        nested = connection.in_atomic_block
         try:
             with transaction.atomic():
                 request.membership = None  # type: ignore[attr-defined]
@@ -49,13 +53,13 @@ class TenantMiddleware:
                     request.membership = membership  # type: ignore[attr-defined]
                     request.tenant = membership.tenant if membership else None  # type: ignore[attr-defined]
                     self.pin_support_tenant(request)
-                else:
+                elif nested:
                     activate(tenant_id=None)
                 response = self.get_response(request)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
-                if not transaction.get_rollback():
-                    activate(tenant_id=None)  # leave nothing behind, even in an outer transaction
+                if nested and not transaction.get_rollback():
+                    activate(tenant_id=None)  # leave nothing behind in the outer transaction
                 return response
         finally:
             client_ip.reset(ip_token)

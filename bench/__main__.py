@@ -4,6 +4,7 @@
     make bench BENCH_ARGS="--partners 20000 --people 80000 --opportunities 2000000"
     make bench BENCH_ARGS=pages              # the pages only
     make bench BENCH_ARGS=deals              # deal registration only (1M registrations)
+    make bench BENCH_ARGS=api                # API req/s against a bare DRF list (bench/api.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -120,7 +121,7 @@ def measure(client, url: str, rounds: int, **headers: str) -> tuple[float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("suite", nargs="?", choices=["all", "pages", "deals"], default="all")
+    parser.add_argument("suite", nargs="?", choices=["all", "pages", "deals", "api"], default="all")
     parser.add_argument("--partners", type=int, default=5000)
     parser.add_argument("--people", type=int, default=20000)
     parser.add_argument("--opportunities", type=int, default=1_000_000)
@@ -132,6 +133,11 @@ def main() -> None:
     parser.add_argument(
         "--deals-reseed", action="store_true", help="regenerate the generated registrations"
     )
+    parser.add_argument("--seconds", type=float, default=10.0, help="api: per side")
+    parser.add_argument("--connections", type=int, default=8, help="api: client connections")
+    parser.add_argument("--workers", type=int, default=2, help="api: gunicorn workers")
+    parser.add_argument("--slices", type=int, default=5, help="api: alternations per side")
+    parser.add_argument("--api-opportunities", type=int, default=100_000)
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
@@ -145,6 +151,18 @@ def main() -> None:
     django.setup()
     from accounts.tenancy import tenant_context
 
+    if args.suite == "api":
+        from bench import api
+
+        api.run(
+            opportunities=args.api_opportunities,
+            rows=200,
+            connections=args.connections,
+            seconds=args.seconds,
+            workers=args.workers,
+            slices=args.slices,
+        )
+        return
     started = time.perf_counter()
     tenant, admin = seed(args.partners, args.people)
     print(

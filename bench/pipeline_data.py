@@ -76,7 +76,7 @@ INSERT INTO pipeline_customer (tenant_id, name, website, country, name_normalize
                                root_domain, created_at)
 SELECT %(tenant)s, 'Customer ' || g || ' Inc', 'https://customer' || g || '.example', 'US',
        'customer ' || g, 'customer ' || g, 'customer' || g || '.example', now()
-FROM generate_series(%(start)s, %(stop)s) g
+FROM generate_series(%(start)s::bigint, %(stop)s::bigint) g
 """
 
 

@@ -61,7 +61,9 @@ class CommissionScopedApi(JsonApi, ScopedGenericApi):
 
     def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         # The selector applies the same visible_to scope; `&` keeps the sealed one as well.
-        return entry_list_for(membership=self.acting_membership) & queryset
+        listed = entry_list_for(membership=self.acting_membership) & queryset
+        # The output names the deal and the partner; owner and payout are ids only.
+        return listed.select_related(None).select_related("opportunity", "partner")
 
     def output(self, entry_id: int) -> Response:
         """The entry as it is now, re-read through the member's scope."""

@@ -255,8 +255,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["accounts.filter_backends.ListFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["accounts.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "accounts.renderers.ApiJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_METADATA_CLASS": "accounts.parsers.ApiMetadata",
     "DEFAULT_PAGINATION_CLASS": "accounts.pagination.DefaultPagination",
     "PAGE_SIZE": 50,

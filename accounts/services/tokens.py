@@ -7,12 +7,20 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Expression, Func, TextField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.errors import NotFound
 from accounts.models import ApiToken, Membership, User
 from accounts.services.audit import audit_record
-from accounts.tenancy import activate, tenant_switched
+from accounts.tenancy import (
+    TENANT_SETTING,
+    TOKEN_SETTING,
+    USER_SETTING,
+    activate,
+    tenant_switched,
+)
 
 TOKEN_PREFIX = "prm_"  # noqa: S105  (a public prefix, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -78,22 +86,41 @@ def api_token_authenticate(secret: str) -> Membership | None:
     """The membership a token acts as, with the transaction pinned to its tenant.
 
     Must run inside a transaction. None for an unknown, revoked or unusable token.
+
+    Three round trips: the token's hash is pinned (row-level security shows a token row to
+    its own hash only); the token is read and, in the same statement, its tenant pinned;
+    the membership is read and, in the same statement, its user pinned and the hash
+    unpinned. A `set_config` in the select list runs for the one row the statement
+    returns, so nothing is pinned for a token or membership that does not qualify (a member
+    of a suspended partner is refused after the read: the request ends with a 401 and its
+    transaction's settings with it).
     """
     digest = token_hash(secret)
     activate(tenant_id=None, api_token=digest)
-    token = ApiToken.objects.filter(key_hash=digest, revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.filter(key_hash=digest, revoked_at__isnull=True)
+        .annotate(pinned=pin(TENANT_SETTING, Cast("tenant_id", TextField())))
+        .first()
+    )
     if token is None:
         return None
-    activate(tenant_id=token.tenant_id, api_token=digest)
     membership = (
         Membership.objects.select_related("user", "tenant", "partner")
         .filter(pk=token.membership_id, is_active=True, user__is_active=True)
+        .annotate(
+            pinned=pin(USER_SETTING, Cast("user_id", TextField())),
+            unpinned=pin(TOKEN_SETTING, Value("")),
+        )
         .first()
     )
     if membership is None or (membership.partner and not membership.partner.is_active):
         return None
-    activate(tenant_id=token.tenant_id, user_id=membership.user_id)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return membership
+
+
+def pin(setting: str, value: Expression) -> Func:
+    """`set_config(setting, value, true)`: transaction-local, like `activate()`."""
+    return Func(Value(setting), value, Value(True), function="set_config", output_field=TextField())

@@ -130,7 +130,9 @@ class OpportunityScopedApi(JsonApi, ScopedGenericApi):
     def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         # The selector applies the same visible_to scope; `&` keeps the sealed one as well.
         listed = opportunity_list_for(membership=self.acting_membership) & queryset
-        return listed.select_related("lost_reason")
+        # The output shows the customer and the lost reason's code; the stage, owner and
+        # partner the pages show are ids here (staleness joins the stage in SQL itself).
+        return listed.select_related(None).select_related("customer", "lost_reason")
 
     def output(self, opportunity_id: int, code: int = status.HTTP_200_OK) -> Response:
         """The deal as it is now (re-read: staleness is computed by the query)."""

@@ -588,3 +588,62 @@ def test_another_tenants_deal_is_404_and_untouched(world: World, deals, in_tenan
 
     assert [answer.status_code for answer in answers] == [404, 404]
     assert state(world, in_tenant, world.other_tenant) == before
+
+
+# The statements of one API request inside the test's transaction: SAVEPOINT, the clear at
+# the start, the token's hash, token + tenant, membership + user, …, the clear at the end,
+# RELEASE SAVEPOINT (served outside a transaction, the two clears and the savepoint are not
+# needed: tests/accounts/test_api_round_trips.py).
+REQUEST_STATEMENTS = 7
+
+
+def test_list_and_detail_query_counts_are_pinned(world: World, deals, django_assert_num_queries):
+    client = api_as(world, "vendor_admin")
+    client.get(URL)  # the token's first use records last_used_at
+
+    with django_assert_num_queries(REQUEST_STATEMENTS + 1):  # the page
+        assert client.get(URL).status_code == 200
+    with django_assert_num_queries(REQUEST_STATEMENTS + 1):  # the deal
+        assert client.get(deal_url(deals["rep"].pk)).status_code == 200
+
+
+def test_detail_query_count_does_not_grow_with_rows(world: World, deals, django_assert_num_queries):
+    client = api_as(world, "vendor_admin")
+    url = deal_url(deals["rep"].pk)
+    client.get(url)
+    for number in range(10):
+        OpportunityFactory(
+            tenant=world.tenant,
+            partner=world.partner,
+            owner=world.partner_rep.user,
+            customer=CustomerFactory(tenant=world.tenant),
+            name=f"More {number}",
+        )
+
+    with django_assert_num_queries(REQUEST_STATEMENTS + 1):
+        assert client.get(url).status_code == 200
+
+
+def test_a_list_without_filter_parameters_builds_no_filterset(world: World, deals, monkeypatch):
+    """Building the FilterSet costs more than reading a page; with nothing to filter by it
+    is skipped. A filter parameter still goes through it (and is validated)."""
+    from pipeline.apis.opportunities import OpportunityFilter
+
+    built = []
+    original = OpportunityFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(OpportunityFilter, "__init__", counting)
+    client = api_as(world, "vendor_admin")
+
+    everything = client.get(URL, {"page_size": 10, "unknown": "x"})
+    assert (everything.status_code, built) == (200, [])
+    assert len(everything.json()["results"]) == 4
+
+    direct = client.get(URL, {"direct": "true"})
+    assert built
+    assert [row["name"] for row in direct.json()["results"]] == ["Direct"]
+    assert client.get(URL, {"amount_min": "lots"}).status_code == 400
