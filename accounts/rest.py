@@ -105,6 +105,10 @@ class ApiErrorMiddleware:
         if limit is not None and declared.isdigit() and int(declared) > limit:
             return json_error(413, "request_too_large", too_large(limit))
         response = self.get_response(request)
+        if self.drops_a_write(request, response):
+            where = response["Location"]
+            message = f"No endpoint here; API paths end with a slash: {where}"
+            return json_error(404, "not_found", message)
         content_type = response.get("Content-Type", "")
         if response.status_code < 400 or content_type.startswith("application/json"):
             return response
@@ -113,6 +117,16 @@ class ApiErrorMiddleware:
         if response.has_header("Allow"):
             converted["Allow"] = response["Allow"]
         return converted
+
+    @staticmethod
+    def drops_a_write(request: HttpRequest, response: HttpResponse) -> bool:
+        """APPEND_SLASH's redirect of a write: clients follow a 301 with a GET, dropping the
+        body and the change, so it is answered as what it is, a path with no endpoint."""
+        return (
+            response.status_code == 301
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+            and response.get("Location", "").split("?")[0] == request.path + "/"
+        )
 
 
 class HasRole(permissions.BasePermission):

@@ -187,6 +187,28 @@ def test_an_anonymous_unknown_path_is_json_404(db: None):
     assert_error(APIClient().get("/api/v1/nothing-here/"), 404, "not_found", {})
 
 
+@pytest.mark.parametrize("method", ["post", "patch", "put", "delete"])
+def test_a_write_to_a_path_without_its_slash_is_json_404_not_a_redirect(
+    world: World, in_tenant, method: str
+):
+    """A redirect would turn the write into a GET and drop its body (clients follow 301s
+    with GET): the client is told where the endpoint is, and nothing changes."""
+    before = tier_names(world, in_tenant)
+    response = getattr(api_as(world, "vendor_admin"), method)(
+        TIERS_URL.rstrip("/"), {"name": "Slashless", "rank": 9}, format="json"
+    )
+
+    body = assert_error(response, 404, "not_found", {})
+    assert TIERS_URL in body["message"]
+    assert tier_names(world, in_tenant) == before
+
+
+def test_a_read_without_the_slash_still_redirects(world: World):
+    response = api_as(world, "vendor_admin").get(TIERS_URL.rstrip("/"))
+    assert response.status_code == 301
+    assert response["Location"] == TIERS_URL
+
+
 def test_an_unsupported_method_on_any_route_is_json_405(world: World):
     response = api_as(world, "vendor_admin").put("/api/v1/me/", {}, format="json")
 
