@@ -14,6 +14,7 @@ from accounts.models import DomainEvent
 from accounts.tenancy import tenant_context
 from commissions.models import CommissionEntry, PlanVersion, TierRate, UnattributedWin
 from commissions.services.plans import plan_version_create
+from pipeline.models import Opportunity
 from pipeline.services.opportunities import opportunity_close_won, opportunity_reopen
 from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
@@ -42,22 +43,34 @@ def ledger(world: World) -> list[tuple[str, Decimal]]:
         return list(CommissionEntry.objects.order_by("id").values_list("kind", "amount"))
 
 
+def ready_deal(world: World) -> Opportunity:
+    """A partner deal of 10,000 that meets what the stages ask before closing as won."""
+    deal = OpportunityFactory(
+        tenant=world.tenant, partner=world.partner, owner=world.partner_rep.user, amount=10000
+    )
+    make_ready_to_win(world.tenant, deal.pk)
+    return deal
+
+
+def close_won(world: World, deal: Opportunity, on: date, **fields: object) -> None:
+    with tenant_context(world.tenant):
+        opportunity_close_won(
+            tenant=world.tenant,
+            actor=world.channel_manager,
+            opportunity_id=deal.pk,
+            close_date=on,
+            **fields,
+        )
+
+
 def test_won_reopened_and_won_again_through_the_worker_with_duplicated_deliveries(
     committed_world: World, start_celery_worker: StartWorker, task_log: TaskLog
 ):
     w = committed_world
-    deal = OpportunityFactory(
-        tenant=w.tenant, partner=w.partner, owner=w.partner_rep.user, amount=Decimal(10000)
-    )
-    make_ready_to_win(w.tenant, deal.pk)
+    deal = ready_deal(w)
     with start_celery_worker():
+        close_won(w, deal, timezone.localdate())
         with tenant_context(w.tenant):
-            opportunity_close_won(
-                tenant=w.tenant,
-                actor=w.channel_manager,
-                opportunity_id=deal.pk,
-                close_date=timezone.localdate(),
-            )
             won = DomainEvent.objects.get(name="opportunity.won")
         for _ in range(2):  # the same dispatch delivered again, e.g. by the outbox sweep
             send_task("accounts.tasks.event_dispatch", w.tenant.pk, won.pk)
@@ -67,14 +80,7 @@ def test_won_reopened_and_won_again_through_the_worker_with_duplicated_deliverie
         with tenant_context(w.tenant):
             opportunity_reopen(tenant=w.tenant, actor=w.channel_manager, opportunity_id=deal.pk)
         wait_until(lambda: len(ledger(w)) == 2, what="the clawback")
-        with tenant_context(w.tenant):
-            opportunity_close_won(
-                tenant=w.tenant,
-                actor=w.channel_manager,
-                opportunity_id=deal.pk,
-                amount=Decimal(8000),
-                close_date=timezone.localdate(),
-            )
+        close_won(w, deal, timezone.localdate(), amount=Decimal(8000))
         wait_until(lambda: len(ledger(w)) == 3, what="the second accrual")
 
     assert ledger(w) == [
@@ -96,18 +102,9 @@ def test_a_deal_won_with_no_plan_is_attributed_once_when_a_covering_plan_is_crea
     world_without_plan: World, start_celery_worker: StartWorker, task_log: TaskLog
 ):
     w = world_without_plan
-    deal = OpportunityFactory(
-        tenant=w.tenant, partner=w.partner, owner=w.partner_rep.user, amount=Decimal(10000)
-    )
-    make_ready_to_win(w.tenant, deal.pk)
+    deal = ready_deal(w)
     with start_celery_worker():
-        with tenant_context(w.tenant):
-            opportunity_close_won(
-                tenant=w.tenant,
-                actor=w.channel_manager,
-                opportunity_id=deal.pk,
-                close_date=date(2026, 3, 10),
-            )
+        close_won(w, deal, date(2026, 3, 10))
         task_log.wait("accounts.tasks.event_dispatch")
         with tenant_context(w.tenant):
             assert UnattributedWin.objects.filter(resolved_at__isnull=True).count() == 1
