@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -66,6 +67,11 @@ class Tenant(models.Model):
     name = models.CharField(max_length=NAME_MAX)
     slug = models.SlugField(max_length=50, unique=True)
     currency = models.CharField(max_length=3, default="USD")
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="The month the fiscal year starts in (1 = January); quarters follow it.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

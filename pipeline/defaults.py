@@ -64,3 +64,17 @@ DEFAULT_LOST_REASONS: tuple[tuple[str, str], ...] = (
     ("timing", "Timing"),
     ("other", "Other"),
 )
+
+
+def default_forecast_category(kind: str, probability: int) -> str:
+    """The category a stage starts with: closed for won, omitted for lost, and for open
+    stages by win probability (80 % and up commit, 60 % and up best case)."""
+    if kind == "won":
+        return "closed"
+    if kind == "lost":
+        return "omitted"
+    if probability >= 80:
+        return "commit"
+    if probability >= 60:
+        return "best_case"
+    return "pipeline"

@@ -41,6 +41,17 @@ class EntryCriterion(models.TextChoices):
     PURCHASE_ORDER_NUMBER = "purchase_order_number", "Purchase-order number"
 
 
+class ForecastCategory(models.TextChoices):
+    """Where a deal counts in the forecast. Rollups are cumulative as in Salesforce:
+    commit includes closed, best case includes commit, pipeline includes best case."""
+
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    CLOSED = "closed", "Closed"
+    OMITTED = "omitted", "Omitted"
+
+
 class Stage(TenantScopedModel):
     """One step of a tenant's sales process, in `position` order."""
 
@@ -56,6 +67,12 @@ class Stage(TenantScopedModel):
         help_text="Win probability in percent, used by the forecast.",
     )
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OPEN)
+    forecast_category = models.CharField(
+        max_length=16,
+        choices=ForecastCategory.choices,
+        default=ForecastCategory.PIPELINE,
+        help_text="Where the stage's deals count in the forecast unless a deal overrides it.",
+    )
     entry_criteria = ArrayField(
         models.CharField(max_length=32, choices=EntryCriterion.choices), default=list, blank=True
     )
@@ -216,6 +233,12 @@ class Opportunity(FSMModelMixin, TenantScopedModel):
     currency = models.CharField(max_length=3)
     expected_close_date = models.DateField(null=True, blank=True)
     stage = ProtectedForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
+    forecast_category_override = models.CharField(
+        max_length=16,
+        choices=[c for c in ForecastCategory.choices if c[0] != ForecastCategory.CLOSED],
+        blank=True,
+        help_text="The owner's own forecast category; blank follows the stage's.",
+    )
     status = FSMField(default=Status.OPEN, choices=Status.choices, protected=True)
     budget_confirmed = models.BooleanField(default=False)
     decision_maker = models.BooleanField(default=False, help_text="Decision maker identified.")
@@ -264,6 +287,14 @@ class Opportunity(FSMModelMixin, TenantScopedModel):
     @property
     def is_direct(self) -> bool:
         return self.partner_id is None
+
+    @property
+    def forecast_category(self) -> str:
+        """The effective category: closed and lost deals follow their stage, open deals
+        the owner's override when there is one."""
+        if self.status == self.Status.OPEN and self.forecast_category_override:
+            return self.forecast_category_override
+        return self.stage.forecast_category
 
     @property
     def qualification_complete(self) -> bool:
@@ -353,6 +384,49 @@ class StageMove(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.from_stage} → {self.to_stage}"
+
+
+class FieldChange(TenantScopedModel):
+    """One change of a forecast-relevant field of an opportunity, append-only.
+
+    Written by the same services that change the field (and one row per field when the
+    deal is created), so the state of any deal at any past moment can be rebuilt from
+    these rows alone. Values are stored as text: amounts as plain decimals ("1250.00"),
+    dates as ISO dates, stage and owner as ids, status and forecast category as their
+    codes (the *effective* category); "" means none.
+    """
+
+    class Field(models.TextChoices):
+        AMOUNT = "amount", "Amount"
+        EXPECTED_CLOSE_DATE = "expected_close_date", "Expected close date"
+        STAGE = "stage", "Stage"
+        STATUS = "status", "Status"
+        FORECAST_CATEGORY = "forecast_category", "Forecast category"
+        OWNER = "owner", "Owner"
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="field_changes"
+    )
+    field = models.CharField(max_length=24, choices=Field.choices)
+    old_value = models.CharField(max_length=64, blank=True)
+    new_value = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    source = models.CharField(
+        max_length=32, blank=True, help_text="What made the change (created, edit, move…)."
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(
+                fields=["tenant", "opportunity", "changed_at", "id"], name="fieldchange_deal"
+            ),
+            models.Index(fields=["tenant", "changed_at", "id"], name="fieldchange_time"),
+            models.Index(fields=["tenant", "field", "changed_at"], name="fieldchange_field"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value or '—'} → {self.new_value or '—'}"
 
 
 class Activity(TenantScopedModel):

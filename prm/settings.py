@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "pipeline.apps.PipelineConfig",
     "deals.apps.DealsConfig",
     "commissions.apps.CommissionsConfig",
+    "analytics.apps.AnalyticsConfig",
 ]
 
 MIDDLEWARE = [

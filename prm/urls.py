@@ -11,6 +11,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import urls as accounts_urls
+from analytics import urls as analytics_urls
 from commissions import urls as commissions_urls
 from deals import urls as deals_urls
 from partners import urls as partners_urls
@@ -19,7 +20,14 @@ from prm.health import healthz
 
 handler500 = "prm.errors.server_error"
 
-PORTAL_APPS = (accounts_urls, partners_urls, pipeline_urls, deals_urls, commissions_urls)
+PORTAL_APPS = (
+    accounts_urls,
+    partners_urls,
+    pipeline_urls,
+    deals_urls,
+    commissions_urls,
+    analytics_urls,
+)
 
 
 def collect(name: str) -> list:

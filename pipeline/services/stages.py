@@ -13,7 +13,7 @@ from accounts.errors import Conflict, NotFound, ValidationFailed
 from accounts.models import Membership, Tenant
 from accounts.permissions import require_vendor_admin
 from accounts.services.audit import audit_record, snapshot
-from pipeline.defaults import DEFAULT_LOST_REASONS, DEFAULT_STAGES
+from pipeline.defaults import DEFAULT_LOST_REASONS, DEFAULT_STAGES, default_forecast_category
 from pipeline.models import EntryCriterion, LostReason, Opportunity, PipelineRules, Stage
 
 STAGE_FIELDS = [
@@ -39,6 +39,7 @@ def stages_install_defaults(*, tenant: Tenant) -> bool:
                 name=name,
                 probability=probability,
                 kind=kind,
+                forecast_category=default_forecast_category(kind, probability),
                 entry_criteria=list(criteria),
                 stale_after_days=stale,
                 guidance=guidance,
@@ -143,7 +144,11 @@ def stage_create(
         closing.position += 1
         closing.save(update_fields=["position"])
     stage = Stage.objects.create(
-        tenant=tenant, kind=Stage.Kind.OPEN, position=last_open + 1, **data
+        tenant=tenant,
+        kind=Stage.Kind.OPEN,
+        position=last_open + 1,
+        forecast_category=default_forecast_category(Stage.Kind.OPEN, data["probability"]),
+        **data,
     )
     audit_record(
         tenant=tenant,

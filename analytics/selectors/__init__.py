@@ -1,0 +1,1 @@
+"""Analytics selectors: the forecast, changes and metrics figures, each defined once."""
