@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.representation import day, moments, money
 from accounts.serializers import InputSerializer, MoneyField, TextField, WholeNumberField
 from commissions.models import CommissionEntry, PayoutBatch
 from commissions.selectors import Statement
@@ -104,6 +105,40 @@ class CommissionEntryOutput(serializers.Serializer):
     approved_at = serializers.DateTimeField(allow_null=True)
     payout_id = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+# The columns a ledger entry is written from (read with `.values()`), and the writer: the
+# same JSON as CommissionEntryOutput, without a serializer per row.
+ENTRY_COLUMNS = (
+    "id", "opportunity_id", "opportunity__name", "partner_id", "partner__name", "owner_id",
+    "kind", "amount", "currency", "status", "breakdown", "version_id", "reverses_id",
+    "closed_on", "approved_at", "payout_id", "created_at",
+)  # fmt: skip
+STATUS_LABELS = dict(CommissionEntry.Status.choices)
+
+
+def entry_row(row: dict[str, Any]) -> dict[str, Any]:
+    moment = moments()
+    return {
+        "id": row["id"],
+        "opportunity_id": row["opportunity_id"],
+        "opportunity_name": row["opportunity__name"],
+        "partner_id": row["partner_id"],
+        "partner_name": row["partner__name"],
+        "owner_id": row["owner_id"],
+        "kind": row["kind"],
+        "amount": money(row["amount"]),
+        "currency": row["currency"],
+        "status": row["status"],
+        "status_label": str(STATUS_LABELS.get(row["status"], row["status"])),
+        "breakdown": row["breakdown"],
+        "version_id": row["version_id"],
+        "reverses_id": row["reverses_id"],
+        "closed_on": day(row["closed_on"]),
+        "approved_at": moment(row["approved_at"]),
+        "payout_id": row["payout_id"],
+        "created_at": moment(row["created_at"]),
+    }
 
 
 class StatusTotalsOutput(serializers.Serializer):
