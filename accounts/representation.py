@@ -28,9 +28,12 @@ def day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def moments() -> Callable[[datetime | None], str | None]:
+Moment = Callable[[datetime | None], str | None]
+
+
+def moments() -> Moment:
     """DateTimeField: ISO 8601 in the current time zone, UTC written as `Z` (the writer is
-    bound to the zone once: looking the zone up costs more than writing the value)."""
+    bound to the zone once per page: looking the zone up costs more than writing a value)."""
     zone = timezone.get_current_timezone()
 
     def moment(value: datetime | None) -> str | None:

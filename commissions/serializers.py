@@ -6,13 +6,14 @@ Amounts are decimal strings with two places ("500.00"; clawbacks negative: "-500
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.representation import day, moments, money
+from accounts.representation import Moment, day, moments, money
 from accounts.serializers import InputSerializer, MoneyField, TextField, WholeNumberField
 from commissions.models import CommissionEntry, PayoutBatch
 from commissions.selectors import Statement
@@ -117,8 +118,12 @@ ENTRY_COLUMNS = (
 STATUS_LABELS = dict(CommissionEntry.Status.choices)
 
 
-def entry_row(row: dict[str, Any]) -> dict[str, Any]:
+def entry_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     moment = moments()
+    return [entry_row(row, moment) for row in rows]
+
+
+def entry_row(row: dict[str, Any], moment: Moment) -> dict[str, Any]:
     return {
         "id": row["id"],
         "opportunity_id": row["opportunity_id"],

@@ -3,6 +3,7 @@ the tenant) and output descriptions. Services do the work."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -13,7 +14,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from accounts.models import NAME_MAX, VENDOR_ROLES, Membership, User
-from accounts.representation import day, moments, money
+from accounts.representation import Moment, day, moments, money
 from accounts.serializers import (
     InputSerializer,
     MoneyField,
@@ -256,8 +257,12 @@ OPPORTUNITY_COLUMNS = (
 )  # fmt: skip
 
 
-def opportunity_row(row: dict[str, Any]) -> dict[str, Any]:
+def opportunity_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     moment = moments()
+    return [opportunity_row(row, moment) for row in rows]
+
+
+def opportunity_row(row: dict[str, Any], moment: Moment) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],

@@ -18,7 +18,6 @@ from accounts.tenancy import (
     TENANT_SETTING,
     TOKEN_SETTING,
     USER_SETTING,
-    activate,
     tenant_switched,
 )
 
@@ -87,41 +86,47 @@ def api_token_authenticate(secret: str) -> Membership | None:
 
     Must run inside a transaction. None for an unknown, revoked or unusable token.
 
-    Three round trips: the token's hash is pinned (row-level security shows a token row to
-    its own hash only); the token is read and, in the same statement, its tenant pinned;
-    the membership (with its user, tenant and partner) is read and, in the same statement,
-    its user pinned and the hash unpinned. A `set_config` in the select list runs for the
-    one row the statement returns, so nothing is pinned for a token or membership that does
-    not qualify (a member of a suspended partner is refused after the read: the request
-    ends with a 401 and its transaction's settings with it).
+    One round trip of three statements, run in order (AUTHENTICATE): the token's hash is
+    pinned (row-level security shows a token row to its own hash only); the token is read
+    and, in the same statement, its tenant pinned; the membership (with its user, tenant
+    and partner) is read and, in the same statement, its user pinned and the hash unpinned.
+    A `set_config` in the select list runs for the one row the statement returns, so
+    nothing is pinned for a token or membership that does not qualify (a member of a
+    suspended partner is refused after the read: the request ends with a 401 and its
+    transaction's settings with it).
 
-    Plain SQL, written once from the models' fields: every API request runs these two
-    reads, and building them through the ORM cost more than the rest of a detail request.
-    Row-level security applies to them as to any query of the application role.
+    Plain SQL, written once from the models' fields: every API request runs it, and
+    building it through the ORM cost more than the rest of a detail request. Row-level
+    security applies to each statement as to any query of the application role.
     """
-    digest = token_hash(secret)
-    activate(tenant_id=None, api_token=digest)
+    if not connection.in_atomic_block:
+        raise RuntimeError("a token must be authenticated inside a transaction")
+    params = {
+        "tenant": TENANT_SETTING,
+        "user": USER_SETTING,
+        "token": TOKEN_SETTING,
+        "hash": token_hash(secret),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(TOKEN_READ, [TENANT_SETTING, digest])
+        cursor.execute(AUTHENTICATE, params)
+        cursor.nextset()
         token = cursor.fetchone()
-        if token is None:
-            return None
-        token_id, membership_id, last_used_at = token[:3]
-        cursor.execute(MEMBER_READ, [USER_SETTING, TOKEN_SETTING, membership_id])
+        cursor.nextset()
         row = cursor.fetchone()
-    membership = None if row is None else member_from_row(row)
-    if membership is None or (membership.partner and not membership.partner.is_active):
+    if token is None or row is None:
         return None
+    membership = member_from_row(row)
+    if membership.partner and not membership.partner.is_active:
+        return None
+    token_id, last_used_at = token[:2]
     now = timezone.now()
     if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return membership
 
 
-TOKEN_READ = f"""
-SELECT id, membership_id, last_used_at, set_config(%s, tenant_id::text, true)
-FROM {ApiToken._meta.db_table} WHERE key_hash = %s AND revoked_at IS NULL
-"""  # noqa: S608  (the table name from the model, values as parameters)
+TOKENS = ApiToken._meta.db_table
+LIVE_TOKEN = f"FROM {TOKENS} WHERE key_hash = %(hash)s AND revoked_at IS NULL"  # noqa: S608
 
 # The membership with its user, tenant and partner (as select_related would join them).
 _MEMBER_PARTS = (
@@ -143,14 +148,17 @@ def _table(alias: str) -> str:
 _MEMBER_COLUMNS = ", ".join(
     column for model, alias, _ in _MEMBER_PARTS for column in _columns(model, alias)
 )
-MEMBER_READ = f"""
+AUTHENTICATE = f"""
+SELECT set_config(%(tenant)s, '', true), set_config(%(user)s, '', true),
+       set_config(%(token)s, %(hash)s, true);
+SELECT id, last_used_at, set_config(%(tenant)s, tenant_id::text, true) {LIVE_TOKEN};
 SELECT {_MEMBER_COLUMNS},
-       set_config(%s, m.user_id::text, true), set_config(%s, '', true)
+       set_config(%(user)s, m.user_id::text, true), set_config(%(token)s, '', true)
 FROM {_table("m")}
 JOIN {_table("u")} ON u.id = m.user_id
 JOIN {_table("t")} ON t.id = m.tenant_id
 LEFT JOIN {_table("p")} ON p.id = m.partner_id
-WHERE m.id = %s AND m.is_active AND u.is_active
+WHERE m.id = (SELECT membership_id {LIVE_TOKEN}) AND m.is_active AND u.is_active
 """  # noqa: S608  (table and column names from the models, values as parameters)
 
 

@@ -17,7 +17,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, QuerySet
 
 from accounts.models import Membership
-from accounts.representation import day, moments, money
+from accounts.representation import Moment, day, moments, money
 from deals.models import DealRegistration, Finding, ProductLine
 from deals.selectors import OtherRecord, finding_others
 
@@ -56,9 +56,10 @@ def registrations_json(
 ) -> list[dict[str, Any]]:
     rows = list(rows)
     findings = findings_by_registration([row["id"] for row in rows], membership=membership)
-    vendor = membership.is_vendor
+    vendor, moment = membership.is_vendor, moments()
     return [
-        registration_row(row, findings=findings.get(row["id"], []), vendor=vendor) for row in rows
+        registration_row(row, findings=findings.get(row["id"], []), vendor=vendor, moment=moment)
+        for row in rows
     ]
 
 
@@ -89,9 +90,9 @@ def findings_by_registration(
 
 
 def registration_row(
-    row: dict[str, Any], *, findings: list[dict[str, Any]], vendor: bool
+    row: dict[str, Any], *, findings: list[dict[str, Any]], vendor: bool, moment: Moment
 ) -> dict[str, Any]:
-    status, moment = row["status"], moments()
+    status = row["status"]
     return {
         "id": row["id"],
         "status": status,

@@ -34,7 +34,7 @@ from pipeline.serializers import (
     OpportunityOutput,
     OpportunityUpdateInput,
     ReopenInput,
-    opportunity_row,
+    opportunity_rows,
 )
 from pipeline.services import activities as activity_services
 from pipeline.services import opportunities as opportunity_services
@@ -137,7 +137,7 @@ class OpportunityScopedApi(JsonApi, ScopedGenericApi):
     def output(self, opportunity_id: int, code: int = status.HTTP_200_OK) -> Response:
         """The deal as it is now (re-read: staleness is computed by the query)."""
         row = self.get_queryset().values(*OPPORTUNITY_COLUMNS).get(pk=opportunity_id)
-        return Response(opportunity_row(row), status=code)
+        return Response(opportunity_rows([row])[0], status=code)
 
     @property
     def context(self) -> dict[str, Any]:
@@ -163,7 +163,7 @@ class OpportunityListCreateApi(OpportunityScopedApi):
     def get(self, request: Request) -> Response:
         rows = self.filter_queryset(self.get_queryset()).values(*OPPORTUNITY_COLUMNS)
         page = self.paginate_queryset(rows) or []
-        return self.get_paginated_response([opportunity_row(row) for row in page])
+        return self.get_paginated_response(opportunity_rows(page))
 
     @extend_schema(
         request=OpportunityCreateInput,
@@ -187,7 +187,7 @@ class OpportunityDetailApi(OpportunityScopedApi):
 
     @extend_schema(responses={200: OpportunityOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(opportunity_row(self.get_row(*OPPORTUNITY_COLUMNS)))
+        return Response(opportunity_rows([self.get_row(*OPPORTUNITY_COLUMNS)])[0])
 
     @extend_schema(
         request=OpportunityUpdateInput(partial=True),

@@ -87,3 +87,38 @@ def test_the_detail_writes_what_the_serializer_writes(deals_world: World, varied
         with tenant_context(deals_world.tenant):
             listed = registration_list_for(membership=member).get(pk=registration.pk)
             assert body == serializer_json([listed], member)[0]
+
+
+# Inside the test's transaction (tests/pipeline/test_api_opportunities.py REQUEST_STATEMENTS):
+# SAVEPOINT, a clear, the authentication, …, a clear, RELEASE.
+REQUEST_STATEMENTS = 5
+
+
+@pytest.mark.parametrize(
+    ("actor", "reads"),
+    [
+        ("partner_admin", 2),  # the rows with their product lines, the findings
+        ("other_partner_rep", 2),
+        # … and the findings' other records: the deals and registrations joined in, the
+        # other registrations' product lines.
+        ("channel_manager", 4),
+    ],
+)
+def test_list_query_counts_are_pinned(
+    deals_world: World, varied, actor, reads, django_assert_num_queries
+):
+    client = api_as(deals_world, actor)
+    client.get(URL)  # the token's first use records last_used_at
+
+    with django_assert_num_queries(REQUEST_STATEMENTS + reads):
+        assert client.get(URL).status_code == 200
+
+
+@pytest.mark.parametrize("actor", ["channel_manager", "partner_admin"])
+def test_detail_query_count_is_pinned(deals_world: World, varied, actor, django_assert_num_queries):
+    client = api_as(deals_world, actor)
+    draft = varied[2]  # no findings
+    client.get(registration_url(draft.pk))
+
+    with django_assert_num_queries(REQUEST_STATEMENTS + 2):  # the row, its findings
+        assert client.get(registration_url(draft.pk)).status_code == 200
