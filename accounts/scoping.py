@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from accounts.tenancy import TenantQuerySet, TenantScopedModel
 
-SEALED = ("get_queryset", "get_object")
+SEALED = ("get_queryset", "get_object", "get_row")
 
 
 class ScopedQuerysetMixin:
@@ -45,7 +45,16 @@ class ScopedQuerysetMixin:
         return self.refine_queryset(scoped)
 
     def get_object(self, queryset: TenantQuerySet | None = None) -> TenantScopedModel:
-        base = self.get_queryset()
+        return self._lookup(self.get_queryset())
+
+    def get_row(self, *fields: str, **expressions: Any) -> dict[str, Any]:
+        """The object as a dict of `fields` and `expressions` (read with `.values()`, no
+        model instance), for an endpoint that writes its row with a plain function: same
+        scope, same 404."""
+        rows = self.get_queryset().prefetch_related(None).values(*fields, **expressions)
+        return self._lookup(rows)
+
+    def _lookup(self, base: TenantQuerySet) -> Any:
         value = self.kwargs.get(self.lookup_url_kwarg)  # type: ignore[attr-defined]
         try:
             obj = base.get(pk=int(value))

@@ -26,13 +26,13 @@ from accounts.tenancy import TenantQuerySet
 from commissions.filters import CommissionEntryFilter
 from commissions.models import CommissionEntry, PayoutBatch, PlanVersion, ProductBonus, TierRate
 from commissions.selectors import (
-    entry_list_for,
     period_current,
     period_parse,
     plan_spans,
     statement_get,
 )
 from commissions.serializers import (
+    ENTRY_COLUMNS,
     CommissionEntryOutput,
     CommissionPlanCreateInput,
     CommissionPlanOutput,
@@ -43,6 +43,7 @@ from commissions.serializers import (
     PlanPreviewOutput,
     StatementOutput,
     StatementQuery,
+    entry_rows,
     statement_data,
 )
 from commissions.services import ledger, plans
@@ -61,13 +62,14 @@ class CommissionScopedApi(JsonApi, ScopedGenericApi):
 
     def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         # The selector applies the same visible_to scope; `&` keeps the sealed one as well.
-        listed = entry_list_for(membership=self.acting_membership) & queryset
-        # The output names the deal and the partner; owner and payout are ids only.
-        return listed.select_related(None).select_related("opportunity", "partner")
+        # The sealed scope is entry_list_for's (visible_to), newest first. Rows are read as
+        # values: ENTRY_COLUMNS joins the deal's and the partner's names.
+        return queryset.order_by("-id")
 
     def output(self, entry_id: int) -> Response:
         """The entry as it is now, re-read through the member's scope."""
-        return Response(CommissionEntryOutput(self.get_queryset().get(pk=entry_id)).data)
+        row = self.get_queryset().values(*ENTRY_COLUMNS).get(pk=entry_id)
+        return Response(entry_rows([row])[0])
 
 
 class CommissionListApi(CommissionScopedApi):
@@ -80,8 +82,9 @@ class CommissionListApi(CommissionScopedApi):
         responses={200: CommissionEntryOutput(many=True), **error_responses(400, 401, 403)}
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(CommissionEntryOutput(page, many=True).data)
+        rows = self.filter_queryset(self.get_queryset()).values(*ENTRY_COLUMNS)
+        page = self.paginate_queryset(rows) or []
+        return self.get_paginated_response(entry_rows(page))
 
 
 class CommissionDetailApi(CommissionScopedApi):
@@ -89,7 +92,7 @@ class CommissionDetailApi(CommissionScopedApi):
 
     @extend_schema(responses={200: CommissionEntryOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(CommissionEntryOutput(self.get_object()).data)
+        return Response(entry_rows([self.get_row(*ENTRY_COLUMNS)])[0])
 
 
 class CommissionApproveApi(CommissionScopedApi):

@@ -6,12 +6,14 @@ Amounts are decimal strings with two places ("500.00"; clawbacks negative: "-500
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.representation import Moment, day, moments, money
 from accounts.serializers import InputSerializer, MoneyField, TextField, WholeNumberField
 from commissions.models import CommissionEntry, PayoutBatch
 from commissions.selectors import Statement
@@ -104,6 +106,44 @@ class CommissionEntryOutput(serializers.Serializer):
     approved_at = serializers.DateTimeField(allow_null=True)
     payout_id = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+# The columns a ledger entry is written from (read with `.values()`), and the writer: the
+# same JSON as CommissionEntryOutput, without a serializer per row.
+ENTRY_COLUMNS = (
+    "id", "opportunity_id", "opportunity__name", "partner_id", "partner__name", "owner_id",
+    "kind", "amount", "currency", "status", "breakdown", "version_id", "reverses_id",
+    "closed_on", "approved_at", "payout_id", "created_at",
+)  # fmt: skip
+STATUS_LABELS = dict(CommissionEntry.Status.choices)
+
+
+def entry_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    moment = moments()
+    return [entry_row(row, moment) for row in rows]
+
+
+def entry_row(row: dict[str, Any], moment: Moment) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "opportunity_id": row["opportunity_id"],
+        "opportunity_name": row["opportunity__name"],
+        "partner_id": row["partner_id"],
+        "partner_name": row["partner__name"],
+        "owner_id": row["owner_id"],
+        "kind": row["kind"],
+        "amount": money(row["amount"]),
+        "currency": row["currency"],
+        "status": row["status"],
+        "status_label": str(STATUS_LABELS.get(row["status"], row["status"])),
+        "breakdown": row["breakdown"],
+        "version_id": row["version_id"],
+        "reverses_id": row["reverses_id"],
+        "closed_on": day(row["closed_on"]),
+        "approved_at": moment(row["approved_at"]),
+        "payout_id": row["payout_id"],
+        "created_at": moment(row["created_at"]),
+    }
 
 
 class StatusTotalsOutput(serializers.Serializer):

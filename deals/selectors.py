@@ -273,8 +273,10 @@ def _other_record(finding: Finding) -> OtherRecord:
 
 def findings_queryset(registration_ids: list[int], *, vendor: bool) -> QuerySet[Finding]:
     findings = Finding.objects.filter(registration_id__in=registration_ids).order_by("-score", "id")
-    if not vendor:
-        return findings
+    return with_other_records(findings) if vendor else findings
+
+
+def with_other_records(findings: QuerySet[Finding]) -> QuerySet[Finding]:
     return findings.select_related(
         "other_registration__partner",
         "other_registration__owner",
@@ -282,6 +284,12 @@ def findings_queryset(registration_ids: list[int], *, vendor: bool) -> QuerySet[
         "other_opportunity__customer",
         "other_opportunity__owner",
     ).prefetch_related("other_registration__product_lines")
+
+
+def finding_others(finding_ids: list[int]) -> dict[int, OtherRecord]:
+    """The record each finding points at, by finding id (for vendor roles only)."""
+    findings = with_other_records(Finding.objects.filter(pk__in=finding_ids))
+    return {finding.pk: _other_record(finding) for finding in findings}
 
 
 def finding_view(

@@ -64,16 +64,20 @@ def stale_after(now: datetime | None = None) -> dict[str, ExpressionWrapper | Ca
     }
 
 
+def with_staleness(queryset: QuerySet, now: datetime | None = None) -> QuerySet:
+    """Deals annotated with `stale_at` and `stale` (see stale_after)."""
+    annotations = stale_after(now)
+    return queryset.annotate(stale_at=annotations["stale_at"]).annotate(stale=annotations["stale"])
+
+
 def opportunity_list_for(*, membership: Membership, now: datetime | None = None) -> QuerySet:
     """The deals a member may see, with what list pages show, newest first."""
-    annotations = stale_after(now)
-    return (
-        Opportunity.objects.visible_to(membership)
-        .select_related("stage", "customer", "owner", "partner", "partner__tier")
-        .annotate(stale_at=annotations["stale_at"])
-        .annotate(stale=annotations["stale"])
-        .order_by("-id")
-    )
+    return with_staleness(
+        Opportunity.objects.visible_to(membership).select_related(
+            "stage", "customer", "owner", "partner", "partner__tier"
+        ),
+        now,
+    ).order_by("-id")
 
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)

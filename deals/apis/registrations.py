@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from accounts.pagination import LargeListPagination
 from accounts.rest import PARTNER
 from accounts.serializers import error_responses, validate_input
-from deals.apis.base import RegistrationScopedApi, registrations_data
+from deals.apis.base import RegistrationScopedApi
+from deals.apis.rows import registration_values, registrations_json
 from deals.filters import RegistrationFilter
 from deals.serializers import RegistrationCreateInput, RegistrationOutput, RegistrationUpdateInput
 from deals.services import registrations as registration_services
@@ -27,10 +28,9 @@ class RegistrationListCreateApi(RegistrationScopedApi):
 
     @extend_schema(responses={200: RegistrationOutput(many=True), **error_responses(400, 401, 403)})
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(
-            registrations_data(list(page or []), membership=self.membership)
-        )
+        rows = registration_values(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(rows) or []
+        return self.get_paginated_response(registrations_json(page, membership=self.membership))
 
     @extend_schema(
         request=RegistrationCreateInput,
@@ -53,7 +53,7 @@ class RegistrationDetailApi(RegistrationScopedApi):
 
     @extend_schema(responses={200: RegistrationOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(registrations_data([self.get_object()], membership=self.membership)[0])
+        return Response(self.registration_json())
 
     @extend_schema(
         request=RegistrationUpdateInput(partial=True),

@@ -20,8 +20,9 @@ from accounts.tenancy import TenantQuerySet
 from partners.models import PartnerOrganization, PartnerTier, Region
 from pipeline.apis.base import JsonApi, stages_for
 from pipeline.models import Activity, CoSellRequest, Opportunity, Stage
-from pipeline.selectors import opportunity_list_for
+from pipeline.selectors import with_staleness
 from pipeline.serializers import (
+    OPPORTUNITY_COLUMNS,
     ActivityInput,
     ActivityOutput,
     CloseLostInput,
@@ -33,6 +34,7 @@ from pipeline.serializers import (
     OpportunityOutput,
     OpportunityUpdateInput,
     ReopenInput,
+    opportunity_rows,
 )
 from pipeline.services import activities as activity_services
 from pipeline.services import opportunities as opportunity_services
@@ -128,16 +130,14 @@ class OpportunityScopedApi(JsonApi, ScopedGenericApi):
     queryset = Opportunity.objects.none()  # for schema introspection; rows come from get_queryset
 
     def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
-        # The selector applies the same visible_to scope; `&` keeps the sealed one as well.
-        listed = opportunity_list_for(membership=self.acting_membership) & queryset
-        # The output shows the customer and the lost reason's code; the stage, owner and
-        # partner the pages show are ids here (staleness joins the stage in SQL itself).
-        return listed.select_related(None).select_related("customer", "lost_reason")
+        # The sealed scope (visible_to) with the lists' staleness, newest first. Rows are
+        # read as values (OPPORTUNITY_COLUMNS joins the customer and the lost reason).
+        return with_staleness(queryset).order_by("-id")
 
     def output(self, opportunity_id: int, code: int = status.HTTP_200_OK) -> Response:
         """The deal as it is now (re-read: staleness is computed by the query)."""
-        opportunity = self.get_queryset().get(pk=opportunity_id)
-        return Response(OpportunityOutput(opportunity).data, status=code)
+        row = self.get_queryset().values(*OPPORTUNITY_COLUMNS).get(pk=opportunity_id)
+        return Response(opportunity_rows([row])[0], status=code)
 
     @property
     def context(self) -> dict[str, Any]:
@@ -161,8 +161,9 @@ class OpportunityListCreateApi(OpportunityScopedApi):
 
     @extend_schema(responses={200: OpportunityOutput(many=True), **error_responses(400, 401, 403)})
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(OpportunityOutput(page, many=True).data)
+        rows = self.filter_queryset(self.get_queryset()).values(*OPPORTUNITY_COLUMNS)
+        page = self.paginate_queryset(rows) or []
+        return self.get_paginated_response(opportunity_rows(page))
 
     @extend_schema(
         request=OpportunityCreateInput,
@@ -186,7 +187,7 @@ class OpportunityDetailApi(OpportunityScopedApi):
 
     @extend_schema(responses={200: OpportunityOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(OpportunityOutput(self.get_object()).data)
+        return Response(opportunity_rows([self.get_row(*OPPORTUNITY_COLUMNS)])[0])
 
     @extend_schema(
         request=OpportunityUpdateInput(partial=True),

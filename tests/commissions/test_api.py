@@ -212,16 +212,16 @@ def test_list_query_count_does_not_grow_with_rows(
 def test_list_and_detail_query_counts_are_pinned(
     deals_world: World, ledger, partner_deal, close_won, django_assert_num_queries
 ):
-    """Inside the test's transaction: SAVEPOINT, a clear, the token's hash, token + tenant,
-    membership + user, the rows, a clear, RELEASE (tests/accounts/test_api_round_trips.py)."""
+    """Inside the test's transaction: SAVEPOINT, a clear, the authentication (one round
+    trip), the rows, a clear, RELEASE (tests/accounts/test_api_round_trips.py)."""
     client = api_as(deals_world, "channel_manager")
     client.get(URL)  # the token's first use records last_used_at
     for _ in range(3):
         close_won(partner_deal(deals_world.partner_rep))
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         assert client.get(URL).status_code == 200
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         assert client.get(entry_url(ledger.rep.pk)).status_code == 200
 
 

@@ -591,10 +591,10 @@ def test_another_tenants_deal_is_404_and_untouched(world: World, deals, in_tenan
 
 
 # The statements of one API request inside the test's transaction: SAVEPOINT, the clear at
-# the start, the token's hash, token + tenant, membership + user, …, the clear at the end,
-# RELEASE SAVEPOINT (served outside a transaction, the two clears and the savepoint are not
-# needed: tests/accounts/test_api_round_trips.py).
-REQUEST_STATEMENTS = 7
+# the start, the authentication (the token's hash, token + tenant, membership + user: one
+# round trip), …, the clear at the end, RELEASE SAVEPOINT (served outside a transaction,
+# the two clears and the savepoint are not needed: tests/accounts/test_api_round_trips.py).
+REQUEST_STATEMENTS = 5
 
 
 def test_list_and_detail_query_counts_are_pinned(world: World, deals, django_assert_num_queries):
