@@ -13,13 +13,21 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import urls as accounts_urls
 from commissions import urls as commissions_urls
 from deals import urls as deals_urls
+from integrations import urls as integrations_urls
 from partners import urls as partners_urls
 from pipeline import urls as pipeline_urls
 from prm.health import healthz
 
 handler500 = "prm.errors.server_error"
 
-PORTAL_APPS = (accounts_urls, partners_urls, pipeline_urls, deals_urls, commissions_urls)
+PORTAL_APPS = (
+    accounts_urls,
+    partners_urls,
+    pipeline_urls,
+    deals_urls,
+    commissions_urls,
+    integrations_urls,
+)
 
 
 def collect(name: str) -> list:
