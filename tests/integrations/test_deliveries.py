@@ -123,7 +123,10 @@ def test_retries_back_off_with_jitter_over_more_than_72_hours():
     assert retry_delay(1) <= timedelta(seconds=60)
     assert sum(RETRY_DELAYS, timedelta()) >= timedelta(hours=72)
     delays = [retry_delay(n) for n in range(1, len(RETRY_DELAYS) + 1)]
-    assert all(d is not None and base <= d <= base * 1.2 for d, base in zip(delays, RETRY_DELAYS, strict=False))
+    assert all(
+        d is not None and base <= d <= base * 1.2
+        for d, base in zip(delays, RETRY_DELAYS, strict=True)
+    )
     assert retry_delay(len(RETRY_DELAYS) + 1) is None  # then the delivery has failed
     assert len({retry_delay(3) for _ in range(5)}) > 1  # jitter
 
