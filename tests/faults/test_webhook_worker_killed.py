@@ -70,7 +70,7 @@ def test_a_worker_killed_mid_send_loses_nothing(
     transactional_db: None,
     held_receiver: Receiver,
     worker_process: subprocess.Popen[bytes],
-    start_celery_worker: StartWorker,
+    start_celery_worker: StartWorker,  # noqa: F811  (the imported fixture)
 ):
     celery_app.control.purge()
     world: World = build_world()

@@ -90,9 +90,13 @@ def test_a_rolled_back_change_sends_nothing_even_after_the_sweeps(
     endpoint_for(w.vendor_admin, receiver.url, ["opportunity.won"])
     deal = ready_deal(w, "Rolled back")
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        close_won(w, deal)
-        raise RuntimeError("the request failed after the service")
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            close_won(w, deal)
+            raise RuntimeError("the request failed after the service")
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
 
     send_task("accounts.tasks.outbox_sweep")
     send_task("integrations.tasks.webhook_sweep")
