@@ -6,6 +6,7 @@ from django import forms
 
 from integrations.catalogue import WEBHOOK_TYPES
 from integrations.models import DESCRIPTION_MAX, URL_MAX
+from integrations.services.endpoints import url_error
 
 
 class EndpointForm(forms.Form):
@@ -26,6 +27,12 @@ class EndpointForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What receives these messages (plain text).",
     )
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if message := url_error(url):
+            raise forms.ValidationError(message)
+        return url
 
 
 class EndpointStatusForm(forms.Form):

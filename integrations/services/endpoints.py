@@ -32,15 +32,26 @@ def secret_generate() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def url_error(url: str) -> str:
+    """Why `url` cannot receive webhooks, or "" (also used by the settings form)."""
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        return "Enter an http:// or https:// URL."
+    if parts.scheme not in ("http", "https") or not hostname:
+        return "Enter an http:// or https:// URL."
+    if len(url) > URL_MAX:
+        return f"At most {URL_MAX} characters."
+    if parts.username or parts.password:
+        return "Put no user name or password in the URL."
+    return ""
+
+
 def _clean(*, url: str, event_types: list[str], description: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        errors["url"] = ["Enter an http:// or https:// URL."]
-    elif len(url) > URL_MAX:
-        errors["url"] = [f"At most {URL_MAX} characters."]
-    elif parts.username or parts.password:
-        errors["url"] = ["Put no user name or password in the URL."]
+    if message := url_error(url):
+        errors["url"] = [message]
     unknown = sorted(set(event_types) - set(WEBHOOK_TYPES))
     if not event_types:
         errors["event_types"] = ["Choose at least one event type."]
