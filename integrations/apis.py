@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.filter_backends import ListFilterBackend
 from accounts.parsers import BoundedJSONParser
-from accounts.rest import VENDOR_ADMIN, ScopedGenericApi
+from accounts.rest import VENDOR, VENDOR_ADMIN, MembershipApi, ScopedGenericApi
 from accounts.serializers import error_responses, validate_input
 from accounts.tenancy import TenantQuerySet
 from integrations import selectors
@@ -25,6 +25,8 @@ from integrations.serializers import (
     EndpointCreateInput,
     EndpointOutput,
     EndpointWithSecretOutput,
+    FeedPageOutput,
+    FeedQueryInput,
     RedeliverFailedInput,
     RedeliverFailedOutput,
 )
@@ -176,7 +178,25 @@ class DeliveryRedeliverFailedApi(WebhookApi):
         return Response({"redelivered": count}, status=status.HTTP_202_ACCEPTED)
 
 
+class EventFeedApi(MembershipApi):
+    """The tenant's change feed: events in commit order with a gapless per-tenant `seq`.
+    Read on with `?after=<next_after>`; `?types=a,b` narrows it. Vendor roles."""
+
+    allowed_roles = VENDOR
+
+    @extend_schema(
+        parameters=[FeedQueryInput],
+        responses={200: FeedPageOutput, **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        query = FeedQueryInput(data=request.query_params.dict(), context={})
+        query.is_valid(raise_exception=True)
+        page = selectors.feed_read(tenant=self.membership.tenant, **query.validated_data)
+        return Response(FeedPageOutput(page).data)
+
+
 urlpatterns = [
+    path("events/", EventFeedApi.as_view(), name="events"),
     path("webhook-endpoints/", EndpointListCreateApi.as_view(), name="webhook_endpoints"),
     path("webhook-endpoints/<int:pk>/", EndpointDetailApi.as_view(), name="webhook_endpoint"),
     path(

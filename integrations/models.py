@@ -130,3 +130,43 @@ class WebhookAttempt(TenantScopedModel):
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class FeedCounter(TenantScopedModel):
+    """The last change-feed sequence number of a tenant. Its row is locked from the moment a
+    number is taken until that entry commits, so numbers are gapless and commit in order."""
+
+    last = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant"], name="feedcounter_one_per_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.last}"
+
+
+class FeedEntry(TenantScopedModel):
+    """One event of the tenant's change feed: `seq` is gapless per tenant, in commit order."""
+
+    seq = models.BigIntegerField()
+    event = models.ForeignKey(
+        DomainEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    event_type = models.CharField(max_length=64)
+    timestamp = models.DateTimeField()
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant", "seq"], name="feedentry_seq"),
+            models.UniqueConstraint(
+                fields=["tenant", "event"],
+                name="feedentry_once_per_event",
+                condition=Q(event__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}#{self.seq} {self.event_type}"

@@ -75,3 +75,30 @@ class RedeliverFailedInput(InputSerializer):
 
 class RedeliverFailedOutput(serializers.Serializer):
     redelivered = serializers.IntegerField()
+
+
+class FeedQueryInput(InputSerializer):
+    after = serializers.IntegerField(min_value=0, default=0, help_text="The last seq you read.")
+    types = serializers.CharField(
+        required=False, allow_blank=True, help_text="Comma-separated event types; all if empty."
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+    def validate_types(self, value: str) -> list[str]:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(WEBHOOK_TYPES))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown event type: {', '.join(unknown)}.")
+        return names
+
+
+class FeedEntryOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    type = serializers.CharField(source="event_type")
+    timestamp = serializers.DateTimeField()
+    data = serializers.JSONField(help_text="The resource as the API returns it to a vendor admin.")
+
+
+class FeedPageOutput(serializers.Serializer):
+    results = FeedEntryOutput(many=True, source="entries")
+    next_after = serializers.IntegerField(help_text="Pass it as `after` to read on.")
