@@ -7,6 +7,7 @@ from rest_framework import serializers
 from accounts.serializers import InputSerializer, TextField
 from integrations.catalogue import WEBHOOK_TYPES
 from integrations.models import DESCRIPTION_MAX, URL_MAX, WebhookDelivery, WebhookEndpoint
+from pipeline.serializers import NamedChoiceField
 
 
 class EventTypeField(serializers.ChoiceField):
@@ -31,7 +32,9 @@ class EndpointOutput(serializers.Serializer):
     url = serializers.CharField()
     event_types = serializers.ListField(child=serializers.CharField())
     description = serializers.CharField()
-    status = serializers.ChoiceField(choices=WebhookEndpoint.Status.choices)
+    status = NamedChoiceField(
+        choices=WebhookEndpoint.Status.choices, enum_name="WebhookEndpointStatusEnum"
+    )
     disabled_reason = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -47,7 +50,9 @@ class DeliveryOutput(serializers.Serializer):
     endpoint_id = serializers.IntegerField()
     message_id = serializers.CharField(help_text="The webhook-id header, the same on retries.")
     event_type = serializers.CharField()
-    status = serializers.ChoiceField(choices=WebhookDelivery.Status.choices)
+    status = NamedChoiceField(
+        choices=WebhookDelivery.Status.choices, enum_name="WebhookDeliveryStatusEnum"
+    )
     attempts = serializers.IntegerField()
     last_status_code = serializers.IntegerField(allow_null=True)
     last_attempt_at = serializers.DateTimeField(allow_null=True)
