@@ -85,12 +85,14 @@ def webhook_fan_out(
     """One delivery per active endpoint subscribed to the event's type (idempotent);
     `render(event)` writes the resource out, once, only when some endpoint wants it."""
     event_type = EVENT_TYPES.get(event.name)
+    if event_type is None:
+        return []
     endpoints = list(
         WebhookEndpoint.objects.for_tenant(event.tenant_id).filter(
             status=WebhookEndpoint.Status.ACTIVE, event_types__contains=[event_type]
         )
     )
-    if event_type is None or not endpoints:
+    if not endpoints:
         return []
     body = message_body(event_type, event.created_at, render(event))
     WebhookDelivery.objects.bulk_create(

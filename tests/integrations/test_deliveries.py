@@ -325,3 +325,18 @@ def test_the_body_is_the_same_on_every_attempt(world: World, receiver: Receiver)
     assert first.body == second.body
     assert json.loads(first.body)["timestamp"] == json.loads(second.body)["timestamp"]
     assert not mail.outbox
+
+
+def test_a_disabled_endpoint_gets_no_new_messages_and_an_event_without_a_type_none(
+    world: World, receiver: Receiver
+):
+    endpoint = endpoint_for(world.vendor_admin, receiver.url)
+    with tenant_context(world.tenant):
+        endpoints.webhook_endpoint_disable(
+            tenant=world.tenant, actor=world.vendor_admin, endpoint_id=endpoint.pk
+        )
+        untyped = event_record(tenant=world.tenant, name="tenant.created", subject=world.tenant)
+
+    assert dispatch(world, won_event(world)) == []
+    assert dispatch(world, untyped) == []
+    assert receiver.requests == []
