@@ -24,6 +24,8 @@ import random
 import statistics
 import string
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -406,24 +408,20 @@ def name_lookup_plan(tenant_id: int, core: str) -> tuple[bool, str]:
     return "reg_live_name_core_trgm" in plan, plan
 
 
-def latency_figure(tenant, membership, *, submissions: int) -> tuple[Timing, list[str]]:  # type: ignore[no-untyped-def]
-    """Submit auto-approvable registrations through the service with a real worker running
-    (in-thread, on the configured broker); time submit → approved."""
+@contextmanager
+def running_worker() -> Iterator[None]:
+    """A real Celery worker (in-thread, 4 threads, on the configured broker), its queue
+    purged first; each task closes its thread's database connections."""
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
     from django.conf import settings
     from django.db import connections
 
-    from accounts.tenancy import tenant_context
-    from deals.models import DealRegistration
-    from deals.services.registrations import registration_create
     from prm.celery import app
 
     def close_connections(**_: Any) -> None:
         connections.close_all()
 
-    rng = random.Random()  # noqa: S311  (unique names per run)
-    samples, outcomes = [], []
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # no console mail
     logging.getLogger("celery").setLevel(logging.WARNING)
     app.control.purge()
@@ -432,29 +430,40 @@ def latency_figure(tenant, membership, *, submissions: int) -> tuple[Timing, lis
     try:
         with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False):
             time.sleep(0.5)  # the consumer is ready
-            for _ in range(submissions):
-                word = random_word(rng, 11)
-                start = time.monotonic()
-                with tenant_context(tenant):
-                    registration = registration_create(
-                        tenant=tenant,
-                        actor=membership,
-                        submit=True,
-                        **submission(
-                            f"{word} Ltd", f"https://www.{word.lower()}.io", "US", "cloud"
-                        ),
-                    )
-                status = DealRegistration.Status.SUBMITTED
-                while status == DealRegistration.Status.SUBMITTED:
-                    if time.monotonic() - start > 15:
-                        break
-                    time.sleep(0.01)
-                    with tenant_context(tenant):
-                        status = DealRegistration.objects.get(pk=registration.pk).status
-                samples.append((time.monotonic() - start) * 1000)
-                outcomes.append(status)
+            yield
     finally:
         task_postrun.disconnect(close_connections)
+
+
+def latency_figure(tenant, membership, *, submissions: int) -> tuple[Timing, list[str]]:  # type: ignore[no-untyped-def]
+    """Submit auto-approvable registrations through the service with a real worker running
+    (in-thread, on the configured broker); time submit → approved."""
+    from accounts.tenancy import tenant_context
+    from deals.models import DealRegistration
+    from deals.services.registrations import registration_create
+
+    rng = random.Random()  # noqa: S311  (unique names per run)
+    samples, outcomes = [], []
+    with running_worker():
+        for _ in range(submissions):
+            word = random_word(rng, 11)
+            start = time.monotonic()
+            with tenant_context(tenant):
+                registration = registration_create(
+                    tenant=tenant,
+                    actor=membership,
+                    submit=True,
+                    **submission(f"{word} Ltd", f"https://www.{word.lower()}.io", "US", "cloud"),
+                )
+            status = DealRegistration.Status.SUBMITTED
+            while status == DealRegistration.Status.SUBMITTED:
+                if time.monotonic() - start > 15:
+                    break
+                time.sleep(0.01)
+                with tenant_context(tenant):
+                    status = DealRegistration.objects.get(pk=registration.pk).status
+            samples.append((time.monotonic() - start) * 1000)
+            outcomes.append(status)
     return Timing.of(samples), outcomes
 
 

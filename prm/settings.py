@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "deals.apps.DealsConfig",
     "commissions.apps.CommissionsConfig",
     "analytics.apps.AnalyticsConfig",
+    "integrations.apps.IntegrationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,12 @@ CELERY_BEAT_SCHEDULE = {
     "commission-attribute-pending-sweep": {
         "task": "commissions.tasks.commission_attribute_pending_sweep",
         "schedule": crontab(minute="*/10"),
+    },
+    # Webhook deliveries that are due (retries, redeliveries, lost tasks, expired leases).
+    "webhook-sweep": {"task": "integrations.tasks.webhook_sweep", "schedule": SWEEP_EVERY},
+    "webhook-attempt-purge": {
+        "task": "integrations.tasks.webhook_attempt_purge",
+        "schedule": crontab(hour=3, minute=41),
     },
 }
 

@@ -14,6 +14,7 @@ from accounts import urls as accounts_urls
 from analytics import urls as analytics_urls
 from commissions import urls as commissions_urls
 from deals import urls as deals_urls
+from integrations import urls as integrations_urls
 from partners import urls as partners_urls
 from pipeline import urls as pipeline_urls
 from prm.health import healthz
@@ -27,6 +28,7 @@ PORTAL_APPS = (
     deals_urls,
     commissions_urls,
     analytics_urls,
+    integrations_urls,
 )
 
 

@@ -14,13 +14,21 @@ from django.db.utils import InterfaceError, OperationalError
 import accounts.tasks
 import commissions.tasks
 import deals.tasks
+import integrations.tasks
 import partners.tasks
 import pipeline.tasks
 from accounts.queue import LOST_AFTER
 from tests.accounts.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
-TASK_MODULES = (accounts.tasks, commissions.tasks, deals.tasks, partners.tasks, pipeline.tasks)
+TASK_MODULES = (
+    accounts.tasks,
+    commissions.tasks,
+    deals.tasks,
+    integrations.tasks,
+    partners.tasks,
+    pipeline.tasks,
+)
 
 WORK_TASKS = [
     "accounts.tasks.event_dispatch",
@@ -28,6 +36,7 @@ WORK_TASKS = [
     "accounts.tasks.email_send",
     "commissions.tasks.commission_attribute_pending",
     "deals.tasks.registration_screen",
+    "integrations.tasks.webhook_deliver",
     "partners.tasks.invitation_send",
     "pipeline.tasks.stale_digest_send",
 ]

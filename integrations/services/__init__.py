@@ -1,0 +1,2 @@
+"""Writes of integrations: webhook endpoints (register, rotate, disable) and deliveries
+(fan-out from the outbox, sending, retries, redelivery, purge)."""
