@@ -130,9 +130,9 @@ class OpportunityScopedApi(JsonApi, ScopedGenericApi):
     def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         # The selector applies the same visible_to scope; `&` keeps the sealed one as well.
         listed = opportunity_list_for(membership=self.acting_membership) & queryset
-        # The output shows the customer and the lost reason's code; the stage, owner and
-        # partner the pages show are ids here (staleness joins the stage in SQL itself).
-        return listed.select_related(None).select_related("customer", "lost_reason")
+        # The output shows the customer, the lost reason's code and the effective forecast
+        # category (the stage's unless overridden); owner and partner are ids here.
+        return listed.select_related(None).select_related("customer", "lost_reason", "stage")
 
     def output(self, opportunity_id: int, code: int = status.HTTP_200_OK) -> Response:
         """The deal as it is now (re-read: staleness is computed by the query)."""
@@ -197,9 +197,17 @@ class OpportunityDetailApi(OpportunityScopedApi):
         data = validate_input(
             OpportunityUpdateInput, request, membership=self.membership, partial=True
         )
-        opportunity_services.opportunity_update(
-            **self.context, opportunity_id=opportunity.pk, **service_changes(data)
-        )
+        with transaction.atomic():  # the fields and the category: both or neither
+            if "forecast_category" in data:
+                opportunity_services.opportunity_set_forecast_category(
+                    **self.context,
+                    opportunity_id=opportunity.pk,
+                    category=data.pop("forecast_category"),
+                )
+            if data:
+                opportunity_services.opportunity_update(
+                    **self.context, opportunity_id=opportunity.pk, **service_changes(data)
+                )
         return self.output(opportunity.pk)
 
 
