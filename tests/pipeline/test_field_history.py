@@ -8,7 +8,7 @@ import importlib
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, InternalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import AuditEntry
@@ -197,22 +197,30 @@ def test_a_stage_category_change_writes_a_row_for_each_deal_following_it(
 
 
 def test_history_rows_refuse_updates(world: World, deal):
-    with tenant_context(world.tenant), pytest.raises(IntegrityError, match="append-only"):
-        with transaction.atomic():
-            FieldChange.objects.filter(opportunity=deal).update(new_value="1")
+    with (
+        tenant_context(world.tenant),
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+    ):
+        FieldChange.objects.filter(opportunity=deal).update(new_value="1")
+
+
+def delete_and_check(*deletions) -> None:
+    """Delete, then run the deferred checks now (as a commit would)."""
+    with transaction.atomic():
+        for deletion in deletions:
+            deletion.delete()
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def test_history_rows_go_only_with_their_deal(world: World, deal):
     with tenant_context(world.tenant):
-        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
-            FieldChange.objects.filter(opportunity=deal).delete()
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        with transaction.atomic():
-            StageMove.objects.filter(opportunity=deal).delete()
-            deal.delete()
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with pytest.raises(IntegrityError, match="append-only"):
+            delete_and_check(FieldChange.objects.filter(opportunity=deal))
+        assert FieldChange.objects.filter(opportunity=deal).count() == 6
+
+        delete_and_check(StageMove.objects.filter(opportunity=deal), deal)
         assert not FieldChange.objects.filter(opportunity_id=deal.pk).exists()
 
 
