@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.tenancy import tenant_context
+from pipeline.models import Opportunity
 from pipeline.services.customers import customer_get_or_create
 from pipeline.services.opportunities import opportunity_create
 from pipeline.services.stages import stages_install_defaults
@@ -59,8 +60,14 @@ def test_a_channel_manager_drills_from_a_bar_to_its_deals(world: World, live_ser
     expect(page.get_by_role("heading", level=1)).to_contain_text("Fabrikam rollout")
 
 
-def test_the_changes_pages_pass_axe(world: World, live_server, browser):
-    paths = ["/vendor/analytics/changes/", "/vendor/analytics/changes/?part=new"]
+def test_the_changes_pages_and_the_category_form_pass_axe(world: World, live_server, browser):
+    with tenant_context(world.tenant):
+        deal = Opportunity.objects.get(name="Fabrikam rollout").pk
+    paths = [
+        "/vendor/analytics/changes/",
+        "/vendor/analytics/changes/?part=new",
+        f"/vendor/pipeline/{deal}/",  # the forecast category form
+    ]
     assert check_pages(browser, live_server.url, world.channel_manager.user.email, paths) == []
-    partner = ["/partner/analytics/changes/?part=new"]
-    assert check_pages(browser, live_server.url, world.partner_admin.user.email, partner) == []
+    partner = ["/partner/analytics/changes/?part=new", f"/partner/opportunities/{deal}/"]
+    assert check_pages(browser, live_server.url, world.partner_rep.user.email, partner) == []
