@@ -1,5 +1,14 @@
 """Routes of the analytics app, declared beside their views and collected here."""
 
-vendor_patterns: list = []  # forecast, changes, metrics, forecast quality
-partner_patterns: list = []  # the partner's forecast and metrics
-api_patterns: list = []  # /api/v1/: forecast, pipeline-changes, metrics, targets
+from analytics.apis import changes as changes_apis
+from analytics.views import changes as changes_views
+
+vendor_patterns: list = [  # forecast, changes, metrics, forecast quality
+    *changes_views.vendor_patterns,
+]
+partner_patterns: list = [  # the partner's forecast and metrics
+    *changes_views.partner_patterns,
+]
+api_patterns: list = [  # /api/v1/: forecast, pipeline-changes, metrics, targets
+    *changes_apis.urlpatterns,
+]

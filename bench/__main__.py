@@ -188,7 +188,7 @@ def main() -> None:
         opportunities=args.opportunities,
         customers=args.customers,
     )
-    print(f"pipeline: {count} opportunities with stage history ({seconds:.1f} s)")
+    print(f"pipeline: {count} opportunities with stage and field history ({seconds:.1f} s)")
     analyze()
     if args.suite in ("all", "pages"):
         pages(tenant, admin, args.rounds)
@@ -216,6 +216,11 @@ def pages(tenant, admin, rounds: int) -> None:  # type: ignore[no-untyped-def]
         from pipeline.models import Stage
 
         second_stage = Stage.objects.for_tenant(tenant).order_by("position")[1].pk
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    thirty_days_ago = (timezone.localdate() - timedelta(days=30)).isoformat()
     client = Client()
     client.force_login(admin)
     pages = [
@@ -241,6 +246,18 @@ def pages(tenant, admin, rounds: int) -> None:  # type: ignore[no-untyped-def]
         (
             "API opportunities, one stage",
             f"/api/v1/opportunities/?stage_id={second_stage}",
+            {"HTTP_AUTHORIZATION": f"Bearer {secret}"},
+        ),
+        ("vendor changes (7 days)", "/vendor/analytics/changes/", {}),
+        ("vendor changes, new deals", "/vendor/analytics/changes/?part=new", {}),
+        (
+            "API GET /api/v1/pipeline-changes/",
+            "/api/v1/pipeline-changes/",
+            {"HTTP_AUTHORIZATION": f"Bearer {secret}"},
+        ),
+        (
+            "API pipeline-changes, 30 days",
+            f"/api/v1/pipeline-changes/?since={thirty_days_ago}",
             {"HTTP_AUTHORIZATION": f"Bearer {secret}"},
         ),
     ]

@@ -1,5 +1,6 @@
-"""Pipeline data at size for the benchmarks: customers, opportunities and their stage
-history, generated inside PostgreSQL (generate_series) so a million deals take seconds.
+"""Pipeline data at size for the benchmarks: customers, opportunities, their stage
+history and field history (10 rows a deal), generated inside PostgreSQL (generate_series)
+so a million deals take seconds.
 
 Idempotent: only the missing opportunities (up to the requested count) are added.
 """
@@ -34,7 +35,7 @@ INSERT INTO pipeline_opportunity (
     expected_close_date, stage_id, status, budget_confirmed, decision_maker, need, timeline,
     decision_maker_name, next_step, next_step_date, competitor, purchase_order_number,
     lost_reason_id, lost_note, closed_on, close_date_slips, stage_entered_at,
-    last_activity_at, created_at, updated_at)
+    last_activity_at, created_at, updated_at, forecast_category_override)
 SELECT %(tenant)s,
        CASE WHEN kind = 0 THEN NULL ELSE partner_ids[p] END,
        CASE WHEN kind = 0 THEN %(admin)s ELSE owner_ids[p] END,
@@ -48,7 +49,7 @@ SELECT %(tenant)s,
        CASE WHEN kind = 9 THEN reason_id END, '',
        CASE WHEN kind IN (8, 9) THEN current_date - (g %% 300)::int END, 0,
        now() - ((g %% 90) || ' days')::interval, now() - ((g %% 60) || ' days')::interval,
-       now() - ((g %% 365) || ' days')::interval, now()
+       now() - ((g %% 365) || ' days')::interval, now(), ''
 FROM rows
 """
 
@@ -69,6 +70,36 @@ FROM pipeline_opportunity o,
      (SELECT id FROM pipeline_stage WHERE tenant_id = %(tenant)s AND kind = 'open'
       ORDER BY position LIMIT 1) first_stage
 WHERE o.tenant_id = %(tenant)s AND o.id > %(after_id)s AND o.stage_id <> first_stage.id
+"""
+
+# Field history: for deals without any, creation rows at created_at (amount at 80 %, the
+# close date 60 days earlier, today's stage, status, category and owner), then the amount
+# to 90 % and to today's value and the close date to 30 days earlier and to today's, at a
+# quarter, half and three quarters of the deal's life: 10 rows a deal, consistent with the
+# live row (so as-of "now" equals the live state).
+FIELD_HISTORY = """
+INSERT INTO pipeline_fieldchange
+    (tenant_id, opportunity_id, field, old_value, new_value, actor_id, source, changed_at)
+SELECT o.tenant_id, o.id, v.field, v.old, v.new, o.owner_id, 'bench',
+       o.created_at + (now() - o.created_at) * v.at
+FROM pipeline_opportunity o
+JOIN pipeline_stage st ON st.id = o.stage_id
+CROSS JOIN LATERAL (VALUES
+    ('amount', '', (o.amount * 0.8)::numeric(14, 2)::text, 0.0),
+    ('expected_close_date', '', (o.expected_close_date - 60)::text, 0.0),
+    ('stage', '', o.stage_id::text, 0.0),
+    ('status', '', o.status::text, 0.0),
+    ('forecast_category', '', st.forecast_category::text, 0.0),
+    ('owner', '', o.owner_id::text, 0.0),
+    ('amount', (o.amount * 0.8)::numeric(14, 2)::text, (o.amount * 0.9)::numeric(14, 2)::text,
+     0.25),
+    ('expected_close_date', (o.expected_close_date - 60)::text,
+     (o.expected_close_date - 30)::text, 0.5),
+    ('amount', (o.amount * 0.9)::numeric(14, 2)::text, o.amount::text, 0.75),
+    ('expected_close_date', (o.expected_close_date - 30)::text,
+     o.expected_close_date::text, 0.75)
+) AS v(field, old, new, at)
+WHERE o.tenant_id = %(tenant)s AND o.id > %(after_id)s
 """
 
 CUSTOMERS = """
@@ -108,5 +139,11 @@ def seed_pipeline(
                 {"tenant": tenant_id, "admin": admin_id, "start": have + 1, "stop": opportunities},
             )
             conn.execute(HISTORY, {"tenant": tenant_id, "after_id": last_id})
+        with_history = conn.execute(
+            "SELECT coalesce(max(opportunity_id), 0) FROM pipeline_fieldchange "
+            "WHERE tenant_id = %s",
+            [tenant_id],
+        ).fetchone()[0]
+        conn.execute(FIELD_HISTORY, {"tenant": tenant_id, "after_id": with_history})
         conn.commit()
     return max(have, opportunities), time.perf_counter() - started

@@ -18,7 +18,7 @@ from partners.forms import UserChoiceField
 from partners.selectors import channel_manager_choices
 from pipeline.deal_rules import validate_close_date, validate_positive_amount
 from pipeline.filters import stage_choices
-from pipeline.models import Activity, CoSellRequest, LostReason, Opportunity
+from pipeline.models import Activity, CoSellRequest, ForecastCategory, LostReason, Opportunity
 
 DATE = forms.DateInput(attrs={"type": "date"})
 AMOUNT = {"min_value": 0, "max_value": 999_999_999_999.99, "max_digits": 14, "decimal_places": 2}
@@ -152,6 +152,17 @@ class CloseLostForm(TenantForm):
             ("", "Choose a reason"),
             *reasons.values_list("code", "label"),
         ]
+
+
+class ForecastCategoryForm(TenantForm):
+    """The owner's forecast category of an open deal; "" follows the stage's."""
+
+    category = forms.ChoiceField(
+        choices=[("", "As its stage")]
+        + [c for c in ForecastCategory.choices if c[0] != ForecastCategory.CLOSED],
+        required=False,
+        label="Forecast category",
+    )
 
 
 class ReopenForm(TenantForm):

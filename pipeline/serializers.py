@@ -23,7 +23,14 @@ from accounts.serializers import (
     WholeNumberField,
 )
 from pipeline.deal_rules import validate_close_date, validate_positive_amount
-from pipeline.models import Activity, CoSellRequest, EntryCriterion, Opportunity, Stage
+from pipeline.models import (
+    Activity,
+    CoSellRequest,
+    EntryCriterion,
+    ForecastCategory,
+    Opportunity,
+    Stage,
+)
 
 LIFECYCLE = "Changes only through move-stage, close-won, close-lost or reopen."
 
@@ -114,6 +121,13 @@ class StageInput(InputSerializer):
         min_value=1, max_value=3650, required=False, allow_null=True
     )
     guidance = TextField(max_length=4000, required=False, allow_blank=True)
+    forecast_category = NamedChoiceField(
+        choices=ForecastCategory.choices,
+        enum_name="ForecastCategoryEnum",
+        required=False,
+        help_text="Open stages: pipeline, best_case, commit or omitted (default by "
+        "probability); the won stage is closed, the lost stage omitted.",
+    )
 
 
 class StageUpdateInput(StageInput):
@@ -139,6 +153,9 @@ class StageOutput(serializers.Serializer):
     stale_after_days = serializers.IntegerField(allow_null=True)
     guidance = serializers.CharField()
     is_active = serializers.BooleanField()
+    forecast_category = NamedChoiceField(
+        choices=ForecastCategory.choices, enum_name="ForecastCategoryEnum"
+    )
 
 
 # --- Opportunities --------------------------------------------------------------------------------
@@ -181,6 +198,15 @@ class OpportunityUpdateInput(InputSerializer):
     purchase_order_number = TextField(
         max_length=_max("purchase_order_number"), required=False, allow_blank=True
     )
+    forecast_category = NamedChoiceField(
+        choices=ForecastCategory.choices,
+        enum_name="ForecastCategoryEnum",
+        required=False,
+        allow_null=True,
+        help_text="Open deals, by their owner or the vendor's people: pipeline, best_case, "
+        "commit or omitted overrides the stage's category; null or the stage's own category "
+        "clears the override. closed is refused (close the deal as won).",
+    )
 
     refused_fields: ClassVar[dict[str, str]] = {
         "stage_id": LIFECYCLE,
@@ -192,6 +218,7 @@ class OpportunityUpdateInput(InputSerializer):
 class OpportunityCreateInput(OpportunityUpdateInput):
     """A direct deal of the vendor (no partner); it starts open in the first stage."""
 
+    forecast_category = None  # type: ignore[assignment]  # set it once the deal exists
     customer = CustomerInput()
     owner_id = ScopedIdField(model=User, scope=vendor_people, required=False, allow_null=True)
     expected_close_date = JsonDateField(
@@ -227,6 +254,12 @@ class OpportunityOutput(serializers.Serializer):
     expected_close_date = serializers.DateField(allow_null=True)
     stage_id = serializers.IntegerField()
     status = NamedChoiceField(choices=Opportunity.Status.choices, enum_name="OpportunityStatusEnum")
+    forecast_category = NamedChoiceField(
+        choices=ForecastCategory.choices,
+        enum_name="ForecastCategoryEnum",
+        help_text="Effective: the owner's override on an open deal, else the stage's.",
+    )
+    forecast_category_overridden = serializers.SerializerMethodField()
     qualification = QualificationOutput(source="*")
     next_step = serializers.CharField()
     next_step_date = serializers.DateField(allow_null=True)
@@ -243,6 +276,10 @@ class OpportunityOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
+    def get_forecast_category_overridden(self, opportunity: Opportunity) -> bool:
+        """True when the owner's category, not the stage's, applies."""
+        return bool(opportunity.status == "open" and opportunity.forecast_category_override)
+
 
 # The columns an opportunity row is written from (read with `.values()`), and the writer:
 # the same JSON as OpportunityOutput, without a serializer per row.
@@ -253,13 +290,25 @@ OPPORTUNITY_COLUMNS = (
     "next_step", "next_step_date", "decision_maker_name", "competitor",
     "purchase_order_number", "lost_reason__code", "lost_note", "closed_on",
     "close_date_slips", "stale", "stage_entered_at", "last_activity_at", "created_at",
-    "updated_at",
+    "updated_at", "forecast_category_override", "stage__forecast_category",
 )  # fmt: skip
 
 
 def opportunity_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     moment = moments()
     return [opportunity_row(row, moment) for row in rows]
+
+
+def forecast_category_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The effective category (as OpportunityOutput): an open deal's override, else the
+    stage's."""
+    overridden = bool(row["status"] == "open" and row["forecast_category_override"])
+    return {
+        "forecast_category": (
+            row["forecast_category_override"] if overridden else row["stage__forecast_category"]
+        ),
+        "forecast_category_overridden": overridden,
+    }
 
 
 def opportunity_row(row: dict[str, Any], moment: Moment) -> dict[str, Any]:
@@ -279,6 +328,7 @@ def opportunity_row(row: dict[str, Any], moment: Moment) -> dict[str, Any]:
         "expected_close_date": day(row["expected_close_date"]),
         "stage_id": row["stage_id"],
         "status": row["status"],
+        **forecast_category_fields(row),
         "qualification": {
             "budget_confirmed": row["budget_confirmed"],
             "decision_maker": row["decision_maker"],

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from pipeline.models import EntryCriterion, Stage
+from pipeline.models import EntryCriterion, ForecastCategory, Stage
 
 STAGE_NAME_MAX = Stage._meta.get_field("name").max_length
 GUIDANCE_MAX = 4000
@@ -17,6 +17,12 @@ class StageForm(forms.Form):
     name = forms.CharField(max_length=STAGE_NAME_MAX)
     probability = forms.IntegerField(
         min_value=0, max_value=100, label="Win probability (%)", help_text="0 to 100."
+    )
+    forecast_category = forms.ChoiceField(
+        choices=[("", "By win probability")] + list(ForecastCategory.choices),
+        required=False,
+        help_text="Where the stage's deals count in the forecast (a deal's owner may override "
+        "it). Closed is the won stage's; lost deals are omitted.",
     )
     entry_criteria = forms.MultipleChoiceField(
         choices=EntryCriterion.choices,
@@ -43,6 +49,7 @@ class StageForm(forms.Form):
         return {
             "name": stage.name,
             "probability": stage.probability,
+            "forecast_category": stage.forecast_category,
             "entry_criteria": list(stage.entry_criteria),
             "stale_after_days": stage.stale_after_days,
             "guidance": stage.guidance,

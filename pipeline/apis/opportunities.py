@@ -131,7 +131,8 @@ class OpportunityScopedApi(JsonApi, ScopedGenericApi):
 
     def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
         # The sealed scope (visible_to) with the lists' staleness, newest first. Rows are
-        # read as values (OPPORTUNITY_COLUMNS joins the customer and the lost reason).
+        # read as values (OPPORTUNITY_COLUMNS joins the customer, the lost reason and the
+        # stage's forecast category).
         return with_staleness(queryset).order_by("-id")
 
     def output(self, opportunity_id: int, code: int = status.HTTP_200_OK) -> Response:
@@ -198,9 +199,17 @@ class OpportunityDetailApi(OpportunityScopedApi):
         data = validate_input(
             OpportunityUpdateInput, request, membership=self.membership, partial=True
         )
-        opportunity_services.opportunity_update(
-            **self.context, opportunity_id=opportunity.pk, **service_changes(data)
-        )
+        with transaction.atomic():  # the fields and the category: both or neither
+            if "forecast_category" in data:
+                opportunity_services.opportunity_set_forecast_category(
+                    **self.context,
+                    opportunity_id=opportunity.pk,
+                    category=data.pop("forecast_category"),
+                )
+            if data:
+                opportunity_services.opportunity_update(
+                    **self.context, opportunity_id=opportunity.pk, **service_changes(data)
+                )
         return self.output(opportunity.pk)
 
 

@@ -33,11 +33,13 @@ from pipeline.services.criteria import (
     pipeline_for,
     refuse,
 )
+from pipeline.services.history import history_record, history_state
 from pipeline.services.opportunity_edits import (
     AUDITED,
     lock_opportunity,
     opportunity_create,
     opportunity_create_direct,
+    opportunity_set_forecast_category,
     opportunity_update,
 )
 
@@ -46,10 +48,17 @@ __all__ = [  # what callers have always imported from here
     "money_clean",
     "opportunity_create",
     "opportunity_create_direct",
+    "opportunity_set_forecast_category",
     "opportunity_update",
 ]
 
 FORCE_REASON_MAX = 1000
+HISTORY_SOURCES = {
+    "opportunity_stage_changed": "move",
+    "opportunity_won": "won",
+    "opportunity_lost": "lost",
+    "opportunity_reopened": "reopen",
+}
 FORCED_VERBS = {
     "opportunity_stage_changed": "opportunity_stage_forced",
     "opportunity_won": "opportunity_won_forced",
@@ -76,6 +85,7 @@ def _record(
     *,
     actor: User,
     before: dict[str, Any],
+    history: dict[str, str],
     verb: str,
     from_stage: Stage,
     from_status: str,
@@ -83,10 +93,11 @@ def _record(
     forced: Requirements | None = None,
     force_reason: str = "",
 ) -> None:
-    """Save the moved deal, its StageMove and its audit row (a forced move says what it
-    skipped and why, in both)."""
+    """Save the moved deal, its StageMove, its field history and its audit row (a forced
+    move says what it skipped and why, in both)."""
     opportunity.updated_at = timezone.now()
     opportunity.save()
+    history_record(opportunity, before=history, actor=actor, source=HISTORY_SOURCES[verb])
     skipped = forced.missing if forced else []
     StageMove.objects.create(
         tenant_id=opportunity.tenant_id,
@@ -156,11 +167,13 @@ def opportunity_move_stage(
         leaving=opportunity.stage,
     )
     before, from_stage = snapshot(opportunity, ["stage", "status"]), opportunity.stage
+    history = history_state(opportunity)
     opportunity.move(target)
     _record(
         opportunity,
         actor=actor.user,
         before=before,
+        history=history,
         verb="opportunity_stage_changed",
         from_stage=from_stage,
         from_status=Opportunity.Status.OPEN,
@@ -226,11 +239,13 @@ def opportunity_close_won(
         leaving=opportunity.stage,
     )
     before, from_stage = snapshot(opportunity, AUDITED), opportunity.stage
+    history = history_state(opportunity)
     opportunity.close_won(won, amount, close_date)
     _record(
         opportunity,
         actor=actor.user,
         before=before,
+        history=history,
         verb="opportunity_won",
         from_stage=from_stage,
         from_status=Opportunity.Status.OPEN,
@@ -263,11 +278,13 @@ def opportunity_close_lost(
         raise refuse("To close the deal as lost, choose a lost reason.", ["Lost reason"])
     lost = pipeline_for(tenant).closing(Stage.Kind.LOST)
     before, from_stage = snapshot(opportunity, AUDITED), opportunity.stage
+    history = history_state(opportunity)
     opportunity.close_lost(lost, reason, note[:2000])
     _record(
         opportunity,
         actor=actor.user,
         before=before,
+        history=history,
         verb="opportunity_lost",
         from_stage=from_stage,
         from_status=Opportunity.Status.OPEN,
@@ -305,11 +322,13 @@ def opportunity_reopen(
         opportunity.stage,
         opportunity.status,
     )
+    history = history_state(opportunity)
     opportunity.reopen(target)
     _record(
         opportunity,
         actor=actor.user,
         before=before,
+        history=history,
         verb="opportunity_reopened",
         from_stage=from_stage,
         from_status=from_status,

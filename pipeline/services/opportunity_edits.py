@@ -1,4 +1,5 @@
-"""Writes of an opportunity's own fields: create (partner or direct deal) and edit.
+"""Writes of an opportunity's own fields: create (partner or direct deal), edit, and the
+owner's forecast category.
 
 Stage and status never change here: the lifecycle (pipeline/services/opportunities.py)
 moves a deal. Amounts and close dates follow pipeline/deal_rules.py.
@@ -11,14 +12,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import NotFound, ValidationFailed
+from accounts.errors import NotFound, PermissionDenied, ValidationFailed
 from accounts.models import Membership, Tenant, User
 from accounts.permissions import require_vendor
 from accounts.services.audit import audit_record, snapshot
 from accounts.services.events import event_record
 from pipeline.deal_rules import close_date_clean, money_clean
-from pipeline.models import Customer, Opportunity, StageMove
+from pipeline.models import Customer, ForecastCategory, Opportunity, StageMove
 from pipeline.services.criteria import pipeline_for, refuse
+from pipeline.services.history import history_record, history_state
 
 EDITABLE = {
     "name",
@@ -89,7 +91,7 @@ def opportunity_update(
     new_close = cleaned.get("expected_close_date")
     if new_close != opportunity.expected_close_date:  # an overdue date may stay as it is
         close_date_clean(new_close)
-    before = snapshot(opportunity, AUDITED)
+    before, history = snapshot(opportunity, AUDITED), history_state(opportunity)
     if (
         new_close
         and opportunity.expected_close_date
@@ -100,6 +102,7 @@ def opportunity_update(
         setattr(opportunity, field, value)
     opportunity.updated_at = timezone.now()
     opportunity.save()
+    history_record(opportunity, before=history, actor=actor.user, source="edit")
     audit_record(
         tenant=tenant,
         actor=actor.user,
@@ -146,6 +149,7 @@ def opportunity_create(
         actor=actor.user,
         note="Created",
     )
+    history_record(opportunity, before=None, actor=actor.user, source="created")
     audit_record(
         tenant=tenant,
         actor=actor.user,
@@ -192,3 +196,58 @@ def opportunity_create_direct(
         partner_id=None,
         **fields,
     )
+
+
+OVERRIDABLE = [c for c in ForecastCategory.values if c != ForecastCategory.CLOSED]
+
+
+def _override_clean(category: str | None, stage_category: str) -> str:
+    """The override to store: "" (follow the stage) for None, "" or the stage's own
+    category; never closed (a deal is closed by closing it as won)."""
+    category = (category or "").strip()
+    if category == ForecastCategory.CLOSED:
+        raise ValidationFailed(
+            "Closed is not a forecast category you can choose: close the deal as won instead.",
+            fields={"forecast_category": ["Choose pipeline, best case, commit or omitted."]},
+        )
+    if category and category not in OVERRIDABLE:
+        raise ValidationFailed(
+            "Unknown forecast category.",
+            fields={"forecast_category": ["Choose pipeline, best case, commit or omitted."]},
+        )
+    return "" if category == stage_category else category
+
+
+@transaction.atomic
+def opportunity_set_forecast_category(
+    *, tenant: Tenant, actor: Membership, opportunity_id: int, category: str | None
+) -> Opportunity:
+    """Set the forecast category of an open deal (its owner, or the vendor's people).
+    None, "" or the stage's own category clears the override: the deal follows its stage
+    again. The change is field history and an audit row."""
+    opportunity = lock_opportunity(tenant, actor, opportunity_id)
+    if not actor.is_vendor and opportunity.owner_id != actor.user_id:
+        raise PermissionDenied("Only the deal's owner can change its forecast category.")
+    if opportunity.status != Opportunity.Status.OPEN:
+        raise refuse("A closed deal's forecast category follows its stage; reopen it first.")
+    override = _override_clean(category, opportunity.stage.forecast_category)
+    if override == opportunity.forecast_category_override:
+        return opportunity
+    before, history = (
+        snapshot(opportunity, ["forecast_category_override"]),
+        history_state(opportunity),
+    )
+    opportunity.forecast_category_override = override
+    opportunity.updated_at = timezone.now()
+    opportunity.save(update_fields=["forecast_category_override", "updated_at"])
+    history_record(opportunity, before=history, actor=actor.user, source="category")
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="opportunity_forecast_category_set",
+        subject=opportunity,
+        before=before | {"forecast_category": history["forecast_category"]},
+        after=snapshot(opportunity, ["forecast_category_override"])
+        | {"forecast_category": opportunity.forecast_category},
+    )
+    return opportunity

@@ -14,7 +14,15 @@ from accounts.models import Membership, Tenant
 from accounts.permissions import require_vendor_admin
 from accounts.services.audit import audit_record, snapshot
 from pipeline.defaults import DEFAULT_LOST_REASONS, DEFAULT_STAGES, default_forecast_category
-from pipeline.models import EntryCriterion, LostReason, Opportunity, PipelineRules, Stage
+from pipeline.models import (
+    EntryCriterion,
+    ForecastCategory,
+    LostReason,
+    Opportunity,
+    PipelineRules,
+    Stage,
+)
+from pipeline.services.history import history_record_stage_category
 
 STAGE_FIELDS = [
     "name",
@@ -24,8 +32,20 @@ STAGE_FIELDS = [
     "guidance",
     "is_active",
     "position",
+    "forecast_category",
 ]
-CHANGEABLE = {"name", "probability", "entry_criteria", "stale_after_days", "guidance"}
+CHANGEABLE = {
+    "name",
+    "probability",
+    "entry_criteria",
+    "stale_after_days",
+    "guidance",
+    "forecast_category",
+}
+CLOSING_CATEGORIES = {
+    Stage.Kind.WON: ForecastCategory.CLOSED,
+    Stage.Kind.LOST: ForecastCategory.OMITTED,
+}
 
 
 def stages_install_defaults(*, tenant: Tenant) -> bool:
@@ -95,6 +115,22 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _check_category(stage: Stage, category: str) -> None:
+    """Open stages: any category but closed (only winning closes a deal). The won and
+    lost stages keep closed and omitted."""
+    fixed = CLOSING_CATEGORIES.get(stage.kind)  # type: ignore[call-overload]
+    if fixed is not None and category != fixed:
+        raise ValidationFailed(
+            f"The {stage.kind} stage always counts as {fixed}.",
+            fields={"forecast_category": [f"The {stage.kind} stage is always {fixed}."]},
+        )
+    if fixed is None and category not in set(ForecastCategory.values) - {"closed"}:
+        raise ValidationFailed(
+            "An open stage's forecast category is pipeline, best case, commit or omitted.",
+            fields={"forecast_category": ["Choose pipeline, best case, commit or omitted."]},
+        )
+
+
 def _ensure_unique_name(tenant: Tenant, name: str, exclude_id: int | None = None) -> None:
     clash = (
         Stage.objects.for_tenant(tenant).annotate(lname=Lower("name")).filter(lname=name.lower())
@@ -125,8 +161,10 @@ def stage_create(
     entry_criteria: list[str] | None = None,
     stale_after_days: int | None = None,
     guidance: str = "",
+    forecast_category: str = "",
 ) -> Stage:
-    """A new open stage, placed after the last open stage (closing stages stay last)."""
+    """A new open stage, placed after the last open stage (closing stages stay last). Its
+    forecast category defaults by win probability."""
     require_vendor_admin(actor)
     data = _clean(
         {
@@ -138,6 +176,8 @@ def stage_create(
         }
     )
     _ensure_unique_name(tenant, data["name"])
+    category = forecast_category or default_forecast_category(Stage.Kind.OPEN, data["probability"])
+    _check_category(Stage(kind=Stage.Kind.OPEN), category)
     stages = Stage.objects.for_tenant(tenant).select_for_update()
     last_open = stages.filter(kind=Stage.Kind.OPEN).aggregate(last=Max("position"))["last"] or 0
     for closing in stages.filter(position__gt=last_open).order_by("-position"):
@@ -147,7 +187,7 @@ def stage_create(
         tenant=tenant,
         kind=Stage.Kind.OPEN,
         position=last_open + 1,
-        forecast_category=default_forecast_category(Stage.Kind.OPEN, data["probability"]),
+        forecast_category=category,
         **data,
     )
     audit_record(
@@ -165,17 +205,23 @@ def stage_update(*, tenant: Tenant, actor: Membership, stage_id: int, **changes:
     require_vendor_admin(actor)
     if set(changes) - CHANGEABLE:
         raise ValidationFailed(
-            "Only name, probability, entry criteria, stale-after days and guidance change here.",
+            "Only name, probability, forecast category, entry criteria, stale-after days and "
+            "guidance change here.",
             fields={field: ["Cannot be changed here."] for field in set(changes) - CHANGEABLE},
         )
     stage = _lock(tenant, stage_id)
     data = _clean(changes)
     if "name" in data:
         _ensure_unique_name(tenant, data["name"], exclude_id=stage.pk)
+    if "forecast_category" in data:
+        _check_category(stage, data["forecast_category"])
     before = snapshot(stage, STAGE_FIELDS)
     for field, value in data.items():
         setattr(stage, field, value)
     stage.save()
+    history_record_stage_category(
+        tenant=tenant, stage=stage, old=before["forecast_category"], actor=actor.user
+    )
     audit_record(
         tenant=tenant,
         actor=actor.user,

@@ -26,6 +26,7 @@ from pipeline.views.working import (
     DealAction,
     DealDetailMixin,
     DealEditMixin,
+    ForecastCategoryAction,
     MoveAction,
     board_columns,
 )
@@ -78,6 +79,10 @@ class CloseLostView(PartnerPortalMixin, CloseLostAction):
     portal = PORTAL
 
 
+class ForecastCategoryView(PartnerPortalMixin, ForecastCategoryAction):
+    portal = PORTAL
+
+
 class ActivityView(PartnerPortalMixin, ActivityAction):
     portal = PORTAL
 
@@ -104,5 +109,10 @@ urlpatterns = [
         name="opportunity_close_lost",
     ),
     path("opportunities/<int:pk>/activities/", ActivityView.as_view(), name="opportunity_activity"),
+    path(
+        "opportunities/<int:pk>/forecast-category/",
+        ForecastCategoryView.as_view(),
+        name="opportunity_category",
+    ),
     path("opportunities/<int:pk>/cosell/", CoSellRequestView.as_view(), name="opportunity_cosell"),
 ]

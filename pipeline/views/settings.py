@@ -115,6 +115,8 @@ class StageEditView(ScopedQuerysetMixin, StageSettingsMixin, ServiceFormMixin, F
 
     def perform(self, form: StageForm) -> Stage:
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not changes.get("forecast_category", True):  # blank: keep the stage's category
+            del changes["forecast_category"]
         if not changes:
             return self.stage
         return stage_update(

@@ -43,6 +43,7 @@ from pipeline.views.working import (
     DealAction,
     DealDetailMixin,
     DealEditMixin,
+    ForecastCategoryAction,
     MoveAction,
 )
 
@@ -229,6 +230,10 @@ class ReopenView(VendorPortalMixin, DealAction):
         return f"The deal is open again, in {deal.stage.name}."
 
 
+class ForecastCategoryView(VendorPortalMixin, ForecastCategoryAction):
+    portal = PORTAL
+
+
 class ActivityView(VendorPortalMixin, ActivityAction):
     portal = PORTAL
     action_form = VendorActivityForm
@@ -290,6 +295,7 @@ urlpatterns = [
     path(DEAL + "close-lost/", CloseLostView.as_view(), name="opportunity_close_lost"),
     path(DEAL + "reopen/", ReopenView.as_view(), name="opportunity_reopen"),
     path(DEAL + "activities/", ActivityView.as_view(), name="opportunity_activity"),
+    path(DEAL + "forecast-category/", ForecastCategoryView.as_view(), name="opportunity_category"),
     path(COSELL + "assign/", CoSellAssignView.as_view(), name="cosell_assign"),
     path(COSELL + "decline/", CoSellDeclineView.as_view(), name="cosell_decline"),
     path(COSELL + "complete/", CoSellCompleteView.as_view(), name="cosell_complete"),

@@ -1,6 +1,7 @@
 """What both portals share when working a deal: the detail page's context and the POST
-actions (move, close, edit, activity). Each portal module combines these with its portal
-mixin and `ScopedQuerysetMixin`, so a deal out of the actor's scope is a 404.
+actions (move, close, edit, activity, forecast category). Each portal module combines
+these with its portal mixin and `ScopedQuerysetMixin`, so a deal out of the actor's scope
+is a 404.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from pipeline.forms import (
     ActivityForm,
     CloseLostForm,
     CloseWonForm,
+    ForecastCategoryForm,
     MoveForm,
     OpportunityForm,
     TenantForm,
 )
-from pipeline.models import Opportunity, Stage
+from pipeline.models import ForecastCategory, Opportunity, Stage
 from pipeline.panels import deal_panels_for
 from pipeline.selectors import (
     MoveOption,
@@ -45,10 +47,11 @@ from pipeline.services.opportunities import (
     opportunity_fill_and_close_won,
     opportunity_fill_and_move,
     opportunity_move_stage,
+    opportunity_set_forecast_category,
     opportunity_update,
 )
 
-ACTIONS = ("move", "close_won", "close_lost", "edit", "activity")
+ACTIONS = ("move", "close_won", "close_lost", "edit", "activity", "category")
 BOARD_CARDS_PER_STAGE = 50
 
 
@@ -166,6 +169,7 @@ class DealDetailMixin(ScopedQuerysetMixin, PortalPage):
             "urls": {name: self.url(f"opportunity_{name}", deal.pk) for name in self.actions},
             "list_url": self.url(self.list_url_name),
             "is_open": deal.status == Opportunity.Status.OPEN,
+            "forecast_category": ForecastCategory(deal.forecast_category).label,
             "deal_panels": deal_panels_for(deal, self.membership),  # type: ignore[attr-defined]
             **self.action_forms(),
         }
@@ -187,7 +191,22 @@ class DealDetailMixin(ScopedQuerysetMixin, PortalPage):
             "close_won_force_form": CloseWonForm(tenant=tenant, auto_id="id_forcewon_%s"),
             "close_lost_form": CloseLostForm(tenant=tenant, auto_id="id_lost_%s"),
             "activity_form": self.activity_form_class(tenant=tenant, auto_id="id_activity_%s"),
+            "category_form": self.category_form(),
         }
+
+    def category_form(self) -> ForecastCategoryForm | None:
+        """The category form, for the deal's owner and the vendor's people on an open deal."""
+        deal: Opportunity = self.object  # type: ignore[attr-defined]
+        membership = self.membership  # type: ignore[attr-defined]
+        if deal.status != Opportunity.Status.OPEN or not (
+            membership.is_vendor or deal.owner_id == membership.user_id
+        ):
+            return None
+        return ForecastCategoryForm(
+            tenant=self.tenant,  # type: ignore[attr-defined]
+            auto_id="id_category_%s",
+            initial={"category": deal.forecast_category_override},
+        )
 
     activity_form_class: type[TenantForm] = ActivityForm
 
@@ -300,6 +319,16 @@ class CloseLostAction(DealAction):
             **self.service_kwargs(record), reason_code=data["reason"], note=data["note"]
         )
         return "The deal is closed as lost."
+
+
+class ForecastCategoryAction(DealAction):
+    action_form = ForecastCategoryForm
+
+    def act(self, record: Opportunity, data: dict[str, Any]) -> str:
+        deal = opportunity_set_forecast_category(
+            **self.service_kwargs(record), category=data["category"]
+        )
+        return f"Forecast category: {ForecastCategory(deal.forecast_category).label}."
 
 
 class ActivityAction(DealAction):

@@ -85,6 +85,7 @@ def test_list_returns_the_stage_fields(world: World, stages):
             "Confirm budget, decision maker, need and timeline before investing more time."
         ),
         "is_active": True,
+        "forecast_category": "pipeline",
     }
 
 
@@ -145,6 +146,7 @@ def test_create_places_the_stage_before_the_closing_ones(world: World, stages):
         "stale_after_days": 14,
         "guidance": "Prove it works.",
         "is_active": True,
+        "forecast_category": "pipeline",
     }
 
 

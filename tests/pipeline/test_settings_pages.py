@@ -344,6 +344,7 @@ def test_the_edit_form_starts_from_the_current_values(world, stages, client_for)
     assert response.context["form"].initial == {
         "name": "Qualification",
         "probability": 20,
+        "forecast_category": "pipeline",
         "entry_criteria": ["budget_confirmed", "decision_maker", "need", "timeline"],
         "stale_after_days": 21,
         "guidance": stage.guidance,
