@@ -1,5 +1,8 @@
 """Routes of the analytics app, declared beside their views and collected here."""
 
-vendor_patterns: list = []  # forecast, changes, metrics, forecast quality
-partner_patterns: list = []  # the partner's forecast and metrics
-api_patterns: list = []  # /api/v1/: forecast, pipeline-changes, metrics, targets
+from analytics import apis
+from analytics.views import partner, vendor
+
+vendor_patterns = vendor.urlpatterns  # forecast, targets, forecast quality
+partner_patterns = partner.urlpatterns  # the partner's forecast
+api_patterns = apis.urlpatterns  # /api/v1/: forecast, targets, forecast-adjustments
