@@ -71,7 +71,11 @@ def region_label() -> Case:
 
 
 def _person_name(prefix: str) -> Coalesce:
-    return Coalesce(NullIf(F(f"{prefix}__full_name"), Value("")), F(f"{prefix}__email"))
+    return Coalesce(
+        NullIf(F(f"{prefix}__full_name"), Value("")),
+        F(f"{prefix}__email"),
+        output_field=CharField(),
+    )
 
 
 DIMENSIONS: dict[str, Dimension] = {
