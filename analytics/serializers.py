@@ -49,7 +49,7 @@ class ForecastRowOutput(serializers.Serializer):
 
 
 class ForecastOutput(serializers.Serializer):
-    period = serializers.CharField(source="period.label")
+    period = serializers.CharField()
     group_by = serializers.CharField()
     currency = serializers.CharField()
     rows = ForecastRowOutput(many=True)
