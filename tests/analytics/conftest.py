@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -35,7 +34,7 @@ class Generated:
 
 
 def moment(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, tzinfo=dt_timezone.utc)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
 def install_stages(world: World) -> list[Stage]:

@@ -4,8 +4,7 @@ rates really differ, never reads outcomes after as_of, and falls back sensibly."
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,8 +18,8 @@ from tests.pipeline.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-START = datetime(2026, 1, 5, 9, tzinfo=dt_timezone.utc)
-TODAY = datetime(2026, 12, 1, 9, tzinfo=dt_timezone.utc)
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+TODAY = datetime(2026, 12, 1, 9, tzinfo=UTC)
 RATES = (0.15, 0.5, 0.85)  # each partner's true chance of winning from the first stage
 
 
@@ -90,10 +89,12 @@ def test_partner_rates_are_learnt_and_shrunk_toward_the_tenant_rate(world):
     first = data["first"].pk
     low, middle, high = (cal.probability(p.pk, first) for p in data["partners"])
     assert low < middle < high
-    assert abs(float(low) - 0.15) < 0.12 and abs(float(high) - 0.85) < 0.12
+    assert abs(float(low) - 0.15) < 0.12
+    assert abs(float(high) - 0.85) < 0.12
     tenant = cal.tenant_rate(first)
     kappa = cal.prior_strength(first)
-    assert kappa is not None and 1 <= kappa < KAPPA_MAX  # real spread: a weak prior
+    assert kappa is not None
+    assert 1 <= kappa < KAPPA_MAX
     entered, won = cal.counts[(data["partners"][0].pk, first)]
     raw = Decimal(won) / entered
     mean = sum(k for k, _ in [(w, 0) for _, w in cal.counts.values()]) / Decimal(180)

@@ -37,7 +37,8 @@ def test_vendor_rows_have_the_contract_keys(world, group_by):
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["period"] == "2027-Q1" and body["rows"]
+    assert body["period"] == "2027-Q1"
+    assert body["rows"]
     assert all(set(row) == ROW_KEYS for row in body["rows"])
 
 
@@ -71,7 +72,8 @@ def test_partner_rep_sees_only_their_own_deals(world):
 def test_other_tenant_sees_none_of_it(world):
     generate(world, count=20)
     body = api_as(world, "other_tenant_admin").get(URL, {"period": "2027-Q1"}).json()
-    assert body["rows"] == [] and body["total"]["pipeline"] == "0.00"
+    assert body["rows"] == []
+    assert body["total"]["pipeline"] == "0.00"
 
 
 @pytest.mark.parametrize(
@@ -120,7 +122,8 @@ def target_count(world) -> int:
 def test_vendor_admin_sets_and_replaces_a_target(world):
     assert put_target(world, "vendor_admin").status_code == 200
     response = put_target(world, "vendor_admin", amount="70000")
-    assert response.status_code == 200 and response.json()["amount"] == "70000.00"
+    assert response.status_code == 200
+    assert response.json()["amount"] == "70000.00"
     assert target_count(world) == 1
     listed = api_as(world, "channel_manager").get("/api/v1/targets/", {"period": "2027-Q1"})
     assert [t["amount"] for t in listed.json()] == ["70000.00"]

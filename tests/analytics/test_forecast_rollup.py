@@ -130,9 +130,12 @@ def test_cumulative_categories_and_coverage_with_target_and_adjustments(world):
     assert row.adjustment == Decimal("300.00")
     assert row.adjusted_commit == row.commit + Decimal("300.00")
     other = next(r for r in forecast.rows if r.key == generated.partners[1].pk)
-    assert other.target is None and other.coverage is None and other.adjustment == 0
+    assert other.target is None
+    assert other.coverage is None
+    assert other.adjustment == 0
     # The tenant's target of 1.00 is already met by closed won: no coverage (None).
-    assert forecast.total.closed_won > 1 and forecast.total.coverage is None
+    assert forecast.total.closed_won > 1
+    assert forecast.total.coverage is None
     assert forecast.total.adjustment == Decimal("300.00")
 
 
