@@ -173,3 +173,31 @@ def test_quality_page_shows_brier_and_reliability(world, client_for):
     assert "Brier, calibrated probability" in html
     assert 'data-chart="reliability-data"' in html
     assert "Prior strength" in html
+
+
+def test_vendor_admin_sets_the_fiscal_year_and_quarters_follow(world, client_for):
+    from accounts.models import AuditEntry, Tenant
+    from pipeline.services.stages import stages_install_defaults
+
+    with tenant_context(world.tenant):
+        stages_install_defaults(tenant=world.tenant)
+    client = client_for(world.vendor_admin)
+    assert client.get("/vendor/settings/stages/").status_code == 200
+    response = client.post("/vendor/settings/fiscal-year/", {"fiscal_year_start_month": "2"})
+    assert response.status_code == 302
+    assert Tenant.objects.get(pk=world.tenant.pk).fiscal_year_start_month == 2
+    with tenant_context(world.tenant):
+        assert AuditEntry.objects.filter(verb="fiscal_year_changed").count() == 1
+    page = client.get("/vendor/forecast/", {"period": "2027-Q1"}).content.decode()
+    assert "2026-02-01 to 2026-04-30" in page
+    client.post("/vendor/settings/fiscal-year/", {"fiscal_year_start_month": "13"})
+    assert Tenant.objects.get(pk=world.tenant.pk).fiscal_year_start_month == 2
+
+
+def test_channel_manager_cannot_change_the_fiscal_year(world, client_for):
+    from accounts.models import Tenant
+
+    client = client_for(world.channel_manager)
+    response = client.post("/vendor/settings/fiscal-year/", {"fiscal_year_start_month": "4"})
+    assert response.status_code == 403
+    assert Tenant.objects.get(pk=world.tenant.pk).fiscal_year_start_month == 1
