@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django_countries import countries
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import NAME_MAX, VENDOR_ROLES, Membership, User
@@ -22,6 +23,7 @@ from accounts.serializers import (
 )
 from pipeline.deal_rules import validate_close_date, validate_positive_amount
 from pipeline.models import Activity, CoSellRequest, EntryCriterion, Opportunity, Stage
+from pipeline.probabilities import probability_lookup
 
 LIFECYCLE = "Changes only through move-stage, close-won, close-lost or reopen."
 
@@ -240,6 +242,23 @@ class OpportunityOutput(serializers.Serializer):
     last_activity_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    calibrated_probability = serializers.SerializerMethodField(
+        help_text="Open deals: the partner's calibrated win probability from this stage (0-1, "
+        "learnt from the tenant's closed deals); null once closed."
+    )
+
+    @extend_schema_field(serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True))
+    def get_calibrated_probability(self, opportunity: Opportunity) -> str | None:
+        if opportunity.status != Opportunity.Status.OPEN:
+            return None
+        root = self.root  # one lookup per response, however many deals it lists
+        lookups = root.__dict__.setdefault("_probability_lookups", {})
+        if opportunity.tenant_id not in lookups:
+            lookups[opportunity.tenant_id] = probability_lookup(opportunity.tenant_id)
+        lookup = lookups[opportunity.tenant_id]
+        if lookup is None:
+            return None
+        return f"{lookup(opportunity.partner_id, opportunity.stage_id):.4f}"
 
 
 # --- Lifecycle actions ----------------------------------------------------------------------------

@@ -114,7 +114,7 @@ class Calibration:
         return Decimal((won + kappa * mean) / (entered + kappa)).quantize(PLACES)
 
 
-def configured_probabilities(tenant: Tenant) -> dict[int, Decimal]:
+def configured_probabilities(tenant: Tenant | int) -> dict[int, Decimal]:
     rows = Stage.objects.for_tenant(tenant).values_list("id", "probability")
     return {stage_id: Decimal(percent) / 100 for stage_id, percent in rows}
 
@@ -139,10 +139,11 @@ GROUP BY o.partner_id, e.to_stage_id
 """
 
 
-def calibration(*, tenant: Tenant, as_of: datetime | None = None) -> Calibration:
+def calibration(*, tenant: Tenant | int, as_of: datetime | None = None) -> Calibration:
     """The tenant's calibration from the history before `as_of` (now by default)."""
     as_of = as_of or timezone.now()
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     with connection.cursor() as cursor:
-        cursor.execute(COUNTS_SQL, {"tenant": tenant.pk, "as_of": as_of})
+        cursor.execute(COUNTS_SQL, {"tenant": tenant_id, "as_of": as_of})
         counts = {(partner, stage): [n, k] for partner, stage, n, k in cursor.fetchall()}
     return Calibration(configured=configured_probabilities(tenant), counts=counts)

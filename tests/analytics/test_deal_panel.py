@@ -28,3 +28,19 @@ def test_both_portals_show_the_calibrated_probability(world, client_for):
         assert page.status_code == 200
         assert 'data-testid="probability-panel"' in page.content.decode()
         assert shown in page.content.decode()
+
+
+def test_the_opportunity_api_carries_the_calibrated_probability(world):
+    from tests.api_clients import api_as
+
+    generate(world, count=60)
+    with tenant_context(world.tenant):
+        cal = calibration(tenant=world.tenant)
+        deals = list(Opportunity.objects.filter(partner=world.partner))
+    expected = {
+        d.pk: f"{cal.probability(d.partner_id, d.stage_id):.4f}" if d.status == "open" else None
+        for d in deals
+    }
+    body = api_as(world, "partner_admin").get("/api/v1/opportunities/", {"page_size": 100}).json()
+    got = {row["id"]: row["calibrated_probability"] for row in body["results"]}
+    assert got == expected
