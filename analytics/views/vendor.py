@@ -111,6 +111,7 @@ class AdjustmentCreateView(VendorPortalMixin, TemplateView):
 
     allowed_roles = VENDOR
     template_name = "analytics/vendor_adjustment_form.html"
+    http_method_names = ["post"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = AdjustmentForm(request.POST, tenant=self.tenant, auto_id="adjust_%s")

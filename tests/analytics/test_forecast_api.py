@@ -226,3 +226,22 @@ def test_adjustment_of_another_tenants_partner_stores_nothing(world):
 def test_partners_cannot_adjust(world, actor):
     assert post_adjustment(world, actor).status_code == 403
     assert adjustment_count(world) == 0
+
+
+def test_the_forecast_api_query_count_does_not_grow(world, django_assert_num_queries):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.analytics.test_forecast_rollup import generate_more
+
+    generate(world, count=10, seed=8)
+    client = api_as(world, "channel_manager")
+    client.get(URL)  # the token's first use records last_used_at
+    cache.clear()
+    with CaptureQueriesContext(connection) as baseline:
+        assert client.get(URL, {"period": "2027-Q1"}).status_code == 200
+    generate_more(world)
+    cache.clear()
+    with django_assert_num_queries(len(baseline)):
+        assert client.get(URL, {"period": "2027-Q1"}).status_code == 200

@@ -201,3 +201,8 @@ def test_channel_manager_cannot_change_the_fiscal_year(world, client_for):
     response = client.post("/vendor/settings/fiscal-year/", {"fiscal_year_start_month": "4"})
     assert response.status_code == 403
     assert Tenant.objects.get(pk=world.tenant.pk).fiscal_year_start_month == 1
+
+
+def test_the_adjustment_url_takes_posts_only(world, client_for):
+    response = client_for(world.channel_manager).get("/vendor/forecast/adjustments/")
+    assert response.status_code == 405
