@@ -149,12 +149,20 @@ def _fold(row: ForecastRow, group: dict[str, Any], calibration: Calibration) -> 
 
 
 def rollup(
-    deals: QuerySet, period: Period, group_by: str, calibration: Calibration
+    deals: QuerySet,
+    period: Period,
+    group_by: str,
+    calibration: Calibration,
+    total_row: ForecastRow | None = None,
 ) -> list[ForecastRow]:
-    """The rows of one grouping, largest pipeline first (without targets)."""
+    """The rows of one grouping, largest pipeline first (without targets). `total_row`, if
+    given, is folded from the same aggregate (for groupings where each deal is in one row:
+    every grouping but product line)."""
     none_label = DIMENSIONS[group_by].none_label
     rows: dict[Any, ForecastRow] = {}
     for group in _groups(deals, period, group_by):
+        if total_row is not None:
+            _fold(total_row, group, calibration)
         key = group["group_key"]
         row = rows.get(key) or rows.setdefault(
             key, ForecastRow(key=key, label=group["group_label"] or none_label)
@@ -211,8 +219,13 @@ def forecast_for_tenant(*, tenant: Tenant, period: Period, group_by: str) -> For
     """The vendor's forecast: every deal of the tenant, with targets and adjustments."""
     deals = Opportunity.objects.for_tenant(tenant)
     calibration = calibration_now(tenant=tenant)
-    rows = rollup(deals, period, group_by, calibration)
-    summary = total(deals, period, calibration, "Total")
+    if group_by == "product_line":  # a deal may be in two rows: the total needs its own sum
+        rows = rollup(deals, period, group_by, calibration)
+        summary = total(deals, period, calibration, "Total")
+    else:
+        summary = ForecastRow(key=None, label="Total")
+        rows = rollup(deals, period, group_by, calibration, summary)
+        summary.rounded()
     targets, adjustments = targets_of(tenant, period), adjustments_of(tenant, period)
     if group_by in (Scope.PARTNER, Scope.TIER):
         _attach(rows, group_by, targets, adjustments)

@@ -12,7 +12,7 @@ from analytics.models import ForecastSnapshot, Scope
 from analytics.periods import Period, current_quarter
 from analytics.selectors.calibration import Calibration
 from analytics.selectors.calibration_cache import calibration_now
-from analytics.selectors.forecast import ForecastRow, rollup, targets_of, total
+from analytics.selectors.forecast import ForecastRow, rollup, targets_of
 from pipeline.models import Opportunity
 
 
@@ -39,7 +39,8 @@ def _period_rows(
 ) -> list[ForecastSnapshot]:
     deals = Opportunity.objects.for_tenant(tenant)
     targets = targets_of(tenant, period)
-    rows = {row.key: row for row in rollup(deals, period, "partner", calibration)}
+    summary = ForecastRow(key=None, label="Total")
+    rows = {row.key: row for row in rollup(deals, period, "partner", calibration, summary)}
     for (scope, partner_id), _ in targets.items():
         if scope == Scope.PARTNER and partner_id not in rows:
             rows[partner_id] = ForecastRow(key=partner_id, label="")
@@ -49,8 +50,7 @@ def _period_rows(
             continue  # direct deals are in the tenant total only
         row.target = targets.get((Scope.PARTNER.value, key))
         snapshots.append(_snapshot(tenant, period, week, row, key))
-    summary = total(deals, period, calibration, "Total")
-    summary.target = targets.get((Scope.TENANT, None))
+    summary.rounded().target = targets.get((Scope.TENANT, None))
     snapshots.append(_snapshot(tenant, period, week, summary, None))
     return snapshots
 
