@@ -95,11 +95,6 @@ class ForecastView(PeriodPageMixin, TemplateView):
             # The CSV link sits in the toolbar: inside the chart's <summary> it would nest
             # a link in a control (axe: nested-interactive).
             "chart": categories_chart(forecast.rows, forecast.currency, heading, ""),
-            "adjustment_form": AdjustmentForm(
-                tenant=self.tenant,
-                initial={"period": period.label, "scope": "partner"},
-                auto_id="adjust_%s",
-            ),
             "previous_period": period.shifted(-1).label,
             "next_period": period.shifted(1).label,
         }
@@ -107,11 +102,18 @@ class ForecastView(PeriodPageMixin, TemplateView):
 
 
 class AdjustmentCreateView(VendorPortalMixin, TemplateView):
-    """POST an adjustment (the form is on the forecast page; errors re-render it there)."""
+    """The adjustment form (its own page: a tenant's thousands of partners make a select
+    too heavy to render on every forecast page) and its POST."""
 
     allowed_roles = VENDOR
     template_name = "analytics/vendor_adjustment_form.html"
-    http_method_names = ["post"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        period = request.GET.get("period", "")[:40] or current_quarter(self.tenant).label
+        form = AdjustmentForm(
+            tenant=self.tenant, initial={"period": period, "scope": "partner"}, auto_id="adjust_%s"
+        )
+        return self.render_to_response(self.get_context_data(adjustment_form=form))
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = AdjustmentForm(request.POST, tenant=self.tenant, auto_id="adjust_%s")

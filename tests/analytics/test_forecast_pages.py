@@ -203,6 +203,10 @@ def test_channel_manager_cannot_change_the_fiscal_year(world, client_for):
     assert Tenant.objects.get(pk=world.tenant.pk).fiscal_year_start_month == 1
 
 
-def test_the_adjustment_url_takes_posts_only(world, client_for):
-    response = client_for(world.channel_manager).get("/vendor/forecast/adjustments/")
-    assert response.status_code == 405
+def test_the_adjustment_page_offers_the_tenants_partners_only(world, client_for):
+    page = client_for(world.channel_manager).get("/vendor/forecast/adjustments/?period=2027-Q1")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert world.partner.name in html
+    assert world.other_tenant_partner.name not in html
+    assert 'value="2027-Q1"' in html

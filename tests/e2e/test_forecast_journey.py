@@ -58,6 +58,7 @@ def test_partner_admin_sees_the_median_not_the_others(forecast_world, live_serve
                 f"/vendor/forecast/?{PERIOD}",
                 f"/vendor/forecast/targets/?{PERIOD}",
                 "/vendor/forecast/quality/",
+                f"/vendor/forecast/adjustments/?{PERIOD}",
             ],
         ),
         ("partner_admin", [f"/partner/forecast/?{PERIOD}"]),
