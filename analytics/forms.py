@@ -1,58 +1,71 @@
-"""Forms of the analytics pages and the query of their API twins: they validate input
-only (the selectors compute)."""
+"""Forms of the forecast pages. Choice lists come from the acting member's tenant only;
+the services check every value again (period, scope, amount, note)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from accounts.models import Tenant
-from analytics.periods import Period, parse_period
-from analytics.selectors.changes import PART_LABELS
+from analytics.models import Scope
+from analytics.selectors.dimensions import GROUP_BY_CHOICES
+from partners.models import PartnerOrganization, PartnerTier
 
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+PERIOD_HELP = "A fiscal quarter (2027-Q1) or a month (2027-03)."
 
 
-class ChangesQueryForm(forms.Form):
-    """`since`/`until`: ISO dates or date-times (default: 7 days ago → now); `period`: a
-    fiscal quarter (2027-Q1) or a month (2027-03), empty for every open deal; `part`: the
-    part whose deals to list."""
+class ForecastFilterForm(forms.Form):
+    period = forms.CharField(max_length=40, required=False, help_text=PERIOD_HELP)
+    group_by = forms.ChoiceField(choices=GROUP_BY_CHOICES, required=False, label="Group by")
 
-    since = forms.DateTimeField(required=False, widget=DATETIME, help_text="Default: 7 days ago.")
-    until = forms.DateTimeField(required=False, widget=DATETIME, help_text="Default: now.")
-    period = forms.CharField(
-        required=False,
-        max_length=20,
-        label="Close-date period",
-        help_text="A fiscal quarter (2027-Q1) or a month (2027-03); empty: all open deals.",
-    )
-    part = forms.ChoiceField(
-        required=False, choices=[("", "—"), *PART_LABELS.items()], widget=forms.HiddenInput
-    )
+
+class PeriodFilterForm(forms.Form):
+    period = forms.CharField(max_length=40, required=False, help_text=PERIOD_HELP)
+
+
+class ScopedForm(forms.Form):
+    period = forms.CharField(max_length=40, help_text=PERIOD_HELP)
+    scope = forms.ChoiceField(choices=Scope.choices)
+    tier = forms.ModelChoiceField(queryset=PartnerTier.objects.none(), required=False)
+    partner = forms.ModelChoiceField(queryset=PartnerOrganization.objects.none(), required=False)
+    amount = forms.CharField(max_length=40, help_text="In the tenant's currency, e.g. 125000.00.")
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tenant = tenant
+        self.fields["tier"].queryset = PartnerTier.objects.for_tenant(tenant)  # type: ignore[attr-defined]
+        self.fields["partner"].queryset = PartnerOrganization.objects.for_tenant(tenant)  # type: ignore[attr-defined]
 
-    def clean_period(self) -> Period | None:
-        label = self.cleaned_data.get("period") or ""
-        if not label.strip():
-            return None
-        try:
-            return parse_period(label, self.tenant.fiscal_year_start_month)
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from error
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "period": data["period"],
+            "scope": data["scope"],
+            "amount": data["amount"],
+            "tier_id": data["tier"].pk if data.get("tier") else None,
+            "partner_id": data["partner"].pk if data.get("partner") else None,
+        }
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        now = timezone.now()
-        if "since" in cleaned and "until" in cleaned:
-            until = cleaned["until"] or now
-            since = cleaned["since"] or until - timedelta(days=7)
-            if until < since:
-                self.add_error("until", "Until must be after since.")
-            cleaned["since"], cleaned["until"] = since, until
-        return cleaned
+
+class TargetForm(ScopedForm):
+    pass
+
+
+class AdjustmentForm(ScopedForm):
+    scope = forms.ChoiceField(choices=[(Scope.PARTNER, "Partner"), (Scope.TIER, "Tier")])
+    amount = forms.CharField(
+        max_length=40, help_text="Added to the commit figure; negative to lower it, e.g. -5000."
+    )
+    note = forms.CharField(
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Why."
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {**super().service_kwargs(), "note": self.cleaned_data["note"]}
+
+
+class TargetImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV with the header period,scope,name,amount (scope: tenant, tier or "
+        "partner; name: the tier's or partner's name, empty for the tenant)."
+    )

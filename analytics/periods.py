@@ -11,6 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.errors import ValidationFailed
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -86,3 +91,15 @@ def parse_period(label: str, fiscal_start_month: int = 1) -> Period:
         f"“{label[:20]}” is not a period: use a fiscal quarter such as 2027-Q1 "
         "or a month such as 2027-03."
     )
+
+
+def period_of_tenant(tenant: Any, label: str, field: str = "period") -> Period:
+    """The tenant's period named `label`; a ValidationFailed naming `field` otherwise."""
+    try:
+        return parse_period(label, tenant.fiscal_year_start_month)
+    except ValueError as error:
+        raise ValidationFailed(str(error), fields={field: [str(error)]}) from error
+
+
+def current_quarter(tenant: Any, today: date | None = None) -> Period:
+    return quarter_of(today or timezone.localdate(), tenant.fiscal_year_start_month)

@@ -6,6 +6,7 @@
     make bench BENCH_ARGS=deals              # deal registration only (1M registrations)
     make bench BENCH_ARGS=api                # API req/s against a bare DRF list (bench/api.py)
     make bench BENCH_ARGS=webhooks           # commit → first webhook attempt, real worker
+    make bench BENCH_ARGS=forecast           # the forecast pages and API (bench/forecast.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -123,7 +124,10 @@ def measure(client, url: str, rounds: int, **headers: str) -> tuple[float, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "suite", nargs="?", choices=["all", "pages", "deals", "api", "webhooks"], default="all"
+        "suite",
+        nargs="?",
+        choices=["all", "pages", "deals", "api", "webhooks", "forecast"],
+        default="all",
     )
     parser.add_argument("--partners", type=int, default=5000)
     parser.add_argument("--people", type=int, default=20000)
@@ -192,6 +196,10 @@ def main() -> None:
     analyze()
     if args.suite in ("all", "pages"):
         pages(tenant, admin, args.rounds)
+    if args.suite in ("all", "forecast"):
+        from bench import forecast
+
+        forecast.run(tenant, admin, args.rounds)
     if args.suite in ("all", "deals"):
         from bench import deals_data
 

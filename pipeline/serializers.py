@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django_countries import countries
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import NAME_MAX, VENDOR_ROLES, Membership, User
@@ -31,6 +32,7 @@ from pipeline.models import (
     Opportunity,
     Stage,
 )
+from pipeline.probabilities import probability_lookup
 
 LIFECYCLE = "Changes only through move-stage, close-won, close-lost or reopen."
 
@@ -275,6 +277,23 @@ class OpportunityOutput(serializers.Serializer):
     last_activity_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    calibrated_probability = serializers.SerializerMethodField(
+        help_text="Open deals: the partner's calibrated win probability from this stage (0-1, "
+        "learnt from the tenant's closed deals); null once closed."
+    )
+
+    @extend_schema_field(serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True))
+    def get_calibrated_probability(self, opportunity: Opportunity) -> str | None:
+        if opportunity.status != Opportunity.Status.OPEN:
+            return None
+        root = self.root  # one lookup per response, however many deals it lists
+        lookups = root.__dict__.setdefault("_probability_lookups", {})
+        if opportunity.tenant_id not in lookups:
+            lookups[opportunity.tenant_id] = probability_lookup(opportunity.tenant_id)
+        lookup = lookups[opportunity.tenant_id]
+        if lookup is None:
+            return None
+        return f"{lookup(opportunity.partner_id, opportunity.stage_id):.4f}"
 
     def get_forecast_category_overridden(self, opportunity: Opportunity) -> bool:
         """True when the owner's category, not the stage's, applies."""
@@ -290,13 +309,27 @@ OPPORTUNITY_COLUMNS = (
     "next_step", "next_step_date", "decision_maker_name", "competitor",
     "purchase_order_number", "lost_reason__code", "lost_note", "closed_on",
     "close_date_slips", "stale", "stage_entered_at", "last_activity_at", "created_at",
-    "updated_at", "forecast_category_override", "stage__forecast_category",
+    "updated_at", "forecast_category_override", "stage__forecast_category", "tenant_id",
 )  # fmt: skip
 
 
 def opportunity_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     moment = moments()
-    return [opportunity_row(row, moment) for row in rows]
+    lookups: dict[int, Any] = {}  # one calibration lookup per response, as OpportunityOutput
+    written = []
+    for row in rows:
+        written.append(opportunity_row(row, moment))
+        written[-1]["calibrated_probability"] = _calibrated(row, lookups)
+    return written
+
+
+def _calibrated(row: dict[str, Any], lookups: dict[int, Any]) -> str | None:
+    if row["status"] != Opportunity.Status.OPEN:
+        return None
+    if row["tenant_id"] not in lookups:
+        lookups[row["tenant_id"]] = probability_lookup(row["tenant_id"])
+    lookup = lookups[row["tenant_id"]]
+    return None if lookup is None else f"{lookup(row['partner_id'], row['stage_id']):.4f}"
 
 
 def forecast_category_fields(row: dict[str, Any]) -> dict[str, Any]:

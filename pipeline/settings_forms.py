@@ -3,6 +3,7 @@ does the writes and enforces the rules (unique names, ranges, closing stages).""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -71,6 +72,15 @@ class PipelineRulesForm(forms.Form):
     allow_skip_forward = forms.BooleanField(required=False, label="Deals may skip stages forward")
     allow_backward = forms.BooleanField(
         required=False, label="Deals may move back to an earlier stage"
+    )
+
+
+class FiscalYearForm(forms.Form):
+    fiscal_year_start_month = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(m, date(2000, m, 1).strftime("%B")) for m in range(1, 13)],
+        label="Fiscal year starts in",
+        help_text="Forecast quarters follow it; a fiscal year is named by the year it ends in.",
     )
 
 

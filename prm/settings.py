@@ -243,6 +243,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "protection-sweep": {"task": "deals.tasks.protection_sweep", "schedule": crontab(minute=23)},
     "review-escalate": {"task": "deals.tasks.review_escalate", "schedule": crontab(minute="*/15")},
+    "forecast-snapshot": {
+        "task": "analytics.tasks.forecast_snapshot",
+        "schedule": crontab(day_of_week="mon", hour=5, minute=30),
+    },
     "commission-attribute-pending-sweep": {
         "task": "commissions.tasks.commission_attribute_pending_sweep",
         "schedule": crontab(minute="*/10"),

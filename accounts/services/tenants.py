@@ -7,6 +7,7 @@ doing it when there is one; an operator at the command line is `None` in the aud
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.password_validation import validate_password
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 from django.db import IntegrityError, transaction
 
-from accounts.errors import Conflict, ValidationFailed
+from accounts.errors import Conflict, PermissionDenied, ValidationFailed
 from accounts.models import NAME_MAX, Membership, Role, Tenant, User
 from accounts.services.audit import audit_record
 from accounts.services.events import event_record
@@ -179,3 +180,25 @@ def tenant_create(
         full_name=admin_full_name,
     )
     return TenantCreated(tenant, admin)
+
+
+@transaction.atomic
+def tenant_fiscal_year_set(*, tenant: Tenant, actor: Membership, month: Any) -> Tenant:
+    """Set the month the tenant's fiscal year starts in (vendor admins; audited)."""
+    if actor.role != Role.VENDOR_ADMIN:
+        raise PermissionDenied("Only a vendor admin can change the fiscal year.")
+    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+        message = "A month from 1 (January) to 12 (December)."
+        raise ValidationFailed(message, fields={"fiscal_year_start_month": [message]})
+    before = {"fiscal_year_start_month": tenant.fiscal_year_start_month}
+    Tenant.objects.filter(pk=tenant.pk).update(fiscal_year_start_month=month)
+    tenant.fiscal_year_start_month = month
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="fiscal_year_changed",
+        subject=tenant,
+        before=before,
+        after={"fiscal_year_start_month": month},
+    )
+    return tenant

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from accounts.errors import ValidationFailed
 from accounts.rest import MembershipApi
 from accounts.serializers import error_responses
-from analytics.forms import ChangesQueryForm
+from analytics.changes_forms import ChangesQueryForm
 from analytics.selectors.changes import PARTS, ChangeScope, pipeline_changes
 
 MONEY = {"max_digits": 16, "decimal_places": 2}

@@ -18,7 +18,7 @@ from django.views import View
 from accounts.charts import Chart, Series
 from accounts.exports import csv_response
 from accounts.portals import PartnerPortalMixin, VendorPortalMixin
-from analytics.forms import ChangesQueryForm
+from analytics.changes_forms import ChangesQueryForm
 from analytics.selectors.changes import (
     PART_LABELS,
     PARTS,

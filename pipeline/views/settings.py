@@ -28,6 +28,7 @@ from accounts.portals import (
     first_error,
 )
 from accounts.scoping import ScopedQuerysetMixin
+from accounts.services.tenants import tenant_fiscal_year_set
 from pipeline.models import EntryCriterion, LostReason, Opportunity, PipelineRules, Stage
 from pipeline.services.stages import (
     lost_reason_create,
@@ -40,6 +41,7 @@ from pipeline.services.stages import (
     stage_update,
 )
 from pipeline.settings_forms import (
+    FiscalYearForm,
     LostReasonForm,
     PipelineRulesForm,
     StageActiveForm,
@@ -72,6 +74,9 @@ class StageListView(ScopedQuerysetMixin, StageSettingsMixin, ListView):
             stage.criteria_labels = [CRITERION_LABELS[c] for c in stage.entry_criteria]
         open_ids = [s.pk for s in stages if s.kind == Stage.Kind.OPEN]
         return super().get_context_data(
+            fiscal_year_form=FiscalYearForm(
+                initial={"fiscal_year_start_month": self.tenant.fiscal_year_start_month}
+            ),
             rules_form=PipelineRulesForm(
                 initial={
                     "allow_skip_forward": rules.allow_skip_forward,
@@ -206,6 +211,28 @@ class PipelineRulesView(StageSettingsMixin, View):
         return redirect("vendor:stage_list")
 
 
+class FiscalYearView(StageSettingsMixin, View):
+    """POST the month the fiscal year starts in (the form is on the stage list)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = FiscalYearForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, first_error(form))
+            return redirect("vendor:stage_list")
+        try:
+            tenant_fiscal_year_set(
+                tenant=self.tenant,
+                actor=self.membership,
+                month=form.cleaned_data["fiscal_year_start_month"],
+            )
+        except (PermissionDenied, NotFound) as error:
+            return error_page(request, error)
+        messages.success(request, "Fiscal year saved.")
+        return redirect("vendor:stage_list")
+
+
 urlpatterns = [
     path("settings/stages/", StageListView.as_view(), name="stage_list"),
     path("settings/stages/new/", StageCreateView.as_view(), name="stage_create"),
@@ -214,6 +241,7 @@ urlpatterns = [
     path("settings/stages/<int:pk>/active/", StageActiveView.as_view(), name="stage_active"),
     path("settings/stages/<int:pk>/delete/", StageDeleteView.as_view(), name="stage_delete"),
     path("settings/rules/", PipelineRulesView.as_view(), name="pipeline_rules"),
+    path("settings/fiscal-year/", FiscalYearView.as_view(), name="fiscal_year"),
 ]
 
 

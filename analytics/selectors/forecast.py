@@ -1,0 +1,250 @@
+"""The forecast rollup of a period: every figure defined here, once.
+
+Deals in the period: open deals whose expected close date falls in it, and deals won in
+it (`closed_on`). Lost deals never count. Categories are cumulative as in Salesforce:
+
+- closed_won = Σ amount of deals won in the period
+- commit = closed_won + open deals in commit (an open deal whose stage is "closed" counts
+  as commit)
+- best_case = commit + open deals in best case
+- pipeline = best_case + open deals in pipeline; omitted deals never count anywhere
+- weighted = closed_won + Σ amount × the stage's configured probability (open, not omitted)
+- calibrated_weighted = closed_won + Σ amount × calibrated probability (calibration.py)
+- target: the period's target of the partner or tier the row is (of the tenant for the
+  total); none for other groupings
+- coverage = open pipeline / (target − closed_won), where open pipeline = pipeline −
+  closed_won; none (shown as "—") without a target or when closed won already meets it
+- adjustment: the sum of the channel managers' adjustments of the row's partner or tier
+  (every adjustment for the total); adjusted commit = commit + adjustment. The raw
+  figures are never changed.
+
+One SQL aggregate per rollup (grouped by the row's key, partner, stage and category);
+Python only folds those groups.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, CharField, F, Q, QuerySet, Sum, Value, When
+
+from accounts.models import Tenant
+from analytics.models import ForecastAdjustment, ForecastTarget, Scope
+from analytics.periods import Period
+from analytics.selectors.calibration import Calibration
+from analytics.selectors.calibration_cache import calibration_now
+from analytics.selectors.dimensions import DIMENSIONS, deals_in_period
+from pipeline.models import ForecastCategory, Opportunity
+
+ZERO = Decimal("0.00")
+CENTS = Decimal("0.01")
+FIGURES = ("closed_won", "commit", "best_case", "pipeline", "weighted", "calibrated_weighted")
+# What an open deal's effective category adds to: cumulative categories.
+ADDS_TO = {
+    ForecastCategory.CLOSED: ("commit", "best_case", "pipeline"),
+    ForecastCategory.COMMIT: ("commit", "best_case", "pipeline"),
+    ForecastCategory.BEST_CASE: ("best_case", "pipeline"),
+    ForecastCategory.PIPELINE: ("pipeline",),
+    ForecastCategory.OMITTED: (),
+}
+
+EFFECTIVE_CATEGORY = Case(
+    When(status=Opportunity.Status.WON, then=Value(ForecastCategory.CLOSED.value)),
+    When(~Q(forecast_category_override=""), then=F("forecast_category_override")),
+    default=F("stage__forecast_category"),
+    output_field=CharField(),
+)
+
+
+@dataclass
+class ForecastRow:
+    key: int | str | None
+    label: str
+    closed_won: Decimal = ZERO
+    commit: Decimal = ZERO
+    best_case: Decimal = ZERO
+    pipeline: Decimal = ZERO
+    weighted: Decimal = ZERO
+    calibrated_weighted: Decimal = ZERO
+    target: Decimal | None = None
+    adjustment: Decimal | None = None
+
+    @property
+    def open_pipeline(self) -> Decimal:
+        return self.pipeline - self.closed_won
+
+    @property
+    def coverage(self) -> Decimal | None:
+        if self.target is None or self.target <= self.closed_won:
+            return None
+        return (self.open_pipeline / (self.target - self.closed_won)).quantize(CENTS)
+
+    @property
+    def adjusted_commit(self) -> Decimal:
+        return self.commit + (self.adjustment or ZERO)
+
+    def add(self, *, amount: Decimal, status: str, category: str, probability: Decimal) -> None:
+        """Fold one aggregated group (a partner × stage × category sum) into the row."""
+        if status == Opportunity.Status.WON:
+            for name in FIGURES:
+                setattr(self, name, getattr(self, name) + amount)
+            return
+        if category == ForecastCategory.OMITTED:
+            return
+        for name in ADDS_TO[ForecastCategory(category)]:
+            setattr(self, name, getattr(self, name) + amount)
+        self.weighted += amount * probability
+
+    def rounded(self) -> ForecastRow:
+        self.weighted = self.weighted.quantize(CENTS)
+        self.calibrated_weighted = self.calibrated_weighted.quantize(CENTS)
+        return self
+
+    def figures(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in FIGURES}
+
+
+@dataclass
+class Forecast:
+    period: Period
+    group_by: str
+    currency: str
+    rows: list[ForecastRow]
+    total: ForecastRow
+    adjustments: list[ForecastAdjustment] = field(default_factory=list)
+
+
+def _groups(deals: QuerySet, period: Period, *dimension: str) -> list[dict[str, Any]]:
+    """The one aggregate: Σ amount per (row key, partner, stage, category, status)."""
+    annotations: dict[str, Any] = {}
+    if dimension:
+        spec = DIMENSIONS[dimension[0]]
+        annotations = {"group_key": spec.key}
+    queryset = (
+        deals.filter(deals_in_period(period.start, period.end))
+        .annotate(**annotations)
+        .annotate(category=EFFECTIVE_CATEGORY)
+    )
+    # The stage's probability comes from the calibration's configured table, not the
+    # GROUP BY: fewer grouping columns keep PostgreSQL's estimate near the real group count.
+    names = ["partner_id", "stage_id", "category", "status"]
+    if dimension:
+        queryset = queryset.annotate(group_label=DIMENSIONS[dimension[0]].label)
+        names = ["group_key", "group_label", *names]
+    return list(queryset.values(*names).annotate(amount=Sum("amount")).order_by())
+
+
+def _fold(row: ForecastRow, group: dict[str, Any], calibration: Calibration) -> None:
+    amount = group["amount"] or ZERO
+    row.add(
+        amount=amount,
+        status=group["status"],
+        category=group["category"],
+        probability=calibration.configured.get(group["stage_id"], Decimal(0)),
+    )
+    if group["status"] == Opportunity.Status.OPEN and group["category"] != "omitted":
+        probability = calibration.probability(group["partner_id"], group["stage_id"])
+        row.calibrated_weighted += amount * probability
+
+
+def rollup(
+    deals: QuerySet,
+    period: Period,
+    group_by: str,
+    calibration: Calibration,
+    total_row: ForecastRow | None = None,
+) -> list[ForecastRow]:
+    """The rows of one grouping, largest pipeline first (without targets). `total_row`, if
+    given, is folded from the same aggregate (for groupings where each deal is in one row:
+    every grouping but product line)."""
+    none_label = DIMENSIONS[group_by].none_label
+    rows: dict[Any, ForecastRow] = {}
+    for group in _groups(deals, period, group_by):
+        if total_row is not None:
+            _fold(total_row, group, calibration)
+        key = group["group_key"]
+        row = rows.get(key) or rows.setdefault(
+            key, ForecastRow(key=key, label=group["group_label"] or none_label)
+        )
+        _fold(row, group, calibration)
+    return sorted(
+        (row.rounded() for row in rows.values()), key=lambda r: (-r.pipeline, r.label, str(r.key))
+    )
+
+
+def total(deals: QuerySet, period: Period, calibration: Calibration, label: str) -> ForecastRow:
+    row = ForecastRow(key=None, label=label)
+    for group in _groups(deals, period):
+        _fold(row, group, calibration)
+    return row.rounded()
+
+
+def targets_of(tenant: Tenant, period: Period) -> dict[tuple[str, int | None], Decimal]:
+    """(scope, tier or partner id) → target; the tenant's under ("tenant", None)."""
+    rows = ForecastTarget.objects.for_tenant(tenant).filter(period=period.label)
+    return {
+        (scope, tier_id or partner_id): amount
+        for scope, tier_id, partner_id, amount in rows.values_list(
+            "scope", "tier_id", "partner_id", "amount"
+        )
+    }
+
+
+def adjustments_of(tenant: Tenant, period: Period) -> list[ForecastAdjustment]:
+    return list(
+        ForecastAdjustment.objects.for_tenant(tenant)
+        .filter(period=period.label)
+        .select_related("partner", "tier", "created_by")
+    )
+
+
+def _attach(
+    rows: list[ForecastRow],
+    scope: str,
+    targets: dict[tuple[str, int | None], Decimal],
+    adjustments: list[ForecastAdjustment],
+) -> None:
+    summed: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+    for adjustment in adjustments:
+        if adjustment.scope == scope:
+            summed[adjustment.tier_id or adjustment.partner_id] += adjustment.amount
+    for row in rows:
+        if isinstance(row.key, int):
+            row.target = targets.get((scope, row.key))
+            row.adjustment = summed.get(row.key, ZERO)
+
+
+def forecast_for_tenant(*, tenant: Tenant, period: Period, group_by: str) -> Forecast:
+    """The vendor's forecast: every deal of the tenant, with targets and adjustments."""
+    deals = Opportunity.objects.for_tenant(tenant)
+    calibration = calibration_now(tenant=tenant)
+    if group_by == "product_line":  # a deal may be in two rows: the total needs its own sum
+        rows = rollup(deals, period, group_by, calibration)
+        summary = total(deals, period, calibration, "Total")
+    else:
+        summary = ForecastRow(key=None, label="Total")
+        rows = rollup(deals, period, group_by, calibration, summary)
+        summary.rounded()
+    targets, adjustments = targets_of(tenant, period), adjustments_of(tenant, period)
+    if group_by in (Scope.PARTNER, Scope.TIER):
+        _attach(rows, group_by, targets, adjustments)
+    summary.target = targets.get((Scope.TENANT, None))
+    summary.adjustment = sum((a.amount for a in adjustments), ZERO)
+    return Forecast(period, group_by, tenant.currency, rows, summary, adjustments)
+
+
+# The short help text shown next to each figure on the pages (the definitions above).
+FORMULAS = {
+    "closed_won": "Σ amount of deals won in the period.",
+    "commit": "Closed won + open deals in commit.",
+    "best_case": "Commit + open deals in best case.",
+    "pipeline": "Best case + open deals in pipeline (omitted never counts).",
+    "weighted": "Closed won + Σ open amount × the stage's configured probability.",
+    "calibrated_weighted": "Closed won + Σ open amount × the partner's calibrated probability.",
+    "target": "The period's target of the partner or tier (the tenant's for the total).",
+    "coverage": "Open pipeline ÷ (target − closed won); — without a target or once met.",
+    "adjustment": "Σ channel managers' adjustments; adjusted commit = commit + adjustment.",
+}

@@ -1,0 +1,28 @@
+"""Celery tasks of the analytics app: thin wrappers around services, one tenant at a time."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from accounts.models import Tenant
+from accounts.queue import SWEEP_TASK_OPTIONS
+from accounts.tenancy import tenant_context
+from analytics.services.snapshots import forecast_snapshot_take
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def forecast_snapshot() -> int:
+    """Beat (weekly, Monday morning): every tenant's forecast snapshot of the week."""
+    written = 0
+    for tenant in Tenant.objects.all():
+        try:
+            with tenant_context(tenant):
+                written += forecast_snapshot_take(tenant=tenant, today=timezone.localdate())
+        except Exception:  # one tenant's failure must not starve the others
+            logger.exception("forecast snapshot failed for tenant %s", tenant.pk)
+    return written
