@@ -6,3 +6,6 @@ class AnalyticsConfig(AppConfig):
     below it (commissions and down); nothing imports it."""
 
     name = "analytics"
+
+    def ready(self) -> None:
+        from analytics import panels  # noqa: F401  (the inflation-flag badges of a deal's page)

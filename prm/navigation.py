@@ -24,6 +24,7 @@ VENDOR_NAV = (
     NavItem("Registrations", "vendor:registration_queue"),
     NavItem("Pipeline", "vendor:pipeline"),
     NavItem("Commissions", "vendor:commission_list"),
+    NavItem("Metrics", "vendor:metrics"),
     NavItem("Partners", "vendor:partner_list"),
     NavItem("Tiers", "vendor:tier_list"),
     NavItem("People", "vendor:people"),
@@ -41,6 +42,7 @@ PARTNER_NAV = (
     NavItem("Commissions", "partner:commission_list"),
     NavItem("Statements", "partner:commission_statement", frozenset({"partner_admin"})),
     NavItem("Board", "partner:opportunity_board"),
+    NavItem("Metrics", "partner:metrics"),
     NavItem("People", "partner:people"),
     NavItem("Invitations", "partner:invitation_list", frozenset({"partner_admin"})),
 )
