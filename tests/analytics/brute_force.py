@@ -161,6 +161,14 @@ class BruteForce:
     # --- the figures ----------------------------------------------------------------------
 
     def figures(self) -> dict[Key, dict[str, Decimal | None]]:
+        """Every figure per (dimension, key), rounded as the pages show it."""
+        return {
+            key: {code: rounded(code, value) for code, value in values.items()}
+            for key, values in self.exact().items()
+        }
+
+    def exact(self) -> dict[Key, dict[str, Any]]:
+        """Every figure per (dimension, key), unrounded (medians are taken on these)."""
         result: dict[Key, dict[str, Any]] = defaultdict(dict)
         for key, facts in self.qualification().items():
             result[key]["qualification_rate"] = share(facts)
@@ -182,10 +190,7 @@ class BruteForce:
             result[key]["pipeline_age"] = Decimal(100) * old / total if total else None
         for key, facts in self.pushes().items():
             result[key]["push_rate"] = share(facts)
-        return {
-            key: {code: rounded(code, value) for code, value in values.items()}
-            for key, values in result.items()
-        }
+        return result
 
 
 def share(facts: list[bool]) -> Decimal | None:

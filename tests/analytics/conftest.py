@@ -29,6 +29,10 @@ class MetricsWorld:
 
 @pytest.fixture
 def metrics_world(world: World) -> MetricsWorld:
+    return build_metrics_world(world)
+
+
+def build_metrics_world(world: World) -> MetricsWorld:
     """Four partners in two tiers and three regions, two product lines, and 160 generated
     deals (a tenth of them direct) with their moves, close-date history and registrations."""
     tenant = world.tenant

@@ -94,60 +94,49 @@ def test_filters_narrow_every_figure_like_the_brute_force(metrics_world, which):
     }
 
 
+def median_of_partners(exact: dict, dim: str, code: str, suffix: str = "") -> Decimal | None:
+    values = [
+        values[code]
+        for (d, key), values in exact.items()
+        if d == dim and key.endswith(suffix) and values.get(code) is not None
+    ]
+    if len(values) < MEDIAN_MIN_PARTNERS:
+        return None
+    return rounded(code, statistics.median(Decimal(str(v)) for v in values))
+
+
 def test_a_partner_admin_sees_their_figures_beside_the_partners_median(metrics_world):
     mw = metrics_world
     admin = mw.world.partner_admin
-    expected = BruteForce(mw.history, mw.period, NOW, everything).figures()
+    brute = BruteForce(mw.history, mw.period, NOW, everything)
+    expected, exact = brute.figures(), brute.exact()
     with tenant_context(mw.world.tenant):
         metrics = metrics_for_partner(
             membership=admin, period=mw.period, filters=MetricFilters(), now=NOW
         )
     assert metrics.total.values == expected_values(expected, ("partner", str(admin.partner_id)))
-    for code in CODES:
-        per_partner = [
-            values[code]
-            for (dim, _), values in BruteForce(mw.history, mw.period, NOW, everything)
-            .figures()
-            .items()
-            if dim == "partner" and values.get(code) is not None
-        ]
-        raw = _raw_partner_values(mw, code)
-        want = rounded(code, statistics.median(raw)) if len(raw) >= MEDIAN_MIN_PARTNERS else None
-        assert metrics.medians[code] == want, code
-        assert len(per_partner) == len(raw)
+    assert metrics.medians == {code: median_of_partners(exact, "partner", code) for code in CODES}
+    assert all(value is not None for value in metrics.medians.values())
     for row in metrics.stages:
-        raw = [
-            v
-            for (dim, key), values in _raw(mw).items()
-            if dim == "partner_stage" and key.endswith(f":{row.stage.pk}")
-            for v in [values.get("stage_days")]
-            if v is not None
-        ]
-        want = rounded("stage_days", statistics.median(raw)) if len(raw) >= 3 else None
-        assert row.median_stage_days == want
+        suffix = f":{row.stage.pk}"
+        assert row.median_stage_days == median_of_partners(
+            exact, "partner_stage", "stage_days", suffix
+        )
+        assert row.median_conversion_rate == median_of_partners(
+            exact, "partner_stage", "conversion_rate", suffix
+        )
 
 
-def _raw(mw) -> dict:  # noqa: ANN001
-    """The brute force's values before rounding (the median is taken on exact values)."""
-    brute = BruteForce(mw.history, mw.period, NOW, everything)
-    original = brute.figures.__func__
-
-    import tests.analytics.brute_force as module
-
-    saved = module.rounded
-    module.rounded = lambda code, value: None if value is None else Decimal(str(value))
-    try:
-        return original(brute)
-    finally:
-        module.rounded = saved
-
-
-def _raw_partner_values(mw, code: str) -> list:  # noqa: ANN001
-    return [
-        values[code]
-        for (dim, _), values in _raw(mw).items()
-        if dim == "partner" and values.get(code) is not None
-    ]
+def test_no_median_is_shown_with_fewer_than_three_partners(metrics_world):
+    mw = metrics_world
+    with tenant_context(mw.world.tenant):
+        metrics = metrics_for_partner(
+            membership=mw.world.partner_admin,
+            period=mw.period,
+            filters=MetricFilters(region="EMEA"),  # only two partners are in EMEA
+            now=NOW,
+        )
+    assert metrics.medians == dict.fromkeys(CODES)
 
 
 def test_a_partner_rep_sees_the_figures_of_the_deals_they_own(metrics_world):
