@@ -5,6 +5,7 @@
     make bench BENCH_ARGS=pages              # the pages only
     make bench BENCH_ARGS=deals              # deal registration only (1M registrations)
     make bench BENCH_ARGS=api                # API req/s against a bare DRF list (bench/api.py)
+    make bench BENCH_ARGS=metrics            # the Metrics pages and API (bench/metrics_data.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -121,7 +122,9 @@ def measure(client, url: str, rounds: int, **headers: str) -> tuple[float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("suite", nargs="?", choices=["all", "pages", "deals", "api"], default="all")
+    parser.add_argument(
+        "suite", nargs="?", choices=["all", "pages", "deals", "api", "metrics"], default="all"
+    )
     parser.add_argument("--partners", type=int, default=5000)
     parser.add_argument("--people", type=int, default=20000)
     parser.add_argument("--opportunities", type=int, default=1_000_000)
@@ -184,6 +187,10 @@ def main() -> None:
     analyze()
     if args.suite in ("all", "pages"):
         pages(tenant, admin, args.rounds)
+    if args.suite in ("all", "metrics"):
+        from bench import metrics_data
+
+        metrics_data.run(tenant=tenant, admin=admin, rounds=args.rounds)
     if args.suite in ("all", "deals"):
         from bench import deals_data
 

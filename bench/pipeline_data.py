@@ -34,7 +34,7 @@ INSERT INTO pipeline_opportunity (
     expected_close_date, stage_id, status, budget_confirmed, decision_maker, need, timeline,
     decision_maker_name, next_step, next_step_date, competitor, purchase_order_number,
     lost_reason_id, lost_note, closed_on, close_date_slips, stage_entered_at,
-    last_activity_at, created_at, updated_at)
+    last_activity_at, created_at, updated_at, forecast_category_override)
 SELECT %(tenant)s,
        CASE WHEN kind = 0 THEN NULL ELSE partner_ids[p] END,
        CASE WHEN kind = 0 THEN %(admin)s ELSE owner_ids[p] END,
@@ -48,7 +48,7 @@ SELECT %(tenant)s,
        CASE WHEN kind = 9 THEN reason_id END, '',
        CASE WHEN kind IN (8, 9) THEN current_date - (g %% 300)::int END, 0,
        now() - ((g %% 90) || ' days')::interval, now() - ((g %% 60) || ' days')::interval,
-       now() - ((g %% 365) || ' days')::interval, now()
+       now() - ((g %% 365) || ' days')::interval, now(), ''
 FROM rows
 """
 

@@ -9,14 +9,17 @@ both portals (a panel registered with pipeline.panels in AnalyticsConfig.ready()
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from analytics.selectors.metrics import METRICS_CACHE_SECONDS, cache_key
 from analytics.selectors.metrics_sql import FULLY_QUALIFIED, PUSH, REGISTRATION, Scope, scoped_cte
 
 FLAGGED_LIST_LIMIT = 50  # the page lists the largest flagged deals; counts cover them all
@@ -58,9 +61,7 @@ ANY_FLAG = " OR ".join(reason.code for reason in FLAG_REASONS)
 FLAG_FACTS = f"""
     SELECT o.id, o.name, o.amount, o.currency, o.partner_id, o.owner_id,
            r.id AS registration_id, st.name AS stage_name,
-           (SELECT count(*) FROM pipeline_fieldchange c
-            WHERE c.tenant_id = o.tenant_id AND c.opportunity_id = o.id AND {PUSH}) >= 2
-               AS pushed_twice,
+           COALESCE(pushes.n, 0) >= 2 AS pushed_twice,
            (st.stale_after_days IS NOT NULL
             AND o.stage_entered_at < %(now)s - st.stale_after_days * interval '1 day')
                AS stage_overdue,
@@ -70,6 +71,10 @@ FLAG_FACTS = f"""
     FROM pipeline_opportunity o
     JOIN pipeline_stage st ON st.id = o.stage_id
     {REGISTRATION}
+    LEFT JOIN (
+        SELECT c.opportunity_id, count(*) AS n FROM pipeline_fieldchange c
+        WHERE c.tenant_id = %(tenant)s AND {PUSH} GROUP BY c.opportunity_id
+    ) pushes ON pushes.opportunity_id = o.id
     WHERE o.tenant_id = %(tenant)s AND o.status = 'open' AND o.partner_id IS NOT NULL"""
 
 
@@ -137,47 +142,72 @@ def _counts(row: dict[str, Any]) -> FlagCounts:
     return FlagCounts(
         open_deals=row["open_deals"],
         flagged=row["flagged"],
-        flagged_amount=row["flagged_amount"] or Decimal(0),
+        flagged_amount=_decimal(row["flagged_amount"]) or Decimal(0),
         by_reason={reason.code: row[f"n_{reason.code}"] for reason in FLAG_REASONS},
     )
 
 
 def flags_for(*, scope: Scope, now: datetime | None = None, per_partner: bool = True) -> Flags:
     """The flagged open deals in scope (the largest first) and the counts, in total and,
-    for vendor roles, per partner. Two queries."""
-    params = {**scope.params(), "now": now or timezone.now(), "limit": FLAGGED_LIST_LIMIT}
-    head = scoped_cte(FLAG_FACTS, scope)
-    listed = _fetch(
-        head + f"SELECT * FROM s WHERE {ANY_FLAG} ORDER BY amount DESC NULLS LAST, id"
-        " LIMIT %(limit)s",
-        params,
-    )
+    for vendor roles, per partner. One query, then cached like the figures."""
+    key = cache_key("flags", scope, per_partner)
+    if now is None and (cached := cache.get(key)) is not None:
+        return cached
+    flags = _flags_for(scope, now or timezone.now(), per_partner)
+    cache.set(key, flags, METRICS_CACHE_SECONDS)
+    return flags
+
+
+def _aggregates() -> str:
     reason_counts = ", ".join(
         f"count(*) FILTER (WHERE {reason.code}) AS n_{reason.code}" for reason in FLAG_REASONS
     )
-    aggregates = (
+    return (
         f"count(*) AS open_deals, count(*) FILTER (WHERE {ANY_FLAG}) AS flagged,"
-        f" sum(amount) FILTER (WHERE {ANY_FLAG}) AS flagged_amount, {reason_counts}"
+        f" (sum(amount) FILTER (WHERE {ANY_FLAG}))::text AS flagged_amount, {reason_counts}"
     )
-    grouped = f"SELECT 0 AS partner_id, '' AS partner_name, {aggregates} FROM s"
+
+
+def _flags_sql(scope: Scope, per_partner: bool) -> str:
+    """One statement: the scoped facts are computed once (the CTE is read twice, so
+    PostgreSQL materializes it) and both the list and the counts come back as JSON rows."""
+    grouped = f"SELECT 0 AS partner_id, '' AS partner_name, {_aggregates()} FROM s"
     if per_partner:
         grouped += (
-            f"\nUNION ALL\nSELECT partner_id, partner_name, {aggregates} FROM s"
+            f" UNION ALL SELECT partner_id, partner_name, {_aggregates()} FROM s"
             " GROUP BY partner_id, partner_name"
         )
-    counted = _fetch(head + grouped, params)
+    return (
+        scoped_cte(FLAG_FACTS, scope)
+        + f", listed AS (SELECT s.*, s.amount::text AS amount_text FROM s WHERE {ANY_FLAG}"
+        " ORDER BY s.amount DESC NULLS LAST, s.id LIMIT %(limit)s),\n"
+        f"counted AS ({grouped})\n"
+        "SELECT 'deal' AS kind, to_jsonb(listed) AS row FROM listed"
+        " UNION ALL SELECT 'count', to_jsonb(counted) FROM counted"
+    )
+
+
+def _flags_for(scope: Scope, now: datetime, per_partner: bool) -> Flags:
+    params = {**scope.params(), "now": now, "limit": FLAGGED_LIST_LIMIT}
+    rows = _fetch(_flags_sql(scope, per_partner), params)
+    # Django's connection hands jsonb over as text (JSONField decodes it itself)
+    decoded = [(row["kind"], json.loads(row["row"])) for row in rows]
+    listed = [row for kind, row in decoded if kind == "deal"]
+    counted = [row for kind, row in decoded if kind == "count"]
     deals = [
         FlaggedDeal(
             id=row["id"],
             name=row["name"],
-            amount=row["amount"],
+            amount=_decimal(row["amount_text"]),
             currency=row["currency"],
             partner_id=row["partner_id"],
             partner_name=row["partner_name"],
             stage_name=row["stage_name"],
             reasons=_reasons(row),
         )
-        for row in listed
+        for row in sorted(
+            listed, key=lambda r: (r["amount_text"] is None, -float(r["amount_text"] or 0), r["id"])
+        )
     ]
     total = next(row for row in counted if row["partner_id"] == 0)
     partners = sorted(
@@ -189,6 +219,10 @@ def flags_for(*, scope: Scope, now: datetime | None = None, per_partner: bool = 
         key=lambda p: (-(p.counts.share or 0), p.partner_name.lower()),
     )
     return Flags(total=_counts(total), deals=deals, partners=partners)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def deal_flag_reasons(

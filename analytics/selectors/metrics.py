@@ -2,7 +2,8 @@
 formula the pages show beside it; the SQL that computes them is in metrics_sql.py.
 
 Figures are grouped by partner, tier, region (the partner's) and product line (the deal's
-registration's lines: a deal with two lines counts in both). Vendor roles see their
+registration's lines: a deal with two lines counts in both). Results are cached for
+METRICS_CACHE_SECONDS per tenant, scope, filters and period. Vendor roles see their
 tenant; a partner admin sees their organization beside the **median across partners** of
 each figure (shown only when at least MEDIAN_MIN_PARTNERS partners have the figure, so a
 median never is one other partner's figure in disguise); a partner rep sees their own deals.
@@ -10,6 +11,7 @@ median never is one other partner's figure in disguise); a partner rep sees thei
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Tenant
@@ -29,6 +32,9 @@ from pipeline.models import Stage
 CLOSE_DATE_TOLERANCE_DAYS = 92  # "within one quarter" of the close date first registered
 DEFAULT_CYCLE_DAYS = 90  # the expected cycle while a tenant has won nothing yet
 MEDIAN_MIN_PARTNERS = 3
+# Figures are computed from the whole history (seconds at a million deals on a busy machine)
+# and kept this long in the cache, keyed by tenant, scope, filters and period.
+METRICS_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -155,30 +161,51 @@ class MetricFilters:
 
 def expected_cycle_days(tenant: Tenant) -> Decimal:
     """The expected cycle, in one place: the median won cycle of the tenant's partner deals."""
+    key = cache_key("cycle", Scope(tenant_id=tenant.pk))
+    if (cached := cache.get(key)) is not None:
+        return cached
     value = median_won_cycle(tenant.pk)
-    return Decimal(DEFAULT_CYCLE_DAYS if value is None else str(value)).quantize(Decimal("0.1"))
+    cycle = Decimal(DEFAULT_CYCLE_DAYS if value is None else str(value)).quantize(Decimal("0.1"))
+    cache.set(key, cycle, METRICS_CACHE_SECONDS)
+    return cycle
 
 
-def _params(period: Period, cycle: Decimal, now: datetime) -> dict[str, Any]:
+def _params(period: Period, cycle: Decimal, now: datetime | None) -> dict[str, Any]:
     zone = timezone.get_current_timezone()
     return {
         "start": datetime.combine(period.start, time.min, tzinfo=zone),
         "end": datetime.combine(period.end, time.min, tzinfo=zone),
         "start_day": period.start,
         "end_day": period.end,
-        "now": now,
+        "now": now or timezone.now(),
+        "given_now": now is not None,
         "cycle": float(cycle),
         "tolerance": CLOSE_DATE_TOLERANCE_DAYS,
     }
 
 
+def cache_key(kind: str, scope: Scope, *parts: Any) -> str:
+    """Every input of a cached result is in its key: the tenant, then a digest of the whole
+    scope (partner, owner, filters) and the other inputs."""
+    digest = hashlib.sha256(repr((scope, *parts)).encode()).hexdigest()
+    return f"metrics:v1:{kind}:{scope.tenant_id}:{digest}"
+
+
 def _collect(
     scope: Scope, dims: Iterable[str], params: dict[str, Any]
 ) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every figure's rows for the dimensions, from the cache unless `now` was given."""
+    dims = list(dims)
+    key = cache_key("rows", scope, params["start"], params["end"], params["cycle"], *dims)
+    live = not params["given_now"]
+    if live and (cached := cache.get(key)) is not None:
+        return cached
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for facts in FACTS_ORDER:
-        for key, values in grouped_rows(facts, scope, list(dims), params).items():
-            merged.setdefault(key, {}).update(values)
+        for group, values in grouped_rows(facts, scope, dims, params).items():
+            merged.setdefault(group, {}).update(values)
+    if live:
+        cache.set(key, merged, METRICS_CACHE_SECONDS)
     return merged
 
 
@@ -240,7 +267,7 @@ def metrics_for_tenant(
     """Vendor roles: every figure in total, per stage and per grouping."""
     cycle = expected_cycle_days(tenant)
     dims = ("total", "stage", *(name for name, _ in GROUPINGS))
-    rows = _collect(_scope(tenant, filters), dims, _params(period, cycle, now or timezone.now()))
+    rows = _collect(_scope(tenant, filters), dims, _params(period, cycle, now))
     labels = _labels(tenant)
     groups = {
         name: sorted(
@@ -296,7 +323,7 @@ def metrics_for_partner(
     """Partner people: their organization's figures (a rep's: of the deals they own); for
     partner admins beside the median across the tenant's partners (filters other than the
     partner apply to both sides)."""
-    tenant, now = membership.tenant, now or timezone.now()
+    tenant = membership.tenant
     cycle = expected_cycle_days(tenant)
     params = _params(period, cycle, now)
     is_rep = membership.role == Role.PARTNER_REP

@@ -44,37 +44,43 @@ FACTS = {
         FROM deals_dealregistration r
         WHERE r.tenant_id = %(tenant)s
           AND r.first_submitted_at >= %(start)s AND r.first_submitted_at < %(end)s""",
+    # Each move ends the visit the previous move of the deal began (one ordered pass over the
+    # tenant's moves along the (tenant, opportunity, created_at) index; no per-row lookups).
     "velocity": f"""
-        SELECT o.partner_id, o.owner_id, r.id AS registration_id, prev.to_stage_id AS stage_id,
-               EXTRACT(EPOCH FROM (m.created_at - prev.created_at)) / 86400 AS days
-        FROM pipeline_stagemove m
-        JOIN pipeline_opportunity o ON o.id = m.opportunity_id AND o.partner_id IS NOT NULL
+        SELECT o.partner_id, o.owner_id, r.id AS registration_id, v.stage_id,
+               EXTRACT(EPOCH FROM (v.created_at - v.entered_at)) / 86400 AS days
+        FROM (
+            SELECT m.opportunity_id, m.created_at,
+                   lag(m.created_at) OVER visit AS entered_at,
+                   lag(m.to_stage_id) OVER visit AS stage_id
+            FROM pipeline_stagemove m
+            WHERE m.tenant_id = %(tenant)s AND m.created_at < %(end)s
+            WINDOW visit AS (PARTITION BY m.opportunity_id ORDER BY m.created_at, m.id)
+        ) v
+        JOIN pipeline_stage st ON st.id = v.stage_id AND st.kind = 'open'
+        JOIN pipeline_opportunity o ON o.id = v.opportunity_id AND o.partner_id IS NOT NULL
         {REGISTRATION}
-        JOIN LATERAL (
-            SELECT p.to_stage_id, p.created_at FROM pipeline_stagemove p
-            WHERE p.tenant_id = m.tenant_id AND p.opportunity_id = m.opportunity_id
-              AND (p.created_at, p.id) < (m.created_at, m.id)
-            ORDER BY p.created_at DESC, p.id DESC LIMIT 1
-        ) prev ON TRUE
-        JOIN pipeline_stage st ON st.id = prev.to_stage_id AND st.kind = 'open'
-        WHERE m.tenant_id = %(tenant)s AND m.created_at >= %(start)s AND m.created_at < %(end)s""",
+        WHERE v.created_at >= %(start)s""",
+    # A deal's first entry into an open stage in the period converts when a later move (at
+    # any time) enters a stage further on that is not Closed Lost.
     "conversion": f"""
         SELECT o.partner_id, o.owner_id, r.id AS registration_id, e.stage_id,
-               EXISTS (
-                   SELECT 1 FROM pipeline_stagemove n
-                   JOIN pipeline_stage ns ON ns.id = n.to_stage_id
-                   WHERE n.tenant_id = %(tenant)s AND n.opportunity_id = e.opportunity_id
-                     AND (n.created_at, n.id) > (e.created_at, e.id)
-                     AND ns.kind <> 'lost' AND ns.position > e.position
-               ) AS converted
+               COALESCE(e.furthest_later > e.position, false) AS converted
         FROM (
-            SELECT DISTINCT ON (m.opportunity_id, m.to_stage_id)
-                   m.opportunity_id, m.to_stage_id AS stage_id, m.created_at, m.id, s.position
-            FROM pipeline_stagemove m
-            JOIN pipeline_stage s ON s.id = m.to_stage_id AND s.kind = 'open'
-            WHERE m.tenant_id = %(tenant)s
-              AND m.created_at >= %(start)s AND m.created_at < %(end)s
-            ORDER BY m.opportunity_id, m.to_stage_id, m.created_at, m.id
+            SELECT DISTINCT ON (w.opportunity_id, w.stage_id) w.*
+            FROM (
+                SELECT m.opportunity_id, m.to_stage_id AS stage_id, m.created_at, m.id,
+                       s.kind, s.position,
+                       max(s.position) FILTER (WHERE s.kind <> 'lost') OVER (
+                           PARTITION BY m.opportunity_id ORDER BY m.created_at, m.id
+                           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+                       ) AS furthest_later
+                FROM pipeline_stagemove m
+                JOIN pipeline_stage s ON s.id = m.to_stage_id
+                WHERE m.tenant_id = %(tenant)s
+            ) w
+            WHERE w.kind = 'open' AND w.created_at >= %(start)s AND w.created_at < %(end)s
+            ORDER BY w.opportunity_id, w.stage_id, w.created_at, w.id
         ) e
         JOIN pipeline_opportunity o ON o.id = e.opportunity_id AND o.partner_id IS NOT NULL
         {REGISTRATION}""",
@@ -103,13 +109,14 @@ FACTS = {
           AND o.status = 'open' AND o.amount IS NOT NULL""",
     "push": f"""
         SELECT o.partner_id, o.owner_id, r.id AS registration_id,
-               EXISTS (
-                   SELECT 1 FROM pipeline_fieldchange c
-                   WHERE c.tenant_id = o.tenant_id AND c.opportunity_id = o.id AND {PUSH}
-                     AND c.changed_at >= %(start)s AND c.changed_at < %(end)s
-               ) AS pushed
+               pushed.opportunity_id IS NOT NULL AS pushed
         FROM pipeline_opportunity o
         {REGISTRATION}
+        LEFT JOIN (
+            SELECT DISTINCT c.opportunity_id FROM pipeline_fieldchange c
+            WHERE c.tenant_id = %(tenant)s AND {PUSH}
+              AND c.changed_at >= %(start)s AND c.changed_at < %(end)s
+        ) pushed ON pushed.opportunity_id = o.id
         WHERE o.tenant_id = %(tenant)s AND o.partner_id IS NOT NULL
           AND o.created_at < %(end)s AND (o.closed_on IS NULL OR o.closed_on >= %(start_day)s)""",
 }
