@@ -43,11 +43,18 @@ def row_cells(row: MetricRow, currency: str) -> list[str]:
     return [figure_text(f.unit, row.values[f.code], currency) for f in FIGURES]
 
 
+CHART_PARTNERS = 20  # the chart shows the partners with the most closed deals; CSV has all
+
+
 def win_rate_chart(metrics: Metrics, csv_url: str) -> Chart:
-    rows = metrics.groups["partner"]
+    busiest = sorted(metrics.groups["partner"], key=lambda row: -row.basis["win_rate"])
+    rows = sorted(
+        (row for row in busiest[:CHART_PARTNERS] if row.basis["win_rate"]),
+        key=lambda row: row.label.lower(),
+    )
     return Chart(
         id="win-rate-by-partner",
-        title="Win rate by partner",
+        title=f"Win rate by partner (the {CHART_PARTNERS} with the most closed deals)",
         labels=[row.label for row in rows],
         series=[Series("Win rate", [row.values["win_rate"] for row in rows])],
         unit="percent",
