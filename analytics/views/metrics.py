@@ -85,6 +85,18 @@ def velocity_chart(metrics: Metrics, csv_url: str, *, with_median: bool = False)
     )
 
 
+GROUP_ROWS_SHOWN = 50  # per grouping on the page: the busiest; the CSV has every row
+
+
+def shown_rows(rows: list[MetricRow], currency: str) -> list[tuple[MetricRow, list[str]]]:
+    """The page's rows of a grouping: all when few, else the ones with the most deals open
+    during the period (in name order)."""
+    if len(rows) > GROUP_ROWS_SHOWN:
+        busiest = sorted(rows, key=lambda row: -row.basis["push_rate"])[:GROUP_ROWS_SHOWN]
+        rows = sorted(busiest, key=lambda row: row.label.lower())
+    return [(row, row_cells(row, currency)) for row in rows]
+
+
 def bad_query(request: HttpRequest, template: str, form: MetricsQueryForm) -> HttpResponse:
     return render(request, template, {"form": form, "figures": FIGURES}, status=400)
 
@@ -111,9 +123,10 @@ class VendorMetricsView(VendorPortalMixin, View):
             "currency": currency,
             "totals": list(zip(FIGURES, row_cells(metrics.total, currency), strict=True)),
             "groups": [
-                (name, label, [(row, row_cells(row, currency)) for row in metrics.groups[name]])
+                (name, label, len(metrics.groups[name]), shown_rows(metrics.groups[name], currency))
                 for name, label in GROUPINGS
             ],
+            "group_rows_shown": GROUP_ROWS_SHOWN,
             "csv_base": csv_base,
             "charts": [
                 win_rate_chart(metrics, f"{csv_base}&table=partner"),

@@ -174,10 +174,17 @@ def test_query_counts_are_constant(metrics_world, client_for, django_assert_num_
         vendor.get(VENDOR_PAGE, Q2)
     with django_assert_num_queries(PARTNER_PAGE_QUERIES):
         partner.get(PARTNER_PAGE, Q2)
+    vendor_api, partner_api = api_as(mw.world, "vendor_admin"), api_as(mw.world, "partner_rep")
+    with django_assert_num_queries(VENDOR_API_QUERIES):
+        assert vendor_api.get(API, {**Q2, "region": "EMEA"}).status_code == 200
+    with django_assert_num_queries(REP_API_QUERIES):
+        assert partner_api.get(API, Q2).status_code == 200
 
 
 VENDOR_PAGE_QUERIES = 25
 PARTNER_PAGE_QUERIES = 27
+VENDOR_API_QUERIES = 19
+REP_API_QUERIES = 16
 
 
 def test_the_csv_exports_neutralize_formulas(metrics_world, client_for):
@@ -236,3 +243,18 @@ def test_cached_figures_are_never_served_to_another_scope(metrics_world):
     assert other["total"]["basis"] != first["total"]["basis"]
     vendor = api_as(mw.world, "vendor_admin").get(API, Q2).json()
     assert vendor["total"]["basis"] != first["total"]["basis"]
+
+
+def test_a_long_grouping_shows_its_busiest_rows_and_the_csv_has_all(
+    metrics_world, client_for, monkeypatch
+):
+    mw = metrics_world
+    monkeypatch.setattr("analytics.views.metrics.GROUP_ROWS_SHOWN", 2)
+    client = client_for(mw.world.channel_manager)
+    html = client.get(VENDOR_PAGE, Q2).content.decode()
+    table = html.split('data-testid="group-partner"', 1)[1].split("</table>", 1)[0]
+    assert table.count('<tr data-testid="partner-') == 2
+    assert "The 2 of 4 with the most deals open in the period" in html
+    response = client.get(reverse("vendor:metrics_csv"), {**Q2, "table": "partner"})
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    assert len(rows) == 1 + 4
