@@ -119,6 +119,8 @@ class VendorMetricsView(VendorPortalMixin, View):
             "metrics": metrics,
             "flags": flags,
             "flag_reasons": FLAG_REASONS,
+            "watched": flags.flagged_partners[:GROUP_ROWS_SHOWN],
+            "watched_count": len(flags.flagged_partners),
             "figures": FIGURES,
             "currency": currency,
             "totals": list(zip(FIGURES, row_cells(metrics.total, currency), strict=True)),
