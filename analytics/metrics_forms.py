@@ -24,8 +24,10 @@ class MetricsQueryForm(forms.Form):
         required=False,
         help_text="A fiscal quarter (2027-Q1) or a month (2027-03); default this quarter.",
     )
+    # Hidden: set by the partner links of the page's tables (a tenant may have thousands of
+    # partners; a select of them all took seconds to render), cleared by "All partners".
     partner_id = forms.ModelChoiceField(
-        queryset=PartnerOrganization.objects.none(), required=False, empty_label="All partners"
+        queryset=PartnerOrganization.objects.none(), required=False, widget=forms.HiddenInput
     )
     tier_id = forms.ModelChoiceField(
         queryset=PartnerTier.objects.none(), required=False, empty_label="All tiers"
@@ -42,9 +44,7 @@ class MetricsQueryForm(forms.Form):
         super().__init__(data)
         self.membership = membership
         tenant = membership.tenant
-        self.fields["partner_id"].queryset = PartnerOrganization.objects.visible_to(
-            membership
-        ).order_by("name")
+        self.fields["partner_id"].queryset = PartnerOrganization.objects.visible_to(membership)
         self.fields["partner_id"].label = "Partner"
         self.fields["tier_id"].queryset = PartnerTier.objects.for_tenant(tenant)
         self.fields["tier_id"].label = "Tier"

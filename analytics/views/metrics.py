@@ -85,6 +85,14 @@ def velocity_chart(metrics: Metrics, csv_url: str, *, with_median: bool = False)
     )
 
 
+def without_partner(form: MetricsQueryForm) -> str:
+    """The page's query with the partner filter cleared (and, for the partner links, to
+    append `&partner_id=`)."""
+    query = form.data.copy()
+    query.pop("partner_id", None)
+    return query.urlencode()
+
+
 GROUP_ROWS_SHOWN = 50  # per grouping on the page: the busiest; the CSV has every row
 
 
@@ -129,6 +137,8 @@ class VendorMetricsView(VendorPortalMixin, View):
                 for name, label in GROUPINGS
             ],
             "group_rows_shown": GROUP_ROWS_SHOWN,
+            "partner_filter": form.cleaned_data.get("partner_id"),
+            "without_partner": without_partner(form),
             "csv_base": csv_base,
             "charts": [
                 win_rate_chart(metrics, f"{csv_base}&table=partner"),

@@ -181,7 +181,7 @@ def test_query_counts_are_constant(metrics_world, client_for, django_assert_num_
         assert partner_api.get(API, Q2).status_code == 200
 
 
-VENDOR_PAGE_QUERIES = 25
+VENDOR_PAGE_QUERIES = 24
 PARTNER_PAGE_QUERIES = 27
 VENDOR_API_QUERIES = 19
 REP_API_QUERIES = 16
@@ -258,3 +258,16 @@ def test_a_long_grouping_shows_its_busiest_rows_and_the_csv_has_all(
     response = client.get(reverse("vendor:metrics_csv"), {**Q2, "table": "partner"})
     rows = b"".join(response.streaming_content).decode().splitlines()
     assert len(rows) == 1 + 4
+
+
+def test_a_partner_row_narrows_the_page_to_that_partner(metrics_world, client_for):
+    mw = metrics_world
+    client = client_for(mw.world.channel_manager)
+    html = client.get(VENDOR_PAGE, Q2).content.decode()
+    link = f'href="?period=2026-Q2&amp;partner_id={mw.world.other_partner.pk}"'
+    assert link in html
+    narrowed = client.get(VENDOR_PAGE, {**Q2, "partner_id": mw.world.other_partner.pk})
+    text = narrowed.content.decode()
+    assert "Partner: <strong>Contoso Partners</strong>" in text
+    table = text.split('data-testid="group-partner"', 1)[1].split("</table>", 1)[0]
+    assert table.count('<tr data-testid="partner-') == 1
