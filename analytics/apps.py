@@ -8,4 +8,4 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self) -> None:
-        from analytics import panels  # noqa: F401  (the deal page's win probability panel)
+        from analytics import panels  # noqa: F401  (win probability and inflation-flag panels)

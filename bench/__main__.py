@@ -7,6 +7,7 @@
     make bench BENCH_ARGS=api                # API req/s against a bare DRF list (bench/api.py)
     make bench BENCH_ARGS=webhooks           # commit → first webhook attempt, real worker
     make bench BENCH_ARGS=forecast           # the forecast pages and API (bench/forecast.py)
+    make bench BENCH_ARGS=metrics            # the Metrics pages and API (bench/metrics_data.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -126,7 +127,7 @@ def main() -> None:
     parser.add_argument(
         "suite",
         nargs="?",
-        choices=["all", "pages", "deals", "api", "webhooks", "forecast"],
+        choices=["all", "pages", "deals", "api", "webhooks", "forecast", "metrics"],
         default="all",
     )
     parser.add_argument("--partners", type=int, default=5000)
@@ -200,6 +201,10 @@ def main() -> None:
         from bench import forecast
 
         forecast.run(tenant, admin, args.rounds)
+    if args.suite in ("all", "metrics"):
+        from bench import metrics_data
+
+        metrics_data.run(tenant=tenant, admin=admin, rounds=args.rounds)
     if args.suite in ("all", "deals"):
         from bench import deals_data
 

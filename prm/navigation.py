@@ -26,6 +26,7 @@ VENDOR_NAV = (
     NavItem("Forecast", "vendor:forecast"),
     NavItem("Changes", "vendor:pipeline_changes"),
     NavItem("Commissions", "vendor:commission_list"),
+    NavItem("Metrics", "vendor:metrics"),
     NavItem("Partners", "vendor:partner_list"),
     NavItem("Tiers", "vendor:tier_list"),
     NavItem("People", "vendor:people"),
@@ -46,6 +47,7 @@ PARTNER_NAV = (
     NavItem("Commissions", "partner:commission_list"),
     NavItem("Statements", "partner:commission_statement", frozenset({"partner_admin"})),
     NavItem("Board", "partner:opportunity_board"),
+    NavItem("Metrics", "partner:metrics"),
     NavItem("People", "partner:people"),
     NavItem("Invitations", "partner:invitation_list", frozenset({"partner_admin"})),
 )

@@ -236,6 +236,7 @@ def channel_manager_pages(s: Scene) -> list[str]:
         "/vendor/pipeline/",
         f"/vendor/pipeline/{s.open_deal.pk}/",
         "/vendor/commissions/",
+        "/vendor/metrics/",
         "/notifications/",
     ]
 
@@ -272,6 +273,7 @@ def partner_rep_pages(s: Scene) -> list[str]:
         "/partner/registrations/",
         f"/partner/registrations/{s.approved.pk}/",
         "/partner/commissions/",
+        "/partner/metrics/",
         "/notifications/",
     ]
 
