@@ -22,6 +22,7 @@ class NavItem:
 VENDOR_NAV = (
     NavItem("Home", "vendor:home"),
     NavItem("Registrations", "vendor:registration_queue"),
+    NavItem("Leads", "vendor:lead_list"),
     NavItem("Pipeline", "vendor:pipeline"),
     NavItem("Commissions", "vendor:commission_list"),
     NavItem("Partners", "vendor:partner_list"),
@@ -37,6 +38,7 @@ VENDOR_NAV = (
 PARTNER_NAV = (
     NavItem("Home", "partner:home"),
     NavItem("Registrations", "partner:registration_list"),
+    NavItem("Leads", "partner:lead_inbox"),
     NavItem("Opportunities", "partner:opportunity_list"),
     NavItem("Commissions", "partner:commission_list"),
     NavItem("Statements", "partner:commission_statement", frozenset({"partner_admin"})),

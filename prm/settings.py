@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "pipeline.apps.PipelineConfig",
     "deals.apps.DealsConfig",
     "commissions.apps.CommissionsConfig",
+    "leads.apps.LeadsConfig",
     "analytics.apps.AnalyticsConfig",
 ]
 
@@ -242,6 +243,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "protection-sweep": {"task": "deals.tasks.protection_sweep", "schedule": crontab(minute=23)},
     "review-escalate": {"task": "deals.tasks.review_escalate", "schedule": crontab(minute="*/15")},
+    "lead-offer-sweep": {"task": "leads.tasks.lead_offer_sweep", "schedule": SWEEP_EVERY},
     "commission-attribute-pending-sweep": {
         "task": "commissions.tasks.commission_attribute_pending_sweep",
         "schedule": crontab(minute="*/10"),

@@ -14,6 +14,7 @@ from accounts import urls as accounts_urls
 from analytics import urls as analytics_urls
 from commissions import urls as commissions_urls
 from deals import urls as deals_urls
+from leads import urls as leads_urls
 from partners import urls as partners_urls
 from pipeline import urls as pipeline_urls
 from prm.health import healthz
@@ -26,6 +27,7 @@ PORTAL_APPS = (
     pipeline_urls,
     deals_urls,
     commissions_urls,
+    leads_urls,
     analytics_urls,
 )
 
