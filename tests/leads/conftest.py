@@ -25,6 +25,10 @@ def set_profile(partner: PartnerOrganization, **fields: Any) -> None:
 
 @pytest.fixture
 def leads_world(world: World) -> World:
+    return with_lead_routing(world)
+
+
+def with_lead_routing(world: World) -> World:
     """Product lines `cloud` and `security` per tenant; Northwind and Contoso both serve
     the US (Northwind also specializes in cloud), capacity 10 from the Gold tier."""
     for tenant in (world.tenant, world.other_tenant):
