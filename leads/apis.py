@@ -20,9 +20,17 @@ from accounts.serializers import error_responses, validate_input
 from accounts.tenancy import TenantQuerySet
 from leads.models import Lead
 from leads.selectors import lead_list_for, routing_explanation
-from leads.serializers import DeclineInput, LeadInput, LeadOutput
+from leads.serializers import (
+    ConvertInput,
+    ConvertOutput,
+    DeclineInput,
+    LeadInput,
+    LeadOutput,
+    StatusInput,
+)
 from leads.services.intake import lead_create
 from leads.services.offers import offer_accept, offer_decline
+from leads.services.working import lead_convert, lead_status_update
 from pipeline.apis.base import JsonApi
 
 
@@ -110,9 +118,44 @@ class LeadDeclineApi(LeadScopedApi):
         return self.output(lead.pk)
 
 
+class LeadStatusApi(LeadScopedApi):
+    """The accepting partner records its progress: contacted, qualified, disqualified
+    (with the reason in `note`)."""
+
+    allowed_roles = PARTNER
+
+    @extend_schema(
+        request=StatusInput, responses={200: LeadOutput, **error_responses(400, 401, 403, 404, 409)}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        lead = self.get_object()
+        data = validate_input(StatusInput, request, membership=self.membership)
+        lead_status_update(**self.context, lead_id=lead.pk, **data)
+        return self.output(lead.pk)
+
+
+class LeadConvertApi(LeadScopedApi):
+    """The accepting partner converts the lead into a submitted deal registration, pre-filled
+    from the lead and screened like any other; answers the new registration's id."""
+
+    allowed_roles = PARTNER
+
+    @extend_schema(
+        request=ConvertInput,
+        responses={201: ConvertOutput, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        lead = self.get_object()
+        data = validate_input(ConvertInput, request, membership=self.membership)
+        registration = lead_convert(**self.context, lead_id=lead.pk, **data)
+        return Response({"registration_id": registration.pk}, status=status.HTTP_201_CREATED)
+
+
 urlpatterns = [
     path("leads/", LeadListCreateApi.as_view(), name="lead-list"),
     path("leads/<int:pk>/", LeadDetailApi.as_view(), name="lead-detail"),
     path("leads/<int:pk>/accept/", LeadAcceptApi.as_view(), name="lead-accept"),
     path("leads/<int:pk>/decline/", LeadDeclineApi.as_view(), name="lead-decline"),
+    path("leads/<int:pk>/status/", LeadStatusApi.as_view(), name="lead-status"),
+    path("leads/<int:pk>/convert/", LeadConvertApi.as_view(), name="lead-convert"),
 ]

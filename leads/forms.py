@@ -50,3 +50,19 @@ class DeclineForm(forms.Form):
     note = forms.CharField(
         max_length=NOTE_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class LeadStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            ("contacted", "Contacted"),
+            ("qualified", "Qualified"),
+            ("disqualified", "Disqualified"),
+        ]
+    )
+    note = forms.CharField(max_length=NOTE_MAX, required=False)
+
+
+class ConvertForm(forms.Form):
+    expected_close_date = forms.DateField(required=False)
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)

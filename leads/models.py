@@ -19,6 +19,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from accounts.models import NAME_MAX, User
 from accounts.tenancy import TenantScopedModel
+from deals.models import DealRegistration
 from partners.models import PartnerOrganization
 
 RULES = (
@@ -125,6 +126,10 @@ class Lead(FSMModelMixin, TenantScopedModel):
     preferred_partner = models.ForeignKey(
         PartnerOrganization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    registration = models.OneToOneField(
+        DealRegistration, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status_note = models.CharField(max_length=1000, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -157,6 +162,22 @@ class Lead(FSMModelMixin, TenantScopedModel):
     @transition(field=status, source=Status.OFFERED, target=Status.ACCEPTED)
     def accept(self, *, partner: PartnerOrganization, owner: User) -> None:
         self.partner, self.owner = partner, owner
+
+    @transition(field=status, source=Status.ACCEPTED, target=Status.CONTACTED)
+    def contact(self, *, note: str = "") -> None:
+        self.status_note = note
+
+    @transition(field=status, source=[Status.ACCEPTED, Status.CONTACTED], target=Status.QUALIFIED)
+    def qualify(self, *, note: str = "") -> None:
+        self.status_note = note
+
+    @transition(field=status, source=list(WORKING), target=Status.DISQUALIFIED)
+    def disqualify(self, *, note: str = "") -> None:
+        self.status_note = note
+
+    @transition(field=status, source=list(WORKING), target=Status.CONVERTED)
+    def convert(self, *, registration: DealRegistration) -> None:
+        self.registration = registration
 
 
 class LeadOffer(FSMModelMixin, TenantScopedModel):

@@ -34,6 +34,24 @@ class DeclineInput(InputSerializer):
     note = TextField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
 
 
+class StatusInput(InputSerializer):
+    status = serializers.ChoiceField(
+        choices=[(s, s) for s in ("contacted", "qualified", "disqualified")]
+    )
+    note = TextField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
+
+
+class ConvertInput(InputSerializer):
+    amount = MoneyField(required=False, allow_null=True, help_text="Default: the lead's value.")
+    expected_close_date = serializers.DateField(
+        required=False, allow_null=True, help_text="Default: 90 days from today."
+    )
+
+
+class ConvertOutput(serializers.Serializer):
+    registration_id = serializers.IntegerField()
+
+
 class OfferOutput(serializers.Serializer):
     id = serializers.IntegerField()
     partner_id = serializers.IntegerField()

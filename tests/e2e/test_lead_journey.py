@@ -1,8 +1,9 @@
 """Leads in a real Chromium, routed by a real Celery worker: a channel manager adds a lead,
 the worker offers it to the partner that serves the territory and product line, a partner
 rep sees it in the inbox with its countdown and why it came to them (never the other
-candidate) and accepts it; the channel manager's lead page explains the routing. The
-pages pass axe-core at 1280 and 390 px with no CSP violation."""
+candidate), accepts it and converts it into a registration; the channel manager's lead
+page explains the routing. The pages pass axe-core at 1280 and 390 px with no CSP
+violation."""
 
 from __future__ import annotations
 
@@ -92,9 +93,13 @@ def test_a_partner_accepts_a_routed_lead_from_the_inbox(
             partner.get_by_text("You accepted the lead Fabrikam Inc.; it is yours to work.")
         ).to_be_visible()
         expect(partner.get_by_test_id("my-lead")).to_contain_text("Accepted")
+        assert axe_problems(partner, partner.url) == []
+        partner.get_by_role("button", name="Convert Fabrikam Inc. to a registration").click()
+        expect(partner.get_by_text("converted into a registration")).to_be_visible()
+        expect(partner.locator("h1")).to_contain_text("Fabrikam Inc.")
 
         vendor.goto(lead_page)
-        expect(vendor.get_by_test_id("lead-status")).to_have_text("Accepted")
+        expect(vendor.get_by_test_id("lead-status")).to_have_text("Converted")
         expect(vendor.get_by_test_id("routing")).to_contain_text("(chosen)")
         expect(vendor.get_by_test_id("candidate-row")).to_have_count(2)
         assert axe_problems(vendor, lead_page) == []

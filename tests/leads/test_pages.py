@@ -221,3 +221,25 @@ def test_the_inbox_query_count_does_not_grow(leads_world, client_for, django_ass
         more,
         django_assert_num_queries,
     )
+
+
+def test_converting_from_the_inbox_opens_the_new_registration(leads_world, offered, client_for):
+    client = client_for(leads_world.partner_rep)
+    client.post(reverse("partner:lead_accept", args=[offered.pk]))
+
+    response = client.post(reverse("partner:lead_convert", args=[offered.pk]), {})
+
+    lead = reload(leads_world, offered)
+    assert lead.status == "converted"
+    assert response.url == reverse("partner:registration_detail", args=[lead.registration_id])
+
+
+def test_another_partner_cannot_convert(leads_world, offered, client_for):
+    client_for(leads_world.partner_rep).post(reverse("partner:lead_accept", args=[offered.pk]))
+
+    response = client_for(leads_world.other_partner_admin).post(
+        reverse("partner:lead_convert", args=[offered.pk]), {}
+    )
+
+    assert response.status_code == 404
+    assert reload(leads_world, offered).status == "accepted"
