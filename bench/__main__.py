@@ -5,6 +5,7 @@
     make bench BENCH_ARGS=pages              # the pages only
     make bench BENCH_ARGS=deals              # deal registration only (1M registrations)
     make bench BENCH_ARGS=api                # API req/s against a bare DRF list (bench/api.py)
+    make bench BENCH_ARGS=leads              # lead routing p50 / p95 (bench/leads_routing.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -121,7 +122,9 @@ def measure(client, url: str, rounds: int, **headers: str) -> tuple[float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("suite", nargs="?", choices=["all", "pages", "deals", "api"], default="all")
+    parser.add_argument(
+        "suite", nargs="?", choices=["all", "pages", "deals", "api", "leads"], default="all"
+    )
     parser.add_argument("--partners", type=int, default=5000)
     parser.add_argument("--people", type=int, default=20000)
     parser.add_argument("--opportunities", type=int, default=1_000_000)
@@ -138,6 +141,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="api: gunicorn workers")
     parser.add_argument("--slices", type=int, default=5, help="api: alternations per side")
     parser.add_argument("--api-opportunities", type=int, default=100_000)
+    parser.add_argument("--lead-partners", type=int, default=500, help="leads: partners")
+    parser.add_argument("--leads", type=int, default=200, help="leads: leads routed")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
@@ -162,6 +167,11 @@ def main() -> None:
             workers=args.workers,
             slices=args.slices,
         )
+        return
+    if args.suite == "leads":
+        from bench import leads_routing
+
+        leads_routing.run(partners=args.lead_partners, leads=args.leads)
         return
     started = time.perf_counter()
     tenant, admin = seed(args.partners, args.people)

@@ -9,7 +9,7 @@ from django_countries import countries
 
 from accounts.models import NAME_MAX, Tenant
 from deals.selectors import product_lines_for
-from leads.models import LeadOffer
+from leads.models import WORK_STATUSES, LeadOffer
 from leads.services.intake import TEXT_LIMITS
 from leads.services.offers import NOTE_MAX
 
@@ -53,13 +53,7 @@ class DeclineForm(forms.Form):
 
 
 class LeadStatusForm(forms.Form):
-    status = forms.ChoiceField(
-        choices=[
-            ("contacted", "Contacted"),
-            ("qualified", "Qualified"),
-            ("disqualified", "Disqualified"),
-        ]
-    )
+    status = forms.ChoiceField(choices=WORK_STATUSES)
     note = forms.CharField(max_length=NOTE_MAX, required=False)
 
 

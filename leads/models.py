@@ -31,6 +31,12 @@ RULES = (
     ("not_declined", "Has not declined or let an offer of this lead expire"),
 )
 RULE_LABELS = dict(RULES)
+# What a partner may set with /status/ (conversion has its own endpoint).
+WORK_STATUSES = (
+    ("contacted", "Contacted"),
+    ("qualified", "Qualified"),
+    ("disqualified", "Disqualified"),
+)
 DEFAULT_RULE_CHAIN = [
     {"rule": "territory", "required": True},
     {"rule": "product_line", "required": False},
@@ -158,6 +164,12 @@ class Lead(FSMModelMixin, TenantScopedModel):
     @transition(field=status, source=Status.OFFERED, target=Status.NEW)
     def reroute(self) -> None:
         pass
+
+    @transition(field=status, source=Status.QUEUED, target=Status.NEW)
+    def route_again(self) -> None:
+        """From the routing queue, with a fresh count of hops (e.g. after the vendor fixed a
+        partner's territories); partners that declined or timed out stay excluded."""
+        self.hops, self.queued_reason = 0, ""
 
     @transition(field=status, source=Status.OFFERED, target=Status.ACCEPTED)
     def accept(self, *, partner: PartnerOrganization, owner: User) -> None:

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import NAME_MAX
 from accounts.serializers import InputSerializer, MoneyField, TextField
-from leads.models import Lead, LeadOffer
+from leads.models import WORK_STATUSES, Lead, LeadOffer
 from leads.services.intake import PRODUCT_LINES_MAX, TEXT_LIMITS
 from leads.services.offers import NOTE_MAX
 
@@ -35,9 +35,7 @@ class DeclineInput(InputSerializer):
 
 
 class StatusInput(InputSerializer):
-    status = serializers.ChoiceField(
-        choices=[(s, s) for s in ("contacted", "qualified", "disqualified")]
-    )
+    status = serializers.ChoiceField(choices=WORK_STATUSES)
     note = TextField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
 
 

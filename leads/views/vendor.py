@@ -6,16 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, Sum
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.generic import DetailView, FormView, ListView
 
-from accounts.portals import ServiceFormMixin, VendorPortalMixin
+from accounts.portals import ObjectActionView, ServiceFormMixin, VendorPortalMixin
 from accounts.scoping import ScopedQuerysetMixin
 from accounts.tenancy import TenantQuerySet
 from leads.forms import LeadForm
 from leads.models import Lead
 from leads.selectors import lead_list_for, routing_view
 from leads.services.intake import lead_create
+from leads.services.routing import lead_route_again
 
 
 class LeadListView(VendorPortalMixin, ListView):
@@ -74,8 +77,20 @@ class LeadDetailView(VendorPortalMixin, ScopedQuerysetMixin, DetailView):
         return context
 
 
+class LeadRouteAgainView(VendorPortalMixin, ScopedQuerysetMixin, ObjectActionView):
+    model = Lead
+
+    def act(self, record: Lead, data: dict[str, Any]) -> str:
+        lead_route_again(tenant=self.tenant, actor=self.membership, lead_id=record.pk)
+        return f"{record.company_name} is being routed again."
+
+    def done(self, record: Any) -> HttpResponse:
+        return redirect("vendor:lead_detail", record.pk)
+
+
 urlpatterns = [
     path("leads/", LeadListView.as_view(), name="lead_list"),
     path("leads/new/", LeadCreateView.as_view(), name="lead_create"),
     path("leads/<int:pk>/", LeadDetailView.as_view(), name="lead_detail"),
+    path("leads/<int:pk>/route/", LeadRouteAgainView.as_view(), name="lead_route_again"),
 ]

@@ -243,3 +243,27 @@ def test_another_partner_cannot_convert(leads_world, offered, client_for):
 
     assert response.status_code == 404
     assert reload(leads_world, offered).status == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"),
+    [("channel_manager", 302), ("partner_admin", 403), ("other_tenant_admin", 404)],
+)
+def test_route_again_from_the_lead_page(
+    leads_world, client_for, sent_tasks, django_capture_on_commit_callbacks, actor, status
+):
+    lead = make_lead(leads_world, country="JP")
+    route(leads_world, lead)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(leads_world.member(actor)).post(
+            reverse("vendor:lead_route_again", args=[lead.pk])
+        )
+
+    assert response.status_code == status
+    expected = (
+        ("new", [("leads.tasks.lead_route", (leads_world.tenant.pk, lead.pk))])
+        if status == 302
+        else ("queued", [])
+    )
+    assert (reload(leads_world, lead).status, sent_tasks) == expected

@@ -13,9 +13,9 @@ from accounts.models import Notification
 from accounts.tenancy import tenant_context
 from deals.services.registrations import registration_create
 from leads.models import Lead, LeadOffer, RoutingPolicy
-from leads.services.offers import offer_accept, offer_decline, offers_expire
+from leads.services.offers import offer_accept, offer_decline, offers_expire, offers_remind
 from leads.services.policy import routing_policy_for
-from leads.services.routing import routing_replay
+from leads.services.routing import lead_route_again, routing_replay
 from tests.conftest import World
 from tests.deals.conftest import registration_data
 from tests.leads.conftest import make_lead, reload, route, set_profile
@@ -211,3 +211,45 @@ def test_routing_a_lead_not_awaiting_routing_changes_nothing(leads_world, status
 
     assert route(leads_world, lead) is None
     assert offers_of(leads_world, lead) == []
+
+
+def test_reminders_go_to_the_partners_people_once(leads_world):
+    lead = make_lead(leads_world)
+    route(leads_world, lead)
+    with tenant_context(leads_world.tenant):
+        LeadOffer.objects.update(remind_at=timezone.now() - timedelta(seconds=1))
+
+        first, second = (
+            offers_remind(tenant=leads_world.tenant),
+            offers_remind(tenant=leads_world.tenant),
+        )
+        recipients = set(
+            Notification.objects.filter(verb="lead_offer_reminder").values_list(
+                "recipient_id", flat=True
+            )
+        )
+    assert (first, second) == (1, 0)
+    assert recipients == {leads_world.partner_admin.user_id, leads_world.partner_rep.user_id}
+
+
+def test_the_reminder_comes_before_the_window_ends(leads_world):
+    lead = make_lead(leads_world)
+    route(leads_world, lead)
+
+    with tenant_context(leads_world.tenant):
+        offer = LeadOffer.objects.get()
+    assert offer.offered_at < offer.remind_at < offer.expires_at
+
+
+def test_a_queued_lead_can_be_routed_again_after_the_vendor_fixes_territories(leads_world):
+    lead = make_lead(leads_world, country="JP")
+    route(leads_world, lead)
+    set_profile(leads_world.other_partner, territories=["APAC"])
+
+    with tenant_context(leads_world.tenant):
+        lead_route_again(
+            tenant=leads_world.tenant, actor=leads_world.channel_manager, lead_id=lead.pk
+        )
+    route(leads_world, lead)
+
+    assert offers_of(leads_world, lead) == [(leads_world.other_partner.pk, "offered")]
