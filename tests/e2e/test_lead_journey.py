@@ -104,3 +104,7 @@ def test_a_partner_accepts_a_routed_lead_from_the_inbox(
         expect(vendor.get_by_test_id("candidate-row")).to_have_count(2)
         assert axe_problems(vendor, lead_page) == []
         assert axe_problems(vendor, f"{base}/vendor/leads/") == []
+
+        admin = new_page()
+        log_in(admin, base, world.vendor_admin.user.email)
+        assert axe_problems(admin, f"{base}/vendor/settings/routing/") == []
