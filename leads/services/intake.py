@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django_countries import countries
 
@@ -21,6 +19,7 @@ from accounts.services.audit import audit_record
 from deals.selectors import active_product_line_codes
 from deals.services.configuration import registration_settings_for
 from deals.services.keys import CustomerKeys
+from deals.services.registrations import contact_clean, text_clean
 from deals.services.screening import opportunity_matches, registration_matches
 from leads.models import Lead
 from partners.regions import region_for_country
@@ -50,14 +49,8 @@ class LeadMatch:
 
 
 def _text(name: str, value: Any, errors: dict[str, list[str]]) -> str:
-    text = "" if value is None else value
-    if not isinstance(text, str):
-        errors[name] = ["Text expected."]
-        return ""
-    text = text.strip()
-    if len(text) > TEXT_LIMITS[name]:
-        errors[name] = [f"At most {TEXT_LIMITS[name]} characters."]
-    elif name in PLAIN_TEXT and ("<" in text or ">" in text):
+    text = text_clean(name, value, errors, TEXT_LIMITS)
+    if name not in errors and name in PLAIN_TEXT and ("<" in text or ">" in text):
         errors[name] = ["Plain text only: no < or >."]
     return text
 
@@ -115,15 +108,7 @@ def lead_clean(*, tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         errors["company_name"] = ["Name the company."]
     if "country" not in fields:
         errors["country"] = ["A two-letter ISO country code."]
-    if fields.get("contact_email"):
-        try:
-            validate_email(fields["contact_email"])
-        except DjangoValidationError:
-            errors["contact_email"] = ["A valid e-mail address."]
-        fields["contact_email"] = fields["contact_email"].lower()
-    phone = fields.get("contact_phone", "")
-    if phone and not all(c.isdigit() or c in " +-().x/" for c in phone):
-        errors["contact_phone"] = ["Digits, spaces and + - ( ) only."]
+    contact_clean(fields, errors)
     if errors:
         raise ValidationFailed("Check the highlighted fields.", fields=errors)
     return fields

@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.cleaning import clean_fields
 from accounts.errors import ValidationFailed
 from accounts.models import Membership, Tenant
 from accounts.permissions import require_vendor_admin
@@ -133,16 +134,7 @@ def routing_policy_update(*, tenant: Tenant, actor: Membership, **changes: Any) 
     """Change the routing policy; its version grows by one (offers keep the one they were
     decided under). ValidationFailed names every bad field; nothing changes then."""
     require_vendor_admin(actor)
-    errors: dict[str, list[str]] = {}
-    cleaned: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name not in CLEANERS:
-            errors[name] = ["Unknown field."]
-            continue
-        try:
-            cleaned[name] = CLEANERS[name](value)
-        except ValidationFailed as error:
-            errors.update(error.fields)
+    cleaned, errors = clean_fields(changes, CLEANERS)
     policy = RoutingPolicy.objects.select_for_update().get(pk=routing_policy_for(tenant).pk)
     starts = cleaned.get("day_starts_at", policy.day_starts_at)
     if not errors and starts >= cleaned.get("day_ends_at", policy.day_ends_at):

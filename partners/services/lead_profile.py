@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django_countries import countries
 
+from accounts.cleaning import clean_fields
 from accounts.errors import PermissionDenied, ValidationFailed
 from accounts.models import Membership, Role, Tenant
 from accounts.services.audit import audit_record, snapshot
@@ -136,16 +137,7 @@ def _clean(tenant: Tenant, changes: dict[str, Any]) -> dict[str, Any]:
         "certifications": lambda v: certifications_clean(tenant=tenant, value=v),
         "lead_capacity": lead_capacity_clean,
     }
-    errors: dict[str, list[str]] = {}
-    cleaned: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name not in cleaners:
-            errors[name] = ["Unknown field."]
-            continue
-        try:
-            cleaned[name] = cleaners[name](value)
-        except ValidationFailed as error:
-            errors.update(error.fields)
+    cleaned, errors = clean_fields(changes, cleaners)
     if errors:
         raise ValidationFailed("Check the highlighted fields.", fields=errors)
     return cleaned

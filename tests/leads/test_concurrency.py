@@ -7,17 +7,16 @@ one partner of capacity 2)."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connections
 
 from accounts.tenancy import tenant_context
 from leads.models import Lead, LeadOffer
 from leads.services.routing import lead_route
 from tests.leads.conftest import make_lead, set_profile
 from tests.partners.factories import PartnerOrganizationFactory
+from tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,25 +26,11 @@ ROUNDS = 3
 
 
 def route_at_once(tenant, lead_ids: list[int]) -> list[Exception]:
-    barrier = threading.Barrier(len(lead_ids))
-    errors: list[Exception] = []
-
     def route(lead_id: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            with tenant_context(tenant):
-                lead_route(tenant=tenant, lead_id=lead_id)
-        except Exception as error:  # noqa: BLE001  (reported by the test)
-            errors.append(error)
-        finally:
-            connections.close_all()
+        with tenant_context(tenant):
+            lead_route(tenant=tenant, lead_id=lead_id)
 
-    threads = [threading.Thread(target=route, args=(lead_id,)) for lead_id in lead_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
+    return run_at_once(route, lead_ids)
 
 
 @pytest.mark.parametrize("round_number", range(ROUNDS))
