@@ -40,6 +40,7 @@ PARTNER_NAV = (
     NavItem("Home", "partner:home"),
     NavItem("Registrations", "partner:registration_list"),
     NavItem("Leads", "partner:lead_inbox"),
+    NavItem("Lead profile", "partner:lead_profile"),
     NavItem("Opportunities", "partner:opportunity_list"),
     NavItem("Commissions", "partner:commission_list"),
     NavItem("Statements", "partner:commission_statement", frozenset({"partner_admin"})),

@@ -108,3 +108,6 @@ def test_a_partner_accepts_a_routed_lead_from_the_inbox(
         admin = new_page()
         log_in(admin, base, world.vendor_admin.user.email)
         assert axe_problems(admin, f"{base}/vendor/settings/routing/") == []
+        partner_admin = new_page()
+        log_in(partner_admin, base, world.partner_admin.user.email)
+        assert axe_problems(partner_admin, f"{base}/partner/lead-profile/") == []
