@@ -17,7 +17,7 @@ from django_fsm import can_proceed
 
 from accounts.errors import Conflict, NotFound, ValidationFailed
 from accounts.models import Membership, Role, Tenant
-from accounts.permissions import require_partner
+from accounts.permissions import require_partner, require_vendor
 from accounts.queue import enqueue_on_commit
 from accounts.services.audit import audit_record
 from accounts.services.notifications import notification_create
@@ -113,6 +113,32 @@ def _ask_to_check_territories(tenant: Tenant, offer: LeadOffer) -> None:
         "territory: check the partner's territories.",
         url=reverse("vendor:lead_detail", args=[offer.lead_id]),
     )
+
+
+@transaction.atomic
+def offer_withdraw(*, tenant: Tenant, actor: Membership, lead_id: int) -> Lead:
+    """A vendor role pulls an open offer back; the lead waits in the routing queue (that
+    partner is not offered it again)."""
+    require_vendor(actor)
+    lead = Lead.objects.for_tenant(tenant).select_for_update().filter(pk=lead_id).first()
+    offer = (
+        LeadOffer.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(lead_id=lead_id, status=LeadOffer.Status.OFFERED)
+        .first()
+    )
+    if lead is None:
+        raise NotFound
+    if offer is None:
+        raise Conflict("The lead has no open offer.")
+    offer.withdraw(by=actor.user)
+    offer.save()
+    lead.reroute()
+    lead.queue(reason="The vendor withdrew the offer.")
+    lead.updated_at = timezone.now()
+    lead.save()
+    audit_record(tenant=tenant, actor=actor.user, verb="lead_offer_withdrawn", subject=lead)
+    return lead
 
 
 def offers_expire(*, tenant: Tenant, limit: int = 200) -> int:

@@ -18,6 +18,7 @@ from leads.forms import LeadForm
 from leads.models import Lead
 from leads.selectors import lead_list_for, routing_view
 from leads.services.intake import lead_create
+from leads.services.offers import offer_withdraw
 from leads.services.routing import lead_route_again
 
 
@@ -88,9 +89,16 @@ class LeadRouteAgainView(VendorPortalMixin, ScopedQuerysetMixin, ObjectActionVie
         return redirect("vendor:lead_detail", record.pk)
 
 
+class OfferWithdrawView(LeadRouteAgainView):
+    def act(self, record: Lead, data: dict[str, Any]) -> str:
+        offer_withdraw(tenant=self.tenant, actor=self.membership, lead_id=record.pk)
+        return f"The offer of {record.company_name} was withdrawn; the lead is in the queue."
+
+
 urlpatterns = [
     path("leads/", LeadListView.as_view(), name="lead_list"),
     path("leads/new/", LeadCreateView.as_view(), name="lead_create"),
     path("leads/<int:pk>/", LeadDetailView.as_view(), name="lead_detail"),
     path("leads/<int:pk>/route/", LeadRouteAgainView.as_view(), name="lead_route_again"),
+    path("leads/<int:pk>/withdraw/", OfferWithdrawView.as_view(), name="lead_withdraw"),
 ]

@@ -267,3 +267,19 @@ def test_route_again_from_the_lead_page(
         else ("queued", [])
     )
     assert (reload(leads_world, lead).status, sent_tasks) == expected
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"),
+    [("channel_manager", 302), ("partner_admin", 403), ("other_tenant_admin", 404)],
+)
+def test_withdrawing_an_offer_queues_the_lead(leads_world, offered, client_for, actor, status):
+    response = client_for(leads_world.member(actor)).post(
+        reverse("vendor:lead_withdraw", args=[offered.pk])
+    )
+
+    assert response.status_code == status
+    with tenant_context(leads_world.tenant):
+        offer_status = LeadOffer.objects.get().status
+    expected = ("queued", "withdrawn") if status == 302 else ("offered", "offered")
+    assert (reload(leads_world, offered).status, offer_status) == expected
