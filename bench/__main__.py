@@ -8,6 +8,7 @@
     make bench BENCH_ARGS=webhooks           # commit → first webhook attempt, real worker
     make bench BENCH_ARGS=forecast           # the forecast pages and API (bench/forecast.py)
     make bench BENCH_ARGS=metrics            # the Metrics pages and API (bench/metrics_data.py)
+    make bench BENCH_ARGS=leads              # lead routing p50 / p95 (bench/leads_routing.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -127,7 +128,7 @@ def main() -> None:
     parser.add_argument(
         "suite",
         nargs="?",
-        choices=["all", "pages", "deals", "api", "webhooks", "forecast", "metrics"],
+        choices=["all", "pages", "deals", "api", "webhooks", "forecast", "metrics", "leads"],
         default="all",
     )
     parser.add_argument("--partners", type=int, default=5000)
@@ -146,6 +147,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="api: gunicorn workers")
     parser.add_argument("--slices", type=int, default=5, help="api: alternations per side")
     parser.add_argument("--api-opportunities", type=int, default=100_000)
+    parser.add_argument("--lead-partners", type=int, default=500, help="leads: partners")
+    parser.add_argument("--leads", type=int, default=200, help="leads: leads routed")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
@@ -175,6 +178,11 @@ def main() -> None:
         from bench import webhooks
 
         webhooks.run()
+        return
+    if args.suite == "leads":
+        from bench import leads_routing
+
+        leads_routing.run(partners=args.lead_partners, leads=args.leads)
         return
     started = time.perf_counter()
     tenant, admin = seed(args.partners, args.people)

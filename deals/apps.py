@@ -11,6 +11,10 @@ class DealsConfig(AppConfig):
         )
 
         self.register_audit_links()
+        from deals.selectors import active_product_line_codes
+        from partners.catalog import register_product_line_codes
+
+        register_product_line_codes(active_product_line_codes)
 
     @staticmethod
     def register_audit_links() -> None:

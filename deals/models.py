@@ -158,6 +158,11 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
     need = models.TextField(blank=True, max_length=2000)
     timeline = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True, max_length=4000)
+    source = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Where it came from, e.g. a converted lead's campaign.",
+    )
 
     status = FSMField(default=Status.DRAFT, choices=Status.choices, protected=True)
     first_submitted_at = models.DateTimeField(null=True, blank=True)

@@ -42,6 +42,12 @@ def product_lines_for(*, tenant: Tenant, active_only: bool = True) -> QuerySet[P
     return lines.filter(is_active=True) if active_only else lines
 
 
+def active_product_line_codes(tenant_id: int) -> set[str]:
+    """The codes of a tenant's active product lines (partners/catalog.py's provider)."""
+    lines = ProductLine.objects.for_tenant(tenant_id).filter(is_active=True)
+    return set(lines.values_list("code", flat=True))
+
+
 # --- The review queue -----------------------------------------------------------------------
 
 

@@ -33,6 +33,10 @@ from partners.serializers import (
     TierInput,
     TierOutput,
 )
+from partners.services.lead_profile import partner_lead_profile_update
+
+PARTNER_ADMIN = frozenset({Role.PARTNER_ADMIN})
+LEAD_PROFILE_FIELDS = ("territories", "specializations", "certifications", "lead_capacity")
 
 # Request field → service keyword, for the ids that input serializers resolve to rows.
 RESOLVED = {"tier_id": "tier", "channel_manager_id": "channel_manager", "partner_id": "partner"}
@@ -132,7 +136,11 @@ class PartnerListCreateApi(JsonApi, ScopedGenericApi):
     filterset_class = PartnerFilter
 
     def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
-        return queryset.order_by("name", "id")
+        return (
+            queryset.order_by("name", "id")
+            .select_related("tier")
+            .prefetch_related("certifications")
+        )
 
     @extend_schema(responses={200: PartnerOutput(many=True), **error_responses(400, 401, 403)})
     def get(self, request: Request) -> Response:
@@ -151,13 +159,16 @@ class PartnerListCreateApi(JsonApi, ScopedGenericApi):
 
 
 class PartnerDetailApi(JsonApi, ScopedGenericApi):
-    """One partner organization. Vendor admins change it; `status` only via suspend and
-    reactivate."""
+    """One partner organization. Vendor admins change it (`status` only via suspend and
+    reactivate); vendor roles and the partner's own admins change what lead routing needs
+    (territories, specializations, certifications; lead capacity: vendor roles only)."""
 
     model = PartnerOrganization
     queryset = PartnerOrganization.objects.none()
-    allowed_roles = VENDOR
-    write_roles = VENDOR_ADMIN
+    allowed_roles = VENDOR | PARTNER_ADMIN
+
+    def refine_queryset(self, queryset: TenantQuerySet) -> TenantQuerySet:
+        return queryset.select_related("tier").prefetch_related("certifications")
 
     @extend_schema(responses={200: PartnerOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
@@ -170,13 +181,13 @@ class PartnerDetailApi(JsonApi, ScopedGenericApi):
     def patch(self, request: Request, pk: int) -> Response:
         partner = self.get_object()
         data = validate_input(PartnerUpdateInput, request, membership=self.membership, partial=True)
-        partner = services.partner_update(
-            tenant=self.membership.tenant,
-            actor=self.membership,
-            partner_id=partner.pk,
-            **service_kwargs(data),
-        )
-        return Response(PartnerOutput(partner).data)
+        profile = {name: data.pop(name) for name in LEAD_PROFILE_FIELDS if name in data}
+        context = {"tenant": self.membership.tenant, "actor": self.membership}
+        if data or not profile:
+            services.partner_update(**context, partner_id=partner.pk, **service_kwargs(data))
+        if profile:
+            partner_lead_profile_update(**context, partner_id=partner.pk, **profile)
+        return Response(PartnerOutput(self.get_object()).data)
 
 
 class PartnerStatusApi(JsonApi, ScopedGenericApi):

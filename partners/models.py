@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -22,6 +24,10 @@ class Region(models.TextChoices):
     APAC = "APAC", "Asia Pacific"
 
 
+LEAD_CAPACITY_DEFAULT = 10
+LEAD_CAPACITY_MAX = 1000
+
+
 class PartnerTier(TenantScopedModel):
     """A partner program level (e.g. Registered, Silver, Gold); a higher rank is better."""
 
@@ -38,6 +44,14 @@ class PartnerTier(TenantScopedModel):
     protection_days = models.PositiveSmallIntegerField(
         default=90, help_text="How long an approved registration is protected."
     )
+    lead_capacity = models.PositiveSmallIntegerField(
+        default=LEAD_CAPACITY_DEFAULT,
+        help_text="Most open lead offers and accepted, unconverted leads a partner of this "
+        "tier holds at once (a partner may have its own).",
+    )
+    lead_acceptance_hours = models.PositiveSmallIntegerField(
+        default=48, help_text="Business hours a partner of this tier has to accept a lead offer."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -51,6 +65,10 @@ class PartnerTier(TenantScopedModel):
             models.CheckConstraint(
                 condition=Q(protection_days__gte=1, protection_days__lte=730),
                 name="partnertier_protection_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(lead_acceptance_hours__gte=1, lead_acceptance_hours__lte=720),
+                name="partnertier_lead_acceptance_hours",
             ),
         ]
 
@@ -75,6 +93,24 @@ class PartnerOrganization(FSMModelMixin, TenantScopedModel):
     )
     created_at = models.DateTimeField(default=timezone.now)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    territories = ArrayField(
+        models.CharField(max_length=8),
+        default=list,
+        blank=True,
+        help_text="Countries (ISO codes) and regions (NA, LATAM, EMEA, APAC) it serves.",
+    )
+    specializations = ArrayField(
+        models.SlugField(max_length=40),
+        default=list,
+        blank=True,
+        help_text="Codes of the tenant's product lines it specializes in.",
+    )
+    lead_capacity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Most open lead offers and accepted, unconverted leads at once; empty: "
+        "its tier's.",
+    )
 
     partner_scope_field = "id"
 
@@ -92,6 +128,12 @@ class PartnerOrganization(FSMModelMixin, TenantScopedModel):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    @property
+    def effective_lead_capacity(self) -> int:
+        if self.lead_capacity is not None:
+            return self.lead_capacity
+        return self.tier.lead_capacity
+
     @transition(field=status, source=Status.ACTIVE, target=Status.SUSPENDED)
     def suspend(self) -> None:
         self.suspended_at = timezone.now()
@@ -99,6 +141,35 @@ class PartnerOrganization(FSMModelMixin, TenantScopedModel):
     @transition(field=status, source=Status.SUSPENDED, target=Status.ACTIVE)
     def reactivate(self) -> None:
         self.suspended_at = None
+
+
+class Certification(TenantScopedModel):
+    """A partner's certification in one of the tenant's product lines, valid until a date."""
+
+    partner = models.ForeignKey(
+        PartnerOrganization, on_delete=models.CASCADE, related_name="certifications"
+    )
+    product_line = models.SlugField(max_length=40, help_text="The product line's code.")
+    name = models.CharField(max_length=NAME_MAX)
+    expires_on = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    partner_scope_field = "partner_id"
+
+    class Meta:
+        ordering: ClassVar = ["product_line", "expires_on", "id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "product_line", "name"],
+                name="certification_unique_per_partner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.product_line}, until {self.expires_on})"
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.expires_on >= day
 
 
 class Invitation(TenantScopedModel):

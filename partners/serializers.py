@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from django_countries import countries
@@ -17,8 +17,14 @@ from accounts.serializers import (
     TextField,
     WholeNumberField,
 )
-from partners.models import PartnerOrganization, PartnerTier, Region
-from partners.services import PROTECTION_DAYS
+from partners.models import LEAD_CAPACITY_MAX, PartnerOrganization, PartnerTier, Region
+from partners.services import LEAD_ACCEPTANCE_HOURS, PROTECTION_DAYS
+from partners.services.lead_profile import (
+    CERTIFICATION_NAME_MAX,
+    CERTIFICATIONS_MAX,
+    TERRITORIES_MAX,
+    CertificationData,
+)
 
 TIER_NAME_MAX = PartnerTier._meta.get_field("name").max_length
 RANK_MAX = 32767  # PositiveSmallIntegerField
@@ -59,6 +65,19 @@ class TierInput(InputSerializer):
         required=False,
         help_text="How long an approved registration is protected (default 90).",
     )
+    lead_capacity = WholeNumberField(
+        min_value=0,
+        max_value=LEAD_CAPACITY_MAX,
+        required=False,
+        help_text="Most open lead offers and accepted, unconverted leads of a partner of this "
+        "tier (default 10).",
+    )
+    lead_acceptance_hours = WholeNumberField(
+        min_value=LEAD_ACCEPTANCE_HOURS[0],
+        max_value=LEAD_ACCEPTANCE_HOURS[1],
+        required=False,
+        help_text="Business hours to accept a lead offer (default 48).",
+    )
 
 
 class TierOutput(serializers.Serializer):
@@ -67,6 +86,8 @@ class TierOutput(serializers.Serializer):
     rank = serializers.IntegerField()
     auto_approval_limit = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     protection_days = serializers.IntegerField()
+    lead_capacity = serializers.IntegerField()
+    lead_acceptance_hours = serializers.IntegerField()
 
 
 # --- Partner organizations ------------------------------------------------------------------------
@@ -87,12 +108,63 @@ class PartnerCreateInput(InputSerializer):
     )
 
 
+class CertificationInput(InputSerializer):
+    product_line = TextField(max_length=40, help_text="A product line's code.")
+    name = TextField(max_length=CERTIFICATION_NAME_MAX)
+    expires_on = serializers.DateField()
+
+    def to_internal_value(self, data: Any) -> CertificationData:
+        # Inside a partial update every field would be optional: a certification is whole.
+        missing = {"product_line", "name", "expires_on"} - set(
+            data if isinstance(data, dict) else ()
+        )
+        if missing:
+            raise serializers.ValidationError(
+                {name: ["This field is required."] for name in sorted(missing)}
+            )
+        return CertificationData(**super().to_internal_value(data))
+
+
 class PartnerUpdateInput(PartnerCreateInput):
-    """Used with partial=True: only the fields sent change."""
+    """Used with partial=True: only the fields sent change. Partner admins may send only
+    their own organization's territories, specializations and certifications."""
+
+    territories = serializers.ListField(
+        child=TextField(max_length=8),
+        max_length=TERRITORIES_MAX,
+        required=False,
+        help_text='Country codes and region codes served, e.g. ["US", "EMEA"].',
+    )
+    specializations = serializers.ListField(
+        child=TextField(max_length=40),
+        max_length=100,
+        required=False,
+        help_text="Codes of the tenant's product lines.",
+    )
+    certifications = serializers.ListField(
+        child=CertificationInput(),
+        max_length=CERTIFICATIONS_MAX,
+        required=False,
+        help_text="Replaces the partner's certifications: [{product_line, name, expires_on}].",
+    )
+    lead_capacity = WholeNumberField(
+        min_value=0,
+        max_value=LEAD_CAPACITY_MAX,
+        required=False,
+        allow_null=True,
+        help_text="Most open offers and accepted, unconverted leads at once; null: the "
+        "tier's. Vendor roles only.",
+    )
 
     refused_fields: ClassVar[dict[str, str]] = {
         "status": "Read-only here: use the suspend and reactivate endpoints.",
     }
+
+
+class CertificationOutput(serializers.Serializer):
+    product_line = serializers.CharField()
+    name = serializers.CharField()
+    expires_on = serializers.DateField()
 
 
 class PartnerOutput(serializers.Serializer):
@@ -103,6 +175,16 @@ class PartnerOutput(serializers.Serializer):
     region = serializers.ChoiceField(choices=Region.choices)
     status = serializers.ChoiceField(choices=PartnerOrganization.Status.choices)
     channel_manager_id = serializers.IntegerField(allow_null=True)
+    territories = serializers.ListField(child=serializers.CharField())
+    specializations = serializers.ListField(child=serializers.CharField())
+    certifications = CertificationOutput(many=True, source="certifications.all")
+    lead_capacity = serializers.IntegerField(
+        source="effective_lead_capacity", help_text="The partner's own, else its tier's."
+    )
+    lead_capacity_from_tier = serializers.SerializerMethodField()
+
+    def get_lead_capacity_from_tier(self, partner: PartnerOrganization) -> bool:
+        return partner.lead_capacity is None
 
 
 # --- Invitations ----------------------------------------------------------------------------------

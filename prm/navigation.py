@@ -22,6 +22,7 @@ class NavItem:
 VENDOR_NAV = (
     NavItem("Home", "vendor:home"),
     NavItem("Registrations", "vendor:registration_queue"),
+    NavItem("Leads", "vendor:lead_list"),
     NavItem("Pipeline", "vendor:pipeline"),
     NavItem("Forecast", "vendor:forecast"),
     NavItem("Changes", "vendor:pipeline_changes"),
@@ -33,6 +34,7 @@ VENDOR_NAV = (
     NavItem("Invitations", "vendor:invitation_list", frozenset({"vendor_admin"})),
     NavItem("Stages", "vendor:stage_list", frozenset({"vendor_admin"})),
     NavItem("Registration rules", "vendor:registration_settings", frozenset({"vendor_admin"})),
+    NavItem("Routing rules", "vendor:routing_settings", frozenset({"vendor_admin"})),
     NavItem("Commission plans", "vendor:plan_list", frozenset({"vendor_admin"})),
     NavItem("Webhooks", "vendor:webhook_list", frozenset({"vendor_admin"})),
     NavItem("Audit log", "vendor:audit_log", frozenset({"vendor_admin"})),
@@ -41,6 +43,8 @@ VENDOR_NAV = (
 PARTNER_NAV = (
     NavItem("Home", "partner:home"),
     NavItem("Registrations", "partner:registration_list"),
+    NavItem("Leads", "partner:lead_inbox"),
+    NavItem("Lead profile", "partner:lead_profile"),
     NavItem("Opportunities", "partner:opportunity_list"),
     NavItem("Forecast", "partner:forecast"),
     NavItem("Changes", "partner:pipeline_changes"),

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "pipeline.apps.PipelineConfig",
     "deals.apps.DealsConfig",
     "commissions.apps.CommissionsConfig",
+    "leads.apps.LeadsConfig",
     "analytics.apps.AnalyticsConfig",
     "integrations.apps.IntegrationsConfig",
 ]
@@ -247,6 +248,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.forecast_snapshot",
         "schedule": crontab(day_of_week="mon", hour=5, minute=30),
     },
+    "lead-offer-sweep": {"task": "leads.tasks.lead_offer_sweep", "schedule": SWEEP_EVERY},
     "commission-attribute-pending-sweep": {
         "task": "commissions.tasks.commission_attribute_pending_sweep",
         "schedule": crontab(minute="*/10"),
@@ -288,6 +290,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "LeadOfferStatusEnum": "leads.models.LeadOffer.Status",
+        "LeadWorkStatusEnum": "leads.models.WORK_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accounts.apis.document_pagination_errors",

@@ -15,6 +15,7 @@ from analytics import urls as analytics_urls
 from commissions import urls as commissions_urls
 from deals import urls as deals_urls
 from integrations import urls as integrations_urls
+from leads import urls as leads_urls
 from partners import urls as partners_urls
 from pipeline import urls as pipeline_urls
 from prm.health import healthz
@@ -27,6 +28,7 @@ PORTAL_APPS = (
     pipeline_urls,
     deals_urls,
     commissions_urls,
+    leads_urls,
     analytics_urls,
     integrations_urls,
 )

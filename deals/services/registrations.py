@@ -63,14 +63,17 @@ class RegistrationData:
     product_lines: list[ProductLine] | None
 
 
-def _text(name: str, value: Any, errors: dict[str, list[str]]) -> str:
+def text_clean(
+    name: str, value: Any, errors: dict[str, list[str]], limits: dict[str, int] = TEXT_LIMITS
+) -> str:
+    """A text field stripped, or its error in `errors` (also used for leads)."""
     text = "" if value is None else value
     if not isinstance(text, str):
         errors[name] = ["Text expected."]
         return ""
     text = text.strip()
-    if len(text) > TEXT_LIMITS[name]:
-        errors[name] = [f"At most {TEXT_LIMITS[name]} characters."]
+    if len(text) > limits[name]:
+        errors[name] = [f"At most {limits[name]} characters."]
     return text
 
 
@@ -116,6 +119,20 @@ def _clean_other(name: str, value: Any, errors: dict[str, list[str]], tenant: Te
     return value
 
 
+def contact_clean(fields: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """Check (and lower-case) the contact e-mail and check the phone among cleaned fields;
+    also used for leads (leads/services/intake.py)."""
+    if fields.get("contact_email"):
+        try:
+            validate_email(fields["contact_email"])
+        except DjangoValidationError:
+            errors["contact_email"] = ["A valid e-mail address."]
+        fields["contact_email"] = fields["contact_email"].lower()
+    phone = fields.get("contact_phone", "")
+    if phone and not all(c.isdigit() or c in " +-().x/" for c in phone):
+        errors["contact_phone"] = ["Digits, spaces and + - ( ) only."]
+
+
 def registration_clean(*, tenant: Tenant, data: dict[str, Any]) -> RegistrationData:
     """Validate the fields given (all of them or some, for an edit); ValidationFailed lists
     every bad field."""
@@ -127,20 +144,12 @@ def registration_clean(*, tenant: Tenant, data: dict[str, Any]) -> RegistrationD
         if name in unknown:
             continue
         if name in TEXT_LIMITS:
-            fields[name] = _text(name, value, errors)
+            fields[name] = text_clean(name, value, errors)
         elif name == "product_lines":
             lines = _product_lines(tenant, value, errors)
         else:
             fields[name] = _clean_other(name, value, errors, tenant)
-    if fields.get("contact_email"):
-        try:
-            validate_email(fields["contact_email"])
-        except DjangoValidationError:
-            errors["contact_email"] = ["A valid e-mail address."]
-        fields["contact_email"] = fields["contact_email"].lower()
-    phone = fields.get("contact_phone", "")
-    if phone and not all(c.isdigit() or c in " +-().x/" for c in phone):
-        errors["contact_phone"] = ["Digits, spaces and + - ( ) only."]
+    contact_clean(fields, errors)
     if "customer_name" in fields and not fields["customer_name"]:
         errors["customer_name"] = ["Name the end customer."]
     if errors:

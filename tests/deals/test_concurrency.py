@@ -22,6 +22,7 @@ from deals.services.screening import registration_screen
 from tests.accounts.factories import MembershipFactory
 from tests.deals.conftest import registration_data
 from tests.partners.factories import PartnerOrganizationFactory
+from tests.threads import run_at_once as at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,38 +53,22 @@ def submitters(deals_world):
 
 
 def run_at_once(members, customer: str) -> list[Exception]:
-    barrier = threading.Barrier(len(members))
-    errors: list[Exception] = []
-    ids: list[int] = []
-
     def submit_and_screen(member) -> None:
-        try:
-            barrier.wait(timeout=10)
-            with tenant_context(member.tenant):
-                registration = registration_create(
-                    tenant=member.tenant,
-                    actor=member,
-                    submit=True,
-                    **registration_data(
-                        customer_name=f"{customer} Inc",
-                        customer_website=f"https://{customer.lower()}.example.com",
-                        contact_email="",
-                    ),
-                )
-            ids.append(registration.pk)
-            with tenant_context(member.tenant):
-                registration_screen(tenant=member.tenant, registration_id=registration.pk)
-        except Exception as error:  # noqa: BLE001  (reported by the test)
-            errors.append(error)
-        finally:
-            connections.close_all()
+        with tenant_context(member.tenant):
+            registration = registration_create(
+                tenant=member.tenant,
+                actor=member,
+                submit=True,
+                **registration_data(
+                    customer_name=f"{customer} Inc",
+                    customer_website=f"https://{customer.lower()}.example.com",
+                    contact_email="",
+                ),
+            )
+        with tenant_context(member.tenant):
+            registration_screen(tenant=member.tenant, registration_id=registration.pk)
 
-    threads = [threading.Thread(target=submit_and_screen, args=(m,)) for m in members]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
+    return at_once(submit_and_screen, members)
 
 
 @pytest.mark.parametrize("round_number", range(ROUNDS))

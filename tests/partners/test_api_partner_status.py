@@ -9,10 +9,10 @@ from accounts.models import AuditEntry
 from tests.api_clients import api_as
 from tests.conftest import World
 from tests.partners.factories import PartnerOrganizationFactory
-from tests.partners.test_api_partners import DETAIL_WRITE_MATRIX, partner_url, rows
+from tests.partners.test_api_partners import STATUS_MATRIX, partner_url, rows
 
 
-@pytest.mark.parametrize(("actor", "status"), DETAIL_WRITE_MATRIX)
+@pytest.mark.parametrize(("actor", "status"), STATUS_MATRIX)
 def test_suspend_role_matrix(world: World, in_tenant, actor: str | None, status: int):
     response = api_as(world, actor).post(partner_url(world.partner.pk, "suspend"))
 
@@ -21,7 +21,7 @@ def test_suspend_role_matrix(world: World, in_tenant, actor: str | None, status:
     assert rows(world.tenant, in_tenant)[0][4] == expected
 
 
-@pytest.mark.parametrize(("actor", "status"), DETAIL_WRITE_MATRIX)
+@pytest.mark.parametrize(("actor", "status"), STATUS_MATRIX)
 def test_reactivate_role_matrix(world: World, in_tenant, actor: str | None, status: int):
     suspended = PartnerOrganizationFactory(tenant=world.tenant, tier=world.tier, status="suspended")
 

@@ -15,6 +15,13 @@ from tests.conftest import World
 from tests.partners.factories import PartnerOrganizationFactory, PartnerTierFactory
 
 PARTNERS_URL = "/api/v1/partners/"
+NO_LEAD_PROFILE = {
+    "territories": [],
+    "specializations": [],
+    "certifications": [],
+    "lead_capacity": 10,
+    "lead_capacity_from_tier": True,
+}
 FIELDS = ("name", "tier_id", "country", "region", "status", "channel_manager_id")
 
 LIST_MATRIX = [
@@ -26,13 +33,14 @@ LIST_MATRIX = [
     ("other_partner_admin", 403),
     ("other_tenant_admin", 200),
 ]
+# A partner admin reads their own organization (for its lead profile); another's is a 404.
 DETAIL_READ_MATRIX = [
     (None, 401),
     ("vendor_admin", 200),
     ("channel_manager", 200),
-    ("partner_admin", 403),
+    ("partner_admin", 200),
     ("partner_rep", 403),
-    ("other_partner_admin", 403),
+    ("other_partner_admin", 404),
     ("other_tenant_admin", 404),
 ]
 DETAIL_WRITE_MATRIX = [
@@ -41,8 +49,13 @@ DETAIL_WRITE_MATRIX = [
     ("channel_manager", 403),
     ("partner_admin", 403),
     ("partner_rep", 403),
-    ("other_partner_admin", 403),
+    ("other_partner_admin", 404),
     ("other_tenant_admin", 404),
+]
+# Suspend and reactivate are vendor-admin endpoints: partner people are refused by role.
+STATUS_MATRIX = [
+    (actor, 403 if actor == "other_partner_admin" else status)
+    for actor, status in DETAIL_WRITE_MATRIX
 ]
 
 
@@ -98,6 +111,7 @@ def test_list_returns_the_contract_fields(world: World):
         "region": "EMEA",
         "status": "active",
         "channel_manager_id": None,
+        **NO_LEAD_PROFILE,
     }
 
 
@@ -211,6 +225,7 @@ def test_create_returns_the_partner_and_writes_an_audit_row(world: World, in_ten
         "region": "EMEA",
         "status": "active",
         "channel_manager_id": world.channel_manager.user_id,
+        **NO_LEAD_PROFILE,
     }
     with in_tenant(world.tenant):
         audit = AuditEntry.objects.get(verb="partner_created")

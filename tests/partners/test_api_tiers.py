@@ -15,7 +15,8 @@ from tests.conftest import World
 from tests.partners.factories import PartnerTierFactory
 
 TIERS_URL = "/api/v1/tiers/"
-DEFAULT_RULES = {"auto_approval_limit": None, "protection_days": 90}
+LEAD_DEFAULTS = {"lead_capacity": 10, "lead_acceptance_hours": 48}
+DEFAULT_RULES = {"auto_approval_limit": None, "protection_days": 90, **LEAD_DEFAULTS}
 
 READ_MATRIX = [
     (None, 401),
@@ -292,6 +293,7 @@ def test_update_sets_the_registration_rules(world: World, in_tenant, body, expec
         "rank": 3,
         "auto_approval_limit": None if limit is None else str(limit),
         "protection_days": days,
+        **LEAD_DEFAULTS,
     }
     assert rules_of(world.tier.pk, in_tenant, world.tenant) == expected
 

@@ -28,12 +28,32 @@ from accounts.services.audit import audit_record, snapshot
 from accounts.services.memberships import role_check
 from accounts.services.notifications import notification_create
 from accounts.tenancy import activate, tenant_context
-from partners.models import Invitation, PartnerOrganization, PartnerTier
+from partners.models import (
+    LEAD_CAPACITY_DEFAULT,
+    LEAD_CAPACITY_MAX,
+    Invitation,
+    PartnerOrganization,
+    PartnerTier,
+)
 from partners.regions import region_for_country
 
-TIER_FIELDS = ["name", "rank", "auto_approval_limit", "protection_days"]
+TIER_FIELDS = [
+    "name",
+    "rank",
+    "auto_approval_limit",
+    "protection_days",
+    "lead_capacity",
+    "lead_acceptance_hours",
+]
 LIMIT_MAX = Decimal("999999999999.99")
 PROTECTION_DAYS = (1, 730)
+LEAD_ACCEPTANCE_HOURS = (1, 720)
+# A tier's whole-number rules: (lowest, highest, what the error says).
+TIER_NUMBERS = {
+    "protection_days": (*PROTECTION_DAYS, "A whole number of days from {} to {}."),
+    "lead_capacity": (0, LEAD_CAPACITY_MAX, "A whole number of leads from {} to {}."),
+    "lead_acceptance_hours": (*LEAD_ACCEPTANCE_HOURS, "A whole number of hours from {} to {}."),
+}
 PARTNER_FIELDS = ["name", "tier", "country", "region", "status", "channel_manager"]
 INVITATION_SALT = "prm.invitation"
 
@@ -50,10 +70,17 @@ def tier_create(
     rank: int,
     auto_approval_limit: Decimal | None = None,
     protection_days: int = 90,
+    lead_capacity: int = LEAD_CAPACITY_DEFAULT,
+    lead_acceptance_hours: int = 48,
 ) -> PartnerTier:
     require_vendor_admin(actor)
     rules = tier_rules_clean(
-        {"auto_approval_limit": auto_approval_limit, "protection_days": protection_days}
+        {
+            "auto_approval_limit": auto_approval_limit,
+            "protection_days": protection_days,
+            "lead_capacity": lead_capacity,
+            "lead_acceptance_hours": lead_acceptance_hours,
+        }
     )
     _ensure_unique_name(PartnerTier, tenant=tenant, name=name, label="tier")
     tier = PartnerTier.objects.create(tenant=tenant, name=name.strip(), rank=rank, **rules)
@@ -92,8 +119,9 @@ def tier_update(*, tenant: Tenant, actor: Membership, tier_id: int, **changes: A
 
 
 def tier_rules_clean(changes: dict[str, Any]) -> dict[str, Any]:
-    """The registration rules of a tier among `changes`, checked: the auto-approval limit is
-    a non-negative amount or None (never auto-approve), protection lasts 1 to 730 days."""
+    """The rules of a tier among `changes`, checked: the auto-approval limit is a
+    non-negative amount or None (never auto-approve), protection lasts 1 to 730 days, lead
+    capacity 0 to 1000, the lead acceptance window 1 to 720 business hours."""
     rules: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if "auto_approval_limit" in changes:
@@ -102,15 +130,16 @@ def tier_rules_clean(changes: dict[str, Any]) -> dict[str, Any]:
             rules["auto_approval_limit"] = _limit_clean(limit)
         except ValueError:
             errors["auto_approval_limit"] = ["Empty, or an amount from 0 to 999,999,999,999.99."]
-    if "protection_days" in changes:
-        days = changes["protection_days"]
-        low, high = PROTECTION_DAYS
-        if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
-            errors["protection_days"] = [f"A whole number of days from {low} to {high}."]
+    for name, (low, high, message) in TIER_NUMBERS.items():
+        if name not in changes:
+            continue
+        number = changes[name]
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+            errors[name] = [message.format(low, high)]
         else:
-            rules["protection_days"] = days
+            rules[name] = number
     if errors:
-        raise ValidationFailed("Check the tier's registration rules.", fields=errors)
+        raise ValidationFailed("Check the tier's rules.", fields=errors)
     return rules
 
 

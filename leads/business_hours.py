@@ -1,0 +1,36 @@
+"""Business hours in a tenant's time zone and working days: when an acceptance window of
+N business hours that opens at a moment ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    time_zone: str = "UTC"
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    starts_at: int = 9  # hour of day
+    ends_at: int = 17
+
+    def add_hours(self, start: datetime, hours: float) -> datetime:
+        """The moment `hours` business hours after `start` (aware; returned in UTC's tz of
+        `start`). No working day configured: plain hours."""
+        if not self.working_days:
+            return start + timedelta(hours=hours)
+        zone = ZoneInfo(self.time_zone)
+        moment = start.astimezone(zone)
+        left = timedelta(hours=hours)
+        for _ in range(3700):  # at most ten years of days; a window is far shorter
+            day = moment.date()
+            opens = datetime.combine(day, time(self.starts_at), zone)
+            closes = datetime.combine(day, time(0), zone) + timedelta(hours=self.ends_at)
+            if day.weekday() in self.working_days and moment < closes:
+                moment = max(moment, opens)
+                if moment + left <= closes:
+                    return (moment + left).astimezone(start.tzinfo)
+                left -= closes - moment
+            moment = datetime.combine(day + timedelta(days=1), time(0), zone)
+        raise ValueError("no business hours in reach")

@@ -1,0 +1,309 @@
+"""Routing a lead: gather the facts, decide (leads/routing.py), make the offer or queue.
+
+Capacity holds under concurrent routings: each routing takes transaction-scoped advisory
+locks on every active partner of the tenant (one statement, in one order, so never a
+deadlock) before it counts loads, and keeps them until its offer commits. A partner's load
+is its open offers plus its accepted, unconverted leads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from accounts.errors import Conflict, NotFound
+from accounts.models import Membership, Tenant
+from accounts.permissions import require_vendor
+from accounts.queue import enqueue_on_commit
+from accounts.services.audit import audit_record
+from leads.models import Lead, LeadOffer
+from leads.routing import Decision, decide
+from leads.services.intake import ROUTE_TASK
+from leads.services.policy import calendar_of, policy_snapshot, routing_policy_for
+from partners.models import Certification, PartnerOrganization
+from partners.regions import region_for_country
+
+RECENT = timedelta(days=30)
+NO_CAPACITY_FOR = timedelta(days=7)
+PRIOR_ACCEPTANCE = 0.5
+PRIOR_CONVERSION = 0.2
+DECIDED = (LeadOffer.Status.ACCEPTED, LeadOffer.Status.DECLINED, LeadOffer.Status.EXPIRED)
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    lead_id: int
+    status: str
+    offer_id: int | None = None
+    partner_id: int | None = None
+
+
+def lock_partner_capacity(*, tenant_id: int, partner_ids: list[int]) -> None:
+    if not partner_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(h) FROM ("
+            "  SELECT DISTINCT hashtextextended('lead-capacity:' || p, %s) AS h"
+            "  FROM unnest(%s::bigint[]) AS p"
+            ") AS keys ORDER BY h",
+            [tenant_id, sorted(partner_ids)],
+        )
+
+
+def _offer_stats(tenant_id: int, since: Any) -> dict[int, dict[str, Any]]:
+    rows = (
+        LeadOffer.objects.for_tenant(tenant_id)
+        .values("partner_id")
+        .annotate(
+            decided=Count("id", filter=Q(status__in=DECIDED)),
+            accepted=Count("id", filter=Q(status=LeadOffer.Status.ACCEPTED)),
+            open=Count("id", filter=Q(status=LeadOffer.Status.OFFERED)),
+            recent=Count("id", filter=Q(offered_at__gte=since)),
+            no_capacity=Count(
+                "id",
+                filter=Q(
+                    reason_code=LeadOffer.Reason.NO_CAPACITY,
+                    decided_at__gte=timezone.now() - NO_CAPACITY_FOR,
+                ),
+            ),
+        )
+    )
+    return {row["partner_id"]: dict(row) for row in rows}
+
+
+def _lead_stats(tenant_id: int) -> dict[int, dict[str, Any]]:
+    rows = (
+        Lead.objects.for_tenant(tenant_id)
+        .filter(partner__isnull=False)
+        .values("partner_id")
+        .annotate(
+            working=Count("id", filter=Q(status__in=Lead.WORKING)),
+            converted=Count("id", filter=Q(status=Lead.Status.CONVERTED)),
+        )
+    )
+    return {row["partner_id"]: dict(row) for row in rows}
+
+
+@dataclass(frozen=True)
+class LeadKeys:
+    """What the rules read of the lead, computed once per routing."""
+
+    country: str
+    region: str
+    lines: frozenset[str]
+    offered: frozenset[int]
+    min_rank: int
+
+
+def _rules(
+    partner: dict[str, Any], lead: LeadKeys, *, load: int, capacity: int, certified: set[str]
+) -> dict[str, bool]:
+    territories = partner["territories"]
+    return {
+        "territory": lead.country in territories or lead.region in territories,
+        "product_line": not lead.lines or bool(lead.lines & set(partner["specializations"])),
+        "certification": not lead.lines or bool(lead.lines & certified),
+        "minimum_tier": partner["tier__rank"] >= lead.min_rank,
+        "capacity": load < capacity,
+        "not_declined": partner["id"] not in lead.offered,
+    }
+
+
+PARTNER_COLUMNS = (
+    "id",
+    "name",
+    "territories",
+    "specializations",
+    "lead_capacity",
+    "tier__rank",
+    "tier__lead_capacity",
+)
+NO_OFFERS = {"decided": 0, "accepted": 0, "open": 0, "recent": 0, "no_capacity": 0}
+
+
+def _certified(tenant_id: int, lines: frozenset[str]) -> dict[int, set[str]]:
+    """Each partner's product lines with a certification valid today (among the lead's)."""
+    found: dict[int, set[str]] = {}
+    rows = Certification.objects.for_tenant(tenant_id).filter(
+        product_line__in=lines, expires_on__gte=timezone.localdate()
+    )
+    for partner_id, line in rows.values_list("partner_id", "product_line"):
+        found.setdefault(partner_id, set()).add(line)
+    return found
+
+
+def routing_facts(*, tenant_id: int, lead: Lead, policy_data: dict[str, Any]) -> dict[str, Any]:
+    """Everything the decision reads, as JSON: stored on the offer for replay. Plain rows,
+    not model instances: at 500 partners this is most of a routing's time."""
+    partners = (
+        PartnerOrganization.objects.for_tenant(tenant_id)
+        .filter(status=PartnerOrganization.Status.ACTIVE)
+        .order_by("id")
+        .values(*PARTNER_COLUMNS)
+    )
+    keys = LeadKeys(
+        country=str(lead.country),
+        region=lead.region or region_for_country(str(lead.country)) or "",
+        lines=frozenset(lead.product_lines),
+        offered=frozenset(
+            LeadOffer.objects.for_tenant(tenant_id)
+            .filter(lead=lead)
+            .values_list("partner_id", flat=True)
+        ),
+        min_rank=int(policy_data["minimum_tier_rank"]),
+    )
+    offers = _offer_stats(tenant_id, timezone.now() - RECENT)
+    leads = _lead_stats(tenant_id)
+    certified = _certified(tenant_id, keys.lines) if keys.lines else {}
+    candidates: list[dict[str, Any]] = []
+    for partner in partners:
+        pid = partner["id"]
+        o, working = offers.get(pid, NO_OFFERS), leads.get(pid, {"working": 0, "converted": 0})
+        load = o["open"] + working["working"]
+        own = partner["lead_capacity"]
+        capacity = max(
+            (partner["tier__lead_capacity"] if own is None else own) - o["no_capacity"], 0
+        )
+        stats = {
+            "decided": o["decided"],
+            "accepted": o["accepted"],
+            "converted": working["converted"],
+            "recent": o["recent"],
+            "load": load,
+            "capacity": capacity,
+        }
+        rules = _rules(
+            partner, keys, load=load, capacity=capacity, certified=certified.get(pid, set())
+        )
+        candidates.append(
+            {"partner_id": pid, "name": partner["name"], "rules": rules, "stats": stats}
+        )
+    decided = sum(c["stats"]["decided"] for c in candidates)
+    accepted = sum(c["stats"]["accepted"] for c in candidates)
+    converted = sum(c["stats"]["converted"] for c in candidates)
+    return {
+        "lead": {
+            "country": str(lead.country),
+            "region": lead.region,
+            "product_lines": list(lead.product_lines),
+        },
+        "candidates": candidates,
+        "tenant": {
+            "acceptance": accepted / decided if decided else PRIOR_ACCEPTANCE,
+            "conversion": converted / accepted if accepted else PRIOR_CONVERSION,
+        },
+        "policy": policy_data,
+        "preferred_partner_id": lead.preferred_partner_id,
+    }
+
+
+def _lock_lead(tenant_id: int, lead_id: int) -> Lead | None:
+    return (
+        Lead.objects.for_tenant(tenant_id)
+        .select_for_update(of=("self",))
+        .filter(pk=lead_id)
+        .first()
+    )
+
+
+@transaction.atomic
+def lead_route(*, tenant: Tenant, lead_id: int) -> RoutingResult | None:
+    """Route a lead awaiting routing: offer it to the best candidate, or queue it. A lead
+    in any other state is left alone (the task may run twice)."""
+    lead = _lock_lead(tenant.pk, lead_id)
+    if lead is None or lead.status != Lead.Status.NEW:
+        return None
+    policy = routing_policy_for(tenant)
+    if lead.hops >= policy.max_hops:
+        return _queue(tenant, lead, f"Offered {lead.hops} times without being accepted.")
+    active = list(
+        PartnerOrganization.objects.for_tenant(tenant)
+        .filter(status=PartnerOrganization.Status.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+    lock_partner_capacity(tenant_id=tenant.pk, partner_ids=active)
+    facts = routing_facts(tenant_id=tenant.pk, lead=lead, policy_data=policy_snapshot(policy))
+    decision = decide(facts)
+    if decision.partner_id is None:
+        return _queue(tenant, lead, _nobody_reason(decision))
+    return _offer(tenant, lead, policy, facts, decision)
+
+
+def _nobody_reason(decision: Decision) -> str:
+    emptied = next((s for s in decision.steps if s["outcome"] == "emptied"), None)
+    if emptied is None:
+        return "No active partner."
+    return f"No partner passed the required rule “{emptied['rule']}”."
+
+
+def _queue(tenant: Tenant, lead: Lead, reason: str) -> RoutingResult:
+    lead.queue(reason=reason)
+    lead.updated_at = timezone.now()
+    lead.save()
+    audit_record(
+        tenant=tenant, actor=None, verb="lead_queued", subject=lead, after={"reason": reason}
+    )
+    return RoutingResult(lead.pk, lead.status)
+
+
+def _offer(
+    tenant: Tenant, lead: Lead, policy: Any, facts: dict[str, Any], decision: Decision
+) -> RoutingResult:
+    partner = (
+        PartnerOrganization.objects.for_tenant(tenant)
+        .select_related("tier")
+        .get(pk=int(decision.partner_id or 0))
+    )
+    lead.offer()
+    lead.updated_at = timezone.now()
+    lead.save()
+    now = timezone.now()
+    calendar = calendar_of(policy)
+    hours = partner.tier.lead_acceptance_hours
+    offer = LeadOffer.objects.create(
+        tenant=tenant,
+        lead=lead,
+        partner=partner,
+        hop=lead.hops,
+        offered_at=now,
+        expires_at=calendar.add_hours(now, hours),
+        remind_at=calendar.add_hours(now, max(hours - policy.reminder_hours, 0)),
+        policy_version=policy.version,
+        explanation={"facts": facts, "decision": decision.as_json()},
+    )
+    audit_record(
+        tenant=tenant,
+        actor=None,
+        verb="lead_offered",
+        subject=lead,
+        after={"partner": partner.name},
+    )
+    return RoutingResult(lead.pk, lead.status, offer.pk, partner.pk)
+
+
+@transaction.atomic
+def lead_route_again(*, tenant: Tenant, actor: Membership, lead_id: int) -> Lead:
+    """A vendor role sends a lead from the routing queue back to routing."""
+    require_vendor(actor)
+    lead = _lock_lead(tenant.pk, lead_id)
+    if lead is None:
+        raise NotFound
+    if not can_proceed(lead.route_again):
+        raise Conflict(f"The lead is {lead.get_status_display().lower()}, not in the queue.")
+    lead.route_again()
+    lead.updated_at = timezone.now()
+    lead.save()
+    audit_record(tenant=tenant, actor=actor.user, verb="lead_routed_again", subject=lead)
+    enqueue_on_commit(ROUTE_TASK, tenant.pk, lead.pk)
+    return lead
+
+
+def routing_replay(offer: LeadOffer) -> Decision:
+    """The decision again, from the facts the offer stored."""
+    return decide(offer.explanation["facts"])

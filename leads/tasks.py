@@ -1,0 +1,45 @@
+"""Celery tasks of the leads app: route a lead (enqueued on commit of its creation, a
+decline or an expiry), and the beat sweep that expires offers, sends reminders and routes
+leads whose routing task was lost."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from accounts.models import Tenant
+from accounts.queue import LOST_AFTER, SWEEP_TASK_OPTIONS, TASK_OPTIONS, send_task_now
+from accounts.tenancy import tenant_context
+from leads.services import offers
+from leads.services.routing import lead_route as route
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(**TASK_OPTIONS)
+def lead_route(tenant_id: int, lead_id: int) -> str | None:
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return None
+    with tenant_context(tenant):
+        result = route(tenant=tenant, lead_id=lead_id)
+    return result.status if result else None
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def lead_offer_sweep() -> int:
+    """Beat (every 10 s): expire offers past their window (their leads are routed again
+    within a minute), remind partners before a window ends, re-enqueue lost routings."""
+    done = 0
+    for tenant in Tenant.objects.only("pk"):
+        try:
+            with tenant_context(tenant):
+                done += offers.offers_expire(tenant=tenant)
+                done += offers.offers_remind(tenant=tenant)
+                waiting = offers.leads_unrouted(tenant=tenant, older_than=LOST_AFTER)
+            for lead_id in waiting:
+                done += send_task_now("leads.tasks.lead_route", tenant.pk, lead_id)
+        except Exception:  # one tenant's failure must not starve the others
+            logger.exception("lead offer sweep failed for tenant %s", tenant.pk)
+    return done
