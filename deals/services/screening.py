@@ -3,9 +3,11 @@
 Candidates come from indexed lookups only (DESIGN "Screening" and "Known traps"):
 
 - root-domain equality on a btree ``(tenant_id, root_domain)``;
-- trigram similarity of the name core on a GIN ``(tenant_id, name_core gin_trgm_ops)``, run
-  inside a tenant-pinned ``SECURITY DEFINER`` function (deals/migrations/0002): under
-  row-level security the non-LEAKPROOF ``%`` operator would lose its index;
+- trigram similarity of the name core on a GIN ``name_core gin_trgm_ops``, run inside a
+  tenant-pinned ``SECURITY DEFINER`` function (deals/migrations/0002): under row-level
+  security the non-LEAKPROOF ``%`` operator would lose its index. Registrations are looked
+  up in ``LiveRegistrationKey``, the live ones' keys in a narrow table kept by triggers
+  (deals/migrations/0011), where the rows the index returns are rechecked cheaply;
 
 among the tenant's live registrations, its open opportunities that no registration owns
 (partners' unregistered deals and the vendor's direct deals) and customers won in the
@@ -73,9 +75,9 @@ class KeyRow:
     country: str
 
 
-# The tenant-pinned SQL functions of deals/migrations/0009 (fixed names, never user input),
-# each after setting the trigram threshold in the same statement (one round trip, not two):
-# the function's argument depends on set_config's result, so it runs after it.
+# The tenant-pinned SQL functions of deals/migrations/0011 and 0009 (fixed names, never user
+# input), each after setting the trigram threshold in the same statement (one round trip,
+# not two): the function's argument depends on set_config's result, so it runs after it.
 NAME_LOOKUPS = {
     "registration": (
         "SELECT c.* FROM set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
@@ -86,7 +88,7 @@ NAME_LOOKUPS = {
         "LATERAL deals_customer_name_candidates(%s || left(t.value, 0), %s, %s) AS c"
     ),
 }
-# Cores up to this long are looked up on their own trigram index (reg_live_short_core_trgm).
+# Cores up to this long are looked up on their own trigram index (live_key_short_core_trgm).
 SHORT_CORE = 8
 
 
