@@ -393,7 +393,7 @@ def name_lookup_plan(tenant_id: int, core: str) -> tuple[bool, str]:
     the length bound screening passes: does it use a trigram index of the live keys?"""
     import psycopg
 
-    from deals.services.screening import core_length_bound, trigram_threshold
+    from deals.services.candidates import core_length_bound, trigram_threshold
 
     functions = importlib.import_module("deals.migrations.0011_live_registration_keys")
     query = (
