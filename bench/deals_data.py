@@ -391,21 +391,32 @@ def submission(name: str, website: str, country: str, line: str) -> dict[str, An
 
 def name_lookup_plan(tenant_id: int, core: str) -> tuple[bool, str]:
     """EXPLAIN ANALYZE of the registration name lookup's query (the body of its SQL
-    function) as the owner, tenant set: does it use the trigram index?"""
+    function, deals/migrations/0011) as the owner, tenant and trigram threshold set, with
+    the length bound screening passes: does it use a trigram index of the live keys?"""
     import psycopg
 
-    functions = importlib.import_module("deals.migrations.0002_screening_candidate_functions")
-    body = functions.FUNCTIONS["deals_registration_name_candidates"]
-    query = body.replace("%", "%%").replace("p_core", "%(core)s").replace("p_limit", "%(limit)s")
+    from deals.services.candidates import core_length_bound, trigram_threshold
+
+    functions = importlib.import_module("deals.migrations.0011_live_registration_keys")
+    query = (
+        functions.FUNCTION.replace("%", "%%")
+        .replace("p_core", "%(core)s")
+        .replace("p_limit", "%(limit)s")
+        .replace("p_max_length", "%(bound)s::integer")
+    )
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
+        conn.execute(
+            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)",
+            [str(trigram_threshold(85))],
+        )
         rows = conn.execute(
             "EXPLAIN (ANALYZE, BUFFERS) " + query,
-            {"core": core, "limit": 100},
+            {"core": core, "limit": 100, "bound": core_length_bound(core, 85)},
         ).fetchall()
         conn.rollback()
     plan = "\n".join(row[0] for row in rows)
-    return "reg_live_name_core_trgm" in plan, plan
+    return "live_key_" in plan and "_trgm" in plan, plan
 
 
 @contextmanager
@@ -511,7 +522,7 @@ def run(*, tenant, registrations: int, calls: int, submissions: int, reseed: boo
     last = [line.strip() for line in plan.splitlines() if "Execution Time" in line]
     print(
         f"name lookup plan: {'trigram index' if uses_index else 'NO TRIGRAM INDEX'} "
-        f"(reg_live_name_core_trgm), {last[0] if last else ''}"
+        f"(live_key_*_trgm), {last[0] if last else ''}"
     )
     if os.environ.get("BENCH_VERBOSE"):
         print(plan)

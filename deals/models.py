@@ -212,38 +212,13 @@ class DealRegistration(FSMModelMixin, TenantScopedModel):
                 name="reg_protection",
                 condition=Q(status="approved"),
             ),
-            # Screening's candidate lookups, on live registrations only (DESIGN "Known traps").
+            # Screening's domain lookup, on live registrations only (DESIGN "Known traps"); its
+            # name lookup reads LiveRegistrationKey.
             models.Index(
                 fields=["tenant", "root_domain"],
                 name="reg_live_domain",
                 condition=Q(status__in=["submitted", "in_review", "info_requested", "approved"])
                 & ~Q(root_domain=""),
-            ),
-            GinIndex(
-                fields=["tenant", "name_core"],
-                name="reg_live_name_core_trgm",
-                opclasses=["int8_ops", "gin_trgm_ops"],
-                condition=Q(status__in=["submitted", "in_review", "info_requested", "approved"]),
-            ),
-            # The same without the tenant column: in a tenant with hundreds of thousands of
-            # live registrations, intersecting with the tenant's whole posting list cost
-            # more than the trigram lookup itself (25 → 9 ms). The planner picks per tenant.
-            GinIndex(
-                fields=["name_core"],
-                name="reg_live_name_core_trgm_only",
-                opclasses=["gin_trgm_ops"],
-                condition=Q(status__in=["submitted", "in_review", "info_requested", "approved"]),
-            ),
-            # Short cores only ("hart", "acme"): a three- or four-letter core shares two
-            # trigrams with every name that starts like it, so on the index above it rechecks
-            # thousands of rows (~100 ms at a million). Screening looks a short name up here
-            # (deals/services/screening.py, SHORT_CORE): 2 ms.
-            GinIndex(
-                fields=["name_core"],
-                name="reg_live_short_core_trgm",
-                opclasses=["gin_trgm_ops"],
-                condition=Q(status__in=["submitted", "in_review", "info_requested", "approved"])
-                & Q(LessThanOrEqual(Length("name_core"), 8)),
             ),
         ]
         constraints: ClassVar = [
@@ -380,6 +355,62 @@ class RegistrationProductLine(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.registration_id} × {self.product_line_id}"
+
+
+class LiveRegistrationKey(TenantScopedModel):
+    """The match keys of one live registration, for screening's trigram name lookup.
+
+    Kept by database triggers on the registrations table (deals/migrations/0011): a row
+    while the registration is live, updated with its keys, gone when it leaves the live
+    statuses. Never written by the application. The lookup rechecks every row its trigram
+    index returns (often 1,000-4,000 for a two-word name); here those rows sit in a
+    30 MB table rather than among a million wide registrations (352 MB).
+    """
+
+    registration = models.OneToOneField(
+        DealRegistration,
+        on_delete=models.DO_NOTHING,  # the delete trigger removes the row
+        primary_key=True,
+        related_name="+",
+    )
+    name_normalized = models.CharField(max_length=NAME_MAX, blank=True)
+    name_core = models.CharField(max_length=NAME_MAX, blank=True)
+    root_domain = models.CharField(max_length=253, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        # Each write merged at once (fastupdate off): with GIN's pending list every lookup
+        # also read up to 4 MB of unmerged entries (deals 0010, pipeline 0008).
+        indexes: ClassVar = [
+            # btree_gin lets the tenant column share the trigram index; the planner picks
+            # it for a small tenant, the one below for a tenant with 100,000s of rows.
+            GinIndex(
+                fields=["tenant", "name_core"],
+                name="live_key_name_core_trgm",
+                fastupdate=False,
+                opclasses=["int8_ops", "gin_trgm_ops"],
+            ),
+            GinIndex(
+                fields=["name_core"],
+                name="live_key_name_core_trgm_only",
+                fastupdate=False,
+                opclasses=["gin_trgm_ops"],
+            ),
+            # Short cores only ("hart", "acme"): a three- or four-letter core shares two
+            # trigrams with every name that starts like it, so on the index above it
+            # rechecks thousands of rows. Screening looks a short name up here
+            # (deals/services/screening.py, SHORT_CORE).
+            GinIndex(
+                fields=["name_core"],
+                name="live_key_short_core_trgm",
+                fastupdate=False,
+                opclasses=["gin_trgm_ops"],
+                condition=Q(LessThanOrEqual(Length("name_core"), 8)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}: {self.name_core}"
 
 
 class Finding(TenantScopedModel):

@@ -1,13 +1,8 @@
 """Screening: find what a submitted registration collides with, store it, then decide.
 
-Candidates come from indexed lookups only (DESIGN "Screening" and "Known traps"):
-
-- root-domain equality on a btree ``(tenant_id, root_domain)``;
-- trigram similarity of the name core on a GIN ``(tenant_id, name_core gin_trgm_ops)``, run
-  inside a tenant-pinned ``SECURITY DEFINER`` function (deals/migrations/0002): under
-  row-level security the non-LEAKPROOF ``%`` operator would lose its index;
-
-among the tenant's live registrations, its open opportunities that no registration owns
+Candidates come from indexed lookups only (deals/services/candidates.py: root-domain
+equality, trigram similarity of the name core inside tenant-pinned functions, all in one
+statement) among the tenant's live registrations, its open opportunities that no registration owns
 (partners' unregistered deals and the vendor's direct deals) and customers won in the
 last 12 months. At most ``CANDIDATE_LIMIT`` rows per lookup are re-ranked in Python with
 RapidFuzz; a name-only match needs the same country (when both are known).
@@ -24,7 +19,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from rapidfuzz import fuzz
@@ -33,16 +28,22 @@ from accounts.errors import ApplicationError
 from accounts.models import Tenant
 from deals.models import DealRegistration, Finding, RegistrationEvent
 from deals.services.blocking import lines_overlap
+from deals.services.candidates import (
+    CANDIDATE_LIMIT,
+    CUSTOMER,
+    REGISTRATION,
+    KeyRow,
+    candidate_rows,
+)
 from deals.services.configuration import registration_settings_for
 from deals.services.keys import CustomerKeys, lock_keys, registration_keys
 from deals.services.protection import approve_locked
 from deals.services.timeline import reviewers_of, tell_vendor, timeline_record
-from pipeline.models import Customer, Opportunity
+from pipeline.models import Opportunity
 from pipeline.normalization import domains_differ
 
 logger = logging.getLogger(__name__)
 
-CANDIDATE_LIMIT = 100
 WON_LOOKBACK = timedelta(days=365)
 
 
@@ -60,67 +61,6 @@ class Match:
     product_lines: list[str] = field(default_factory=list)
     other_registration: DealRegistration | None = None
     other_opportunity: Opportunity | None = None
-
-
-@dataclass(frozen=True)
-class KeyRow:
-    """A candidate's match keys, as the lookups return them (re-ranked before any row loads)."""
-
-    id: int
-    name_normalized: str
-    name_core: str
-    root_domain: str
-    country: str
-
-
-# The tenant-pinned SQL functions of deals/migrations/0009 (fixed names, never user input),
-# each after setting the trigram threshold in the same statement (one round trip, not two):
-# the function's argument depends on set_config's result, so it runs after it.
-NAME_LOOKUPS = {
-    "registration": (
-        "SELECT c.* FROM set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
-        "LATERAL deals_registration_name_candidates(%s || left(t.value, 0), %s, %s) AS c"
-    ),
-    "customer": (
-        "SELECT c.* FROM set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
-        "LATERAL deals_customer_name_candidates(%s || left(t.value, 0), %s, %s) AS c"
-    ),
-}
-# Cores up to this long are looked up on their own trigram index (reg_live_short_core_trgm).
-SHORT_CORE = 8
-
-
-def trigram_threshold(match_threshold: int) -> float:
-    """How much trigram similarity a name needs to be re-ranked at all, for a tenant's
-    match threshold (85 % → 0.40). Names RapidFuzz scores at or above the match threshold
-    stay above it (tests/deals/test_matching.py); far fewer rows are rechecked than at
-    pg_trgm's default of 0.3 (bench: registration candidates p95 76 → 55 ms)."""
-    return min(0.5, max(0.3, match_threshold / 100 - 0.45))
-
-
-def core_length_bound(name_normalized: str, match_threshold: int) -> int | None:
-    """The longest candidate core that can still score `match_threshold` against a name
-    normalized to `name_normalized` (None: no bound).
-
-    `name_score` is round(max(token_sort_ratio(full, full'), ratio(core, core'))), both
-    2·LCS / (a + b) · 100 over strings of the names' lengths (sorting tokens keeps the
-    length). LCS ≤ the shorter one, so reaching T - 0.5 needs b ≤ a · (401 - 2T) / (2T - 1)
-    for either pair; and a core is never longer than its full name, nor ours longer than
-    our full one. Rows beyond the bound cannot match by name (a matching domain is looked
-    up on its own), so the bound changes no result, only what the lookup reads."""
-    if match_threshold <= 0:
-        return None
-    return len(name_normalized) * (401 - 2 * match_threshold) // (2 * match_threshold - 1)
-
-
-def _name_rows(lookup: str, keys: CustomerKeys, match_threshold: int) -> list[KeyRow]:
-    if not keys.name_core:
-        return []
-    bound = core_length_bound(keys.name_normalized or keys.name_core, match_threshold)
-    threshold = str(trigram_threshold(match_threshold))
-    with connection.cursor() as cursor:
-        cursor.execute(NAME_LOOKUPS[lookup], [threshold, keys.name_core, CANDIDATE_LIMIT, bound])
-        return [KeyRow(*row) for row in cursor.fetchall()]
 
 
 def name_score(keys: CustomerKeys, name_normalized: str, name_core: str) -> int:
@@ -193,45 +133,41 @@ def _scored(keys: CustomerKeys, rows: list[KeyRow], threshold: int) -> Scored:
 
 
 def registration_matches(
-    *, tenant: Tenant, keys: CustomerKeys, threshold: int, exclude_id: int | None = None
+    *,
+    tenant: Tenant,
+    keys: CustomerKeys,
+    threshold: int,
+    exclude_id: int | None = None,
+    rows: list[KeyRow] | None = None,
 ) -> list[tuple[DealRegistration, int, list[str]]]:
     """Live registrations of the same customer: (registration, score, matched keys).
 
-    Keys first — the trigram function and the root-domain index each on their own (an `OR`
-    of the two in one query could use neither and read every live registration: 250 ms at
-    a million) — re-ranked, and only the matches are loaded."""
-    live = DealRegistration.objects.for_tenant(tenant).filter(status__in=DealRegistration.LIVE)
-    rows = _name_rows("registration", keys, threshold)
-    if keys.root_domain:
-        same_domain = live.filter(root_domain=keys.root_domain).values_list(
-            "pk", "name_normalized", "name_core", "root_domain", "customer_country"
-        )
-        rows += [KeyRow(*row) for row in same_domain[:CANDIDATE_LIMIT]]
+    Keys first (`candidate_rows`, unless given), re-ranked, and only the matches loaded."""
+    if rows is None:
+        rows = candidate_rows(tenant=tenant, keys=keys, threshold=threshold, kinds=(REGISTRATION,))[
+            REGISTRATION
+        ]
     scored = _scored(keys, rows, threshold)
     scored.pop(exclude_id, None)  # type: ignore[arg-type]
     if not scored:
         return []
+    live = DealRegistration.objects.for_tenant(tenant).filter(status__in=DealRegistration.LIVE)
     found = live.filter(pk__in=scored).select_related("partner").prefetch_related("product_lines")
     return [(other, *scored[other.pk]) for other in found.order_by("pk")]
 
 
 def opportunity_matches(
-    *, tenant: Tenant, keys: CustomerKeys, threshold: int
+    *, tenant: Tenant, keys: CustomerKeys, threshold: int, rows: list[KeyRow] | None = None
 ) -> list[tuple[Opportunity, int, list[str]]]:
     """Open deals no registration owns, and deals won in the last 12 months, of the same
     customer: (deal, score, matched keys).
 
-    Customers first (trigram function, root-domain index), re-ranked, then their deals on
-    the `(tenant, customer)` index: joining deals to customers' domains made PostgreSQL
-    scan every opportunity (0.9 s at a million)."""
-    rows = _name_rows("customer", keys, threshold)
-    if keys.root_domain:
-        same_domain = Customer.objects.for_tenant(tenant).filter(root_domain=keys.root_domain)
-        rows += [
-            KeyRow(*row)
-            for row in same_domain.values_list(
-                "pk", "name_normalized", "name_core", "root_domain", "country"
-            )[:CANDIDATE_LIMIT]
+    Customers first (`candidate_rows`, unless given), re-ranked, then their deals on the
+    `(tenant, customer)` index: joining deals to customers' domains made PostgreSQL scan
+    every opportunity (0.9 s at a million)."""
+    if rows is None:
+        rows = candidate_rows(tenant=tenant, keys=keys, threshold=threshold, kinds=(CUSTOMER,))[
+            CUSTOMER
         ]
     scored = _scored(keys, rows, threshold)
     if not scored:
@@ -274,9 +210,14 @@ def find_matches(
     threshold: int,
 ) -> list[Match]:
     keys = registration_keys(registration)
+    rows = candidate_rows(tenant=tenant, keys=keys, threshold=threshold)
     matches: list[Match] = []
     for other, score, matched in registration_matches(
-        tenant=tenant, keys=keys, threshold=threshold, exclude_id=registration.pk
+        tenant=tenant,
+        keys=keys,
+        threshold=threshold,
+        exclude_id=registration.pk,
+        rows=rows[REGISTRATION],
     ):
         theirs = {line.code for line in other.product_lines.all()}
         if not lines_overlap(product_line_codes, theirs) or not came_first(other, registration):
@@ -294,7 +235,9 @@ def find_matches(
                 other_registration=other,
             )
         )
-    for deal, score, matched in opportunity_matches(tenant=tenant, keys=keys, threshold=threshold):
+    for deal, score, matched in opportunity_matches(
+        tenant=tenant, keys=keys, threshold=threshold, rows=rows[CUSTOMER]
+    ):
         matches.append(
             Match(
                 kind=_opportunity_kind(deal, registration.partner_id),

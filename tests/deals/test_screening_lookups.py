@@ -11,16 +11,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tenancy import tenant_context
-from deals.models import DealRegistration
+from deals.models import DealRegistration, LiveRegistrationKey
+from deals.services.candidates import CANDIDATE_LIMIT, core_length_bound, trigram_threshold
 from deals.services.keys import CustomerKeys
-from deals.services.screening import (
-    CANDIDATE_LIMIT,
-    compare,
-    core_length_bound,
-    find_matches,
-    name_score,
-    trigram_threshold,
+from deals.services.registrations import (
+    registration_submit,
+    registration_update,
+    registration_withdraw,
 )
+from deals.services.screening import compare, find_matches, name_score
 from pipeline.normalization import normalize_name
 
 WORDS = ["hart", "harts", "hartley", "hall", "keller", "acme", "a", "ab", "co", "lee"]
@@ -149,6 +148,55 @@ def test_find_matches_runs_a_fixed_number_of_queries(deals_world, register):
         assert matches
         return len(captured)
 
-    # registrations: name lookup (with its threshold), the matches, their product lines;
-    # customers: name lookup, their deals (no root domain here: no domain lookups)
-    assert queries_for(1) == queries_for(5) == 5
+    # every candidate lookup in one statement (both names, both domains); the matching
+    # registrations, their product lines; the matching customers' deals
+    assert queries_for(1) == queries_for(5) == 4
+
+
+def live_keys(tenant) -> list[tuple]:  # type: ignore[no-untyped-def]
+    with tenant_context(tenant):
+        return list(
+            LiveRegistrationKey.objects.values_list(
+                "registration_id", "name_normalized", "name_core", "root_domain", "country"
+            )
+        )
+
+
+def test_the_live_keys_follow_each_registration(deals_world, register):
+    """The lookup's narrow table (kept by triggers): a row while live, with current keys."""
+    w = deals_world
+    draft = register(w.partner_rep, submit=False, customer_name="Hart Inc")
+    assert live_keys(w.tenant) == []  # a draft is not live
+
+    with tenant_context(w.tenant):
+        registration_update(
+            tenant=w.tenant,
+            actor=w.partner_rep,
+            registration_id=draft.pk,
+            customer_name="Hart Keller Software, Inc.",
+            customer_website="https://shop.hartkeller.co.uk",
+            customer_country="GB",
+        )
+        registration_submit(tenant=w.tenant, actor=w.partner_rep, registration_id=draft.pk)
+    assert live_keys(w.tenant) == [
+        (draft.pk, "hart keller software", "hart keller", "hartkeller.co.uk", "GB")
+    ]
+    assert live_keys(w.other_tenant) == []
+
+    with tenant_context(w.tenant):
+        registration_withdraw(tenant=w.tenant, actor=w.partner_rep, registration_id=draft.pk)
+    assert live_keys(w.tenant) == []
+
+
+def test_the_name_lookup_reads_only_live_registrations(deals_world, register):
+    w = deals_world
+    live = register(w.partner_rep, screen=False, customer_name="Hartley Systems")
+    gone = register(w.other_partner_rep, screen=False, customer_name="Hartley Group")
+    with tenant_context(w.tenant):
+        registration_withdraw(tenant=w.tenant, actor=w.other_partner_rep, registration_id=gone.pk)
+        found = lookup("hartley", None)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM deals_registration_name_candidates('hartley', 10)")
+            ids = [row[0] for row in cursor.fetchall()]
+    assert found == {"hartley"}
+    assert ids == [live.pk]

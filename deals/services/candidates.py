@@ -1,0 +1,131 @@
+"""Screening's candidate lookups: the keys of the records that may be the same customer,
+from indexed lookups only (DESIGN "Screening" and "Known traps"), in one statement.
+
+- trigram similarity of the name core, inside tenant-pinned ``SECURITY DEFINER`` functions
+  (deals/migrations/0002, 0009, 0011): under row-level security the non-LEAKPROOF ``%``
+  operator would lose its index. Registrations are looked up among the live ones' keys
+  (``LiveRegistrationKey``, a narrow table kept by triggers), customers in their table;
+- root-domain equality on the partial btree indexes of each table.
+
+Each returns at most ``CANDIDATE_LIMIT`` rows, re-ranked by deals/services/screening.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from accounts.models import Tenant
+from deals.models import DealRegistration
+from deals.services.keys import CustomerKeys
+from pipeline.models import Customer
+
+CANDIDATE_LIMIT = 100
+
+Lookup = tuple[str, tuple[Any, ...]]  # SQL and its parameters
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """A candidate's match keys, as the lookups return them (re-ranked before any row loads)."""
+
+    id: int
+    name_normalized: str
+    name_core: str
+    root_domain: str
+    country: str
+
+
+# The tenant-pinned SQL functions of deals/migrations/0011 and 0009 (fixed names, never user
+# input), each after setting the trigram threshold in the same statement (one round trip,
+# not two): the function's argument depends on set_config's result, so it runs after it.
+REGISTRATION, CUSTOMER = KINDS = ("registration", "customer")
+NAME_LOOKUPS = {
+    REGISTRATION: (
+        "SELECT c.* FROM set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
+        "LATERAL deals_registration_name_candidates(%s || left(t.value, 0), %s, %s) AS c"
+    ),
+    CUSTOMER: (
+        "SELECT c.* FROM set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
+        "LATERAL deals_customer_name_candidates(%s || left(t.value, 0), %s, %s) AS c"
+    ),
+}
+# Cores up to this long are looked up on their own trigram index (live_key_short_core_trgm).
+SHORT_CORE = 8
+
+
+def trigram_threshold(match_threshold: int) -> float:
+    """How much trigram similarity a name needs to be re-ranked at all, for a tenant's
+    match threshold (85 % → 0.40). Names RapidFuzz scores at or above the match threshold
+    stay above it (tests/deals/test_matching.py); far fewer rows are rechecked than at
+    pg_trgm's default of 0.3 (bench: registration candidates p95 76 → 55 ms)."""
+    return min(0.5, max(0.3, match_threshold / 100 - 0.45))
+
+
+def core_length_bound(name_normalized: str, match_threshold: int) -> int | None:
+    """The longest candidate core that can still score `match_threshold` against a name
+    normalized to `name_normalized` (None: no bound).
+
+    `name_score` is round(max(token_sort_ratio(full, full'), ratio(core, core'))), both
+    2·LCS / (a + b) · 100 over strings of the names' lengths (sorting tokens keeps the
+    length). LCS ≤ the shorter one, so reaching T - 0.5 needs b ≤ a · (401 - 2T) / (2T - 1)
+    for either pair; and a core is never longer than its full name, nor ours longer than
+    our full one. Rows beyond the bound cannot match by name (a matching domain is looked
+    up on its own), so the bound changes no result, only what the lookup reads."""
+    if match_threshold <= 0:
+        return None
+    return len(name_normalized) * (401 - 2 * match_threshold) // (2 * match_threshold - 1)
+
+
+def _lookups(kind: str, tenant: Tenant, keys: CustomerKeys, threshold: int) -> list[Lookup]:
+    """The SQL and parameters of one kind's candidate lookups: the trigram function, and
+    the root-domain index when there is a domain."""
+    lookups: list[Lookup] = []
+    if keys.name_core:
+        bound = core_length_bound(keys.name_normalized or keys.name_core, threshold)
+        trigrams = str(trigram_threshold(threshold))
+        lookups.append((NAME_LOOKUPS[kind], (trigrams, keys.name_core, CANDIDATE_LIMIT, bound)))
+    if keys.root_domain:
+        same_domain: QuerySet[Any, tuple[int, str, str, str, str]]
+        if kind == REGISTRATION:
+            same_domain = (
+                DealRegistration.objects.for_tenant(tenant)
+                .filter(status__in=DealRegistration.LIVE, root_domain=keys.root_domain)
+                .values_list(
+                    "pk", "name_normalized", "name_core", "root_domain", "customer_country"
+                )
+            )
+        else:
+            same_domain = (
+                Customer.objects.for_tenant(tenant)
+                .filter(root_domain=keys.root_domain)
+                .values_list("pk", "name_normalized", "name_core", "root_domain", "country")
+            )
+        lookups.append(same_domain[:CANDIDATE_LIMIT].query.sql_with_params())
+    return lookups
+
+
+def candidate_rows(
+    *, tenant: Tenant, keys: CustomerKeys, threshold: int, kinds: tuple[str, ...] = KINDS
+) -> dict[str, list[KeyRow]]:
+    """The candidates' keys of each kind ("registration", "customer"), every lookup in one
+    statement: one round trip instead of up to four. Each lookup keeps its own index (an
+    `OR` of name and domain in one query could use neither and read every live
+    registration: 250 ms at a million)."""
+    parts = [
+        (kind, *lookup) for kind in kinds for lookup in _lookups(kind, tenant, keys, threshold)
+    ]
+    found: dict[str, list[KeyRow]] = {kind: [] for kind in kinds}
+    if not parts:
+        return found
+    # The lookups' SQL is this module's constants and the ORM's (values are parameters).
+    branches = (f"SELECT %s::text, s.* FROM ({sql}) AS s" for _, sql, _ in parts)  # noqa: S608
+    statement = " UNION ALL ".join(branches)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [value for kind, _, params in parts for value in (kind, *params)])
+        for kind, *row in cursor.fetchall():
+            found[kind].append(KeyRow(*row))
+    return found
