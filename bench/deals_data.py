@@ -397,7 +397,7 @@ def name_lookup_plan(tenant_id: int, core: str) -> tuple[bool, str]:
 
     from deals.services.candidates import core_length_bound, trigram_threshold
 
-    functions = importlib.import_module("deals.migrations.0011_live_registration_keys")
+    functions = importlib.import_module("deals.migrations.0012_live_registration_keys")
     query = (
         functions.FUNCTION.replace("%", "%%")
         .replace("p_core", "%(core)s")

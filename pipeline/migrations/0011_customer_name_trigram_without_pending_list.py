@@ -30,7 +30,7 @@ def alter(name: str, fastupdate: bool) -> str:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("pipeline", "0007_customer_name_core_trigram_without_tenant")]
+    dependencies = [("pipeline", "0010_open_pipeline_amount_index")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

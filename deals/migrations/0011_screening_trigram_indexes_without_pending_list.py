@@ -54,7 +54,7 @@ def alter(name: str, fastupdate: bool) -> str:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("deals", "0009_registration_short_core_trigram")]
+    dependencies = [("deals", "0010_registration_source")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

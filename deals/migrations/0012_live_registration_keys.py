@@ -139,7 +139,7 @@ SHORT_Q = django.db.models.lookups.LessThanOrEqual(
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_initial"),
-        ("deals", "0010_screening_trigram_indexes_without_pending_list"),
+        ("deals", "0011_screening_trigram_indexes_without_pending_list"),
     ]
 
     operations = [
