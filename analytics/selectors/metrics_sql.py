@@ -170,14 +170,16 @@ PRODUCT_LINES = (
     "JOIN deals_dealregistration_product_lines x"
     " ON x.dealregistration_id = s.registration_id AND x.tenant_id = %(tenant)s"
 )
+# dim: (key as text, join, what to group by). Grouping by the ids themselves (not their
+# text) sorts integers instead of collating strings; the groups are the same.
 DIMENSIONS = {
-    "total": ("''", ""),
-    "partner": ("s.partner_id::text", ""),
-    "tier": ("s.tier_id::text", ""),
-    "region": ("s.region::text", ""),
-    "product_line": ("x.productline_id::text", PRODUCT_LINES),
-    "stage": ("s.stage_id::text", ""),
-    "partner_stage": ("s.partner_id || ':' || s.stage_id", ""),
+    "total": ("''", "", ""),
+    "partner": ("s.partner_id::text", "", "s.partner_id"),
+    "tier": ("s.tier_id::text", "", "s.tier_id"),
+    "region": ("s.region::text", "", "s.region"),
+    "product_line": ("x.productline_id::text", PRODUCT_LINES, "x.productline_id"),
+    "stage": ("s.stage_id::text", "", "s.stage_id"),
+    "partner_stage": ("s.partner_id || ':' || s.stage_id", "", "s.partner_id, s.stage_id"),
 }
 STAGE_DIMENSIONS = frozenset({"stage", "partner_stage"})
 STAGE_FACTS = frozenset({"velocity", "conversion"})
@@ -230,8 +232,8 @@ def grouped_sql(facts: str, scope: Scope, dimensions: Sequence[str]) -> str:
     for dim in dimensions:
         if dim in STAGE_DIMENSIONS and facts not in STAGE_FACTS:
             continue
-        key, join = DIMENSIONS[dim]
-        group = "" if dim == "total" else "GROUP BY 2"
+        key, join, by = DIMENSIONS[dim]
+        group = f"GROUP BY {by}" if by else ""
         parts.append(f"SELECT '{dim}' AS dim, {key} AS key, {aggregates} FROM s {join} {group}")
     return scoped_cte(FACTS[facts], scope) + "\nUNION ALL\n".join(parts)
 
