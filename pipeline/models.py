@@ -380,7 +380,15 @@ class StageMove(TenantScopedModel):
 
     class Meta:
         ordering: ClassVar = ["created_at", "id"]
-        indexes: ClassVar = [models.Index(fields=["tenant", "opportunity", "created_at"])]
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "opportunity", "created_at"]),
+            # The moves of a period (metrics: stage velocity and conversion).
+            models.Index(
+                fields=["tenant", "created_at"],
+                include=["opportunity", "to_stage"],
+                name="stagemove_time",
+            ),
+        ]
         constraints: ClassVar = [
             models.CheckConstraint(
                 condition=Q(forced=False) | ~Q(force_reason=""),
@@ -434,6 +442,13 @@ class FieldChange(TenantScopedModel):
             ),
             models.Index(fields=["tenant", "changed_at", "id"], name="fieldchange_time"),
             models.Index(fields=["tenant", "field", "changed_at"], name="fieldchange_field"),
+            # Close-date moves read index-only (metrics: push rate; flags: pushed twice).
+            models.Index(
+                fields=["tenant", "changed_at"],
+                include=["opportunity", "old_value", "new_value"],
+                condition=models.Q(field="expected_close_date"),
+                name="fieldchange_close_date",
+            ),
         ]
 
     def __str__(self) -> str:

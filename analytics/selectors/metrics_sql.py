@@ -62,27 +62,28 @@ FACTS = {
         {REGISTRATION}
         WHERE v.created_at >= %(start)s""",
     # A deal's first entry into an open stage in the period converts when a later move (at
-    # any time) enters a stage further on that is not Closed Lost.
+    # any time) enters a stage further on that is not Closed Lost (the period's moves along
+    # the (tenant, created_at) index; the later moves looked up per entry, never the whole
+    # history).
     "conversion": f"""
         SELECT o.partner_id, o.owner_id, r.id AS registration_id, e.stage_id,
-               COALESCE(e.furthest_later > e.position, false) AS converted
+               COALESCE(later.furthest > e.position, false) AS converted
         FROM (
-            SELECT DISTINCT ON (w.opportunity_id, w.stage_id) w.*
-            FROM (
-                SELECT m.opportunity_id, m.to_stage_id AS stage_id, m.created_at, m.id,
-                       s.kind, s.position,
-                       max(s.position) FILTER (WHERE s.kind <> 'lost') OVER (
-                           PARTITION BY m.opportunity_id ORDER BY m.created_at, m.id
-                           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-                       ) AS furthest_later
-                FROM pipeline_stagemove m
-                JOIN pipeline_stage s ON s.id = m.to_stage_id
-                WHERE m.tenant_id = %(tenant)s
-            ) w
-            WHERE w.kind = 'open' AND w.created_at >= %(start)s AND w.created_at < %(end)s
-            ORDER BY w.opportunity_id, w.stage_id, w.created_at, w.id
+            SELECT DISTINCT ON (m.opportunity_id, m.to_stage_id)
+                   m.opportunity_id, m.to_stage_id AS stage_id, m.created_at, m.id, s.position
+            FROM pipeline_stagemove m
+            JOIN pipeline_stage s ON s.id = m.to_stage_id AND s.kind = 'open'
+            WHERE m.tenant_id = %(tenant)s
+              AND m.created_at >= %(start)s AND m.created_at < %(end)s
+            ORDER BY m.opportunity_id, m.to_stage_id, m.created_at, m.id
         ) e
         JOIN pipeline_opportunity o ON o.id = e.opportunity_id AND o.partner_id IS NOT NULL
+        CROSS JOIN LATERAL (
+            SELECT max(s.position) AS furthest
+            FROM pipeline_stagemove l JOIN pipeline_stage s ON s.id = l.to_stage_id
+            WHERE l.tenant_id = %(tenant)s AND l.opportunity_id = e.opportunity_id
+              AND s.kind <> 'lost' AND (l.created_at, l.id) > (e.created_at, e.id)
+        ) later
         {REGISTRATION}""",
     "closed": f"""
         SELECT o.partner_id, o.owner_id, r.id AS registration_id, o.status, o.amount,
@@ -169,14 +170,16 @@ PRODUCT_LINES = (
     "JOIN deals_dealregistration_product_lines x"
     " ON x.dealregistration_id = s.registration_id AND x.tenant_id = %(tenant)s"
 )
+# dim: (key as text, join, what to group by). Grouping by the ids themselves (not their
+# text) sorts integers instead of collating strings; the groups are the same.
 DIMENSIONS = {
-    "total": ("''", ""),
-    "partner": ("s.partner_id::text", ""),
-    "tier": ("s.tier_id::text", ""),
-    "region": ("s.region::text", ""),
-    "product_line": ("x.productline_id::text", PRODUCT_LINES),
-    "stage": ("s.stage_id::text", ""),
-    "partner_stage": ("s.partner_id || ':' || s.stage_id", ""),
+    "total": ("''", "", ""),
+    "partner": ("s.partner_id::text", "", "s.partner_id"),
+    "tier": ("s.tier_id::text", "", "s.tier_id"),
+    "region": ("s.region::text", "", "s.region"),
+    "product_line": ("x.productline_id::text", PRODUCT_LINES, "x.productline_id"),
+    "stage": ("s.stage_id::text", "", "s.stage_id"),
+    "partner_stage": ("s.partner_id || ':' || s.stage_id", "", "s.partner_id, s.stage_id"),
 }
 STAGE_DIMENSIONS = frozenset({"stage", "partner_stage"})
 STAGE_FACTS = frozenset({"velocity", "conversion"})
@@ -229,8 +232,8 @@ def grouped_sql(facts: str, scope: Scope, dimensions: Sequence[str]) -> str:
     for dim in dimensions:
         if dim in STAGE_DIMENSIONS and facts not in STAGE_FACTS:
             continue
-        key, join = DIMENSIONS[dim]
-        group = "" if dim == "total" else "GROUP BY 2"
+        key, join, by = DIMENSIONS[dim]
+        group = f"GROUP BY {by}" if by else ""
         parts.append(f"SELECT '{dim}' AS dim, {key} AS key, {aggregates} FROM s {join} {group}")
     return scoped_cte(FACTS[facts], scope) + "\nUNION ALL\n".join(parts)
 
