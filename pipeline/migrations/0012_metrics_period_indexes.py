@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_tenant_fiscal_year_start_month'),
-        ('pipeline', '0010_open_pipeline_amount_index'),
+        ('pipeline', '0011_customer_name_trigram_without_pending_list'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
