@@ -430,6 +430,13 @@ class FieldChange(TenantScopedModel):
             ),
             models.Index(fields=["tenant", "changed_at", "id"], name="fieldchange_time"),
             models.Index(fields=["tenant", "field", "changed_at"], name="fieldchange_field"),
+            # the Changes waterfall: every row after a moment in one index-only range scan
+            models.Index(
+                fields=["tenant", "changed_at"],
+                include=["opportunity", "id", "field", "old_value", "new_value"],
+                condition=models.Q(field__in=["amount", "expected_close_date", "stage", "status"]),
+                name="fieldchange_recent",
+            ),
         ]
 
     def __str__(self) -> str:
