@@ -449,6 +449,13 @@ class FieldChange(TenantScopedModel):
                 condition=models.Q(field="expected_close_date"),
                 name="fieldchange_close_date",
             ),
+            # the Changes waterfall: every row after a moment in one index-only range scan
+            models.Index(
+                fields=["tenant", "changed_at"],
+                include=["opportunity", "id", "field", "old_value", "new_value"],
+                condition=models.Q(field__in=["amount", "expected_close_date", "stage", "status"]),
+                name="fieldchange_recent",
+            ),
         ]
 
     def __str__(self) -> str:
