@@ -117,7 +117,7 @@ def test_the_delivery_list_costs_the_same_for_more_rows(world: World, django_ass
     api = bearer_client(world.vendor_admin)
     ping(world, endpoint)
     api.get(DELIVERIES)  # warm the token's caches
-    with django_assert_num_queries(9) as few:
+    with django_assert_num_queries(7) as few:
         api.get(DELIVERIES)
     for _ in range(5):
         ping(world, endpoint)

@@ -118,7 +118,7 @@ def test_reading_the_feed_costs_the_same_for_more_entries(world: World, django_a
     api = bearer_client(world.vendor_admin)
     happen(world.tenant, "opportunity.won")
     api.get(FEED)
-    with django_assert_num_queries(9) as few:
+    with django_assert_num_queries(7) as few:
         api.get(FEED)
     for _ in range(5):
         happen(world.tenant, "opportunity.won")
