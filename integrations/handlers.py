@@ -1,8 +1,11 @@
-"""Outbox handlers of integrations (registered in IntegrationsConfig.ready): every event
-that has a webhook type is fanned out to the endpoints subscribed to it, and appended to
-the tenant's change feed. Two handlers: each is delivered (and retried) on its own."""
+"""The outbox handler of integrations (registered in IntegrationsConfig.ready): every event
+that has a webhook type is written out once, fanned out to the endpoints subscribed to it
+and appended to the tenant's change feed, in the one transaction that marks the event
+delivered to this handler (so both happen, or neither and the outbox retries)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from accounts.models import DomainEvent
 from accounts.services.events import event_handler
@@ -12,14 +15,17 @@ from integrations.services.deliveries import webhook_fan_out
 from integrations.services.feed import feed_append
 
 
-def send_webhooks(event: DomainEvent) -> None:
-    webhook_fan_out(event=event, render=event_data)
+def publish(event: DomainEvent) -> None:
+    written: dict[int, dict[str, Any]] = {}
 
+    def render(event: DomainEvent) -> dict[str, Any]:  # read once for both
+        if event.pk not in written:
+            written[event.pk] = event_data(event)
+        return written[event.pk]
 
-def append_to_feed(event: DomainEvent) -> None:
-    feed_append(event=event, render=event_data)
+    webhook_fan_out(event=event, render=render)
+    feed_append(event=event, render=render)  # last: the feed's counter row is locked to commit
 
 
 for _name in EVENT_TYPES:
-    event_handler(_name)(send_webhooks)
-    event_handler(_name)(append_to_feed)
+    event_handler(_name)(publish)

@@ -11,10 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from accounts.models import DomainEvent, Membership, Role
+from commissions.selectors import entry_list_for
+from commissions.serializers import ENTRY_COLUMNS, entry_rows
 from deals.selectors import finding_view, findings_queryset, registration_list_for
 from deals.serializers import RegistrationOutput
+from pipeline.models import CoSellRequest
 from pipeline.selectors import opportunity_list_for
-from pipeline.serializers import OpportunityOutput
+from pipeline.serializers import CoSellRequestOutput, OpportunityOutput
 
 
 def vendor_reader(tenant_id: int) -> Membership:
@@ -46,9 +49,23 @@ def _registration(event: DomainEvent) -> dict[str, Any] | None:
     return dict(RegistrationOutput(registration, context=context).data)
 
 
+def _commission_entry(event: DomainEvent) -> dict[str, Any] | None:
+    reader = vendor_reader(event.tenant_id)
+    rows = entry_list_for(membership=reader).filter(pk=event.subject_id).values(*ENTRY_COLUMNS)
+    return next(iter(entry_rows(rows)), None)
+
+
+def _cosell_request(event: DomainEvent) -> dict[str, Any] | None:
+    reader = vendor_reader(event.tenant_id)
+    request = CoSellRequest.objects.visible_to(reader).filter(pk=event.subject_id).first()
+    return None if request is None else dict(CoSellRequestOutput(request).data)
+
+
 RENDERERS: dict[str, Callable[[DomainEvent], dict[str, Any] | None]] = {
     "pipeline.opportunity": _opportunity,
     "deals.dealregistration": _registration,
+    "commissions.commissionentry": _commission_entry,
+    "pipeline.cosellrequest": _cosell_request,
 }
 
 

@@ -14,14 +14,25 @@ def webhook_deliver(tenant_id: int, delivery_id: int) -> bool | None:
     return deliveries.webhook_deliver(tenant_id=tenant_id, delivery_id=delivery_id)
 
 
+@shared_task(**TASK_OPTIONS)
+def webhook_send(tenant_id: int) -> int:
+    """Drain the tenant's due deliveries; out of time with more due, queue a successor."""
+    drained = deliveries.webhook_send_due(tenant_id=tenant_id)
+    if drained.more:
+        webhook_send.delay(tenant_id)
+    return drained.sent
+
+
 @shared_task(**SWEEP_TASK_OPTIONS)
 def webhook_sweep() -> int:
-    """Beat: queue every due delivery (retries, redeliveries, lost tasks, ended leases)."""
+    """Beat: a send task for every tenant with a due delivery (retries, redeliveries, lost
+    tasks, ended leases); returns how many deliveries were due."""
     count = 0
     for tenant in Tenant.objects.only("pk"):
-        for delivery_id in deliveries.webhook_due(tenant=tenant.pk):
-            webhook_deliver.delay(tenant.pk, delivery_id)
-            count += 1
+        due = len(deliveries.webhook_due(tenant=tenant.pk))
+        if due:
+            webhook_send.delay(tenant.pk)
+            count += due
     return count
 
 

@@ -23,7 +23,8 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import DomainEvent
+from accounts.models import DomainEvent, Tenant
+from accounts.services.events import event_record
 from accounts.tenancy import tenant_context
 from commissions.models import CommissionEntry, PlanVersion, UnattributedWin
 from commissions.services.calculation import commission_calculate
@@ -51,13 +52,26 @@ def _opportunity(event: DomainEvent) -> Opportunity | None:
     )
 
 
-def _insert_once(entry: CommissionEntry) -> CommissionEntry | None:
+def _insert_once(entry: CommissionEntry, *, tenant: Tenant) -> CommissionEntry | None:
+    """Insert the entry unless its event has one; a new entry records `commission.accrued`
+    or `commission.clawed_back` in the outbox, in the same transaction."""
     try:
         with transaction.atomic():
             entry.save()
     except IntegrityError:
         logger.info("event %s already has its commission entry", entry.source_event_id)
         return None
+    accrual = entry.kind == CommissionEntry.Kind.ACCRUAL
+    event_record(
+        tenant=tenant,
+        name="commission.accrued" if accrual else "commission.clawed_back",
+        subject=entry,
+        payload={
+            "opportunity_id": entry.opportunity_id,
+            "partner_id": entry.partner_id,
+            "amount": str(entry.amount),
+        },
+    )
     return entry
 
 
@@ -100,7 +114,8 @@ def commission_attribute(*, event: DomainEvent) -> CommissionEntry | None:
             version_id=breakdown.version_id,
             source_event=event,
             closed_on=close_date,
-        )
+        ),
+        tenant=opportunity.tenant,
     )
     if entry is not None:
         _resolve_waiting(event_id=event.pk, tenant_id=event.tenant_id, entry=entry)
@@ -173,6 +188,7 @@ def commission_claw_back(*, event: DomainEvent) -> CommissionEntry | None:
             kind=CommissionEntry.Kind.ACCRUAL,
             clawback__isnull=True,
         )
+        .select_related("tenant")
         .order_by("-id")
         .first()
     )
@@ -192,5 +208,6 @@ def commission_claw_back(*, event: DomainEvent) -> CommissionEntry | None:
             source_event=event,
             reverses=accrual,
             closed_on=timezone.localdate(),
-        )
+        ),
+        tenant=accrual.tenant,
     )

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Tenant
+from accounts.services.events import event_record
 from deals.models import DealRegistration, RegistrationAlert
 from deals.services.configuration import registration_settings_for
 from deals.services.protection import claims_release
@@ -84,6 +85,15 @@ def protection_expire(*, tenant: Tenant) -> int:
             actor=None,
             from_status=DealRegistration.Status.APPROVED,
             message=f"Protection ended on {registration.protected_until}.",
+        )
+        event_record(
+            tenant=tenant,
+            name="registration.expired",
+            subject=registration,
+            payload={
+                "partner_id": registration.partner_id,
+                "protected_until": str(registration.protected_until),  # ISO date
+            },
         )
         tell_partner(
             registration,

@@ -23,6 +23,7 @@ from accounts.errors import Conflict, NotFound, ValidationFailed
 from accounts.models import NAME_MAX, Membership, Tenant
 from accounts.permissions import require_partner
 from accounts.queue import enqueue_on_commit
+from accounts.services.events import event_record
 from deals.models import DealRegistration, Extension, ProductLine
 from deals.services.configuration import registration_settings_for
 from deals.services.keys import CustomerKeys, lock_keys, registration_keys
@@ -276,15 +277,20 @@ def _submit(tenant: Tenant, actor: Membership, registration: DealRegistration) -
         country=str(registration.customer_country or ""),
     )
     from_status = registration.status
+    resubmitted = from_status == DealRegistration.Status.INFO_REQUESTED
     registration.submit()
     registration.save()
     timeline_record(
         registration,
-        verb="resubmitted"
-        if from_status == DealRegistration.Status.INFO_REQUESTED
-        else "submitted",
+        verb="resubmitted" if resubmitted else "submitted",
         actor=actor.user,
         from_status=from_status,
+    )
+    event_record(
+        tenant=tenant,
+        name="registration.submitted",
+        subject=registration,
+        payload={"partner_id": registration.partner_id, "resubmitted": resubmitted},
     )
     enqueue_on_commit(SCREEN_TASK, tenant.pk, registration.pk)
     return registration

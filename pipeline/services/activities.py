@@ -12,6 +12,7 @@ from accounts.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from accounts.models import VENDOR_ROLES, Membership, Tenant, User
 from accounts.permissions import require_vendor
 from accounts.services.audit import audit_record
+from accounts.services.events import event_record
 from accounts.services.notifications import notification_create
 from partners.selectors import partner_managers
 from pipeline.models import Activity, CoSellRequest, Opportunity
@@ -120,6 +121,12 @@ def cosell_request_create(
         requested_by=actor.user,
     )
     audit_record(tenant=tenant, actor=actor.user, verb="cosell_requested", subject=request)
+    event_record(
+        tenant=tenant,
+        name="cosell.requested",
+        subject=request,
+        payload={"opportunity_id": opportunity.pk, "kind": kind, "need_by": str(need_by)},
+    )
     notification_create(
         tenant=tenant,
         recipients=_vendor_people_for(opportunity),

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import pytest
 from django.utils import timezone
 
-from accounts.models import AuditEntry, Membership, Notification, Tenant
+from accounts.models import AuditEntry, DomainEvent, Membership, Notification, Tenant
 from accounts.tenancy import tenant_context
 from deals.models import DealRegistration, Extension, ProductLine, RegistrationEvent
 from deals.services.configuration import registration_defaults_install
@@ -120,3 +120,16 @@ def register() -> Callable[..., DealRegistration]:
             return DealRegistration.objects.get(pk=registration.pk)
 
     return make
+
+
+def submit_tasks(tenant: Tenant, registration_id: int) -> list[tuple[str, tuple[int, int]]]:
+    """What a submission enqueues on commit: the dispatch of its `registration.submitted`
+    outbox event, then screening."""
+    with tenant_context(tenant):
+        event = DomainEvent.objects.filter(
+            name="registration.submitted", subject_id=str(registration_id)
+        ).latest("id")
+    return [
+        ("accounts.tasks.event_dispatch", (tenant.pk, event.pk)),
+        ("deals.tasks.registration_screen", (tenant.pk, registration_id)),
+    ]

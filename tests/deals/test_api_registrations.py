@@ -26,6 +26,7 @@ from tests.deals.api_helpers import (
     registrations_state,
     set_status,
 )
+from tests.deals.conftest import submit_tasks
 
 
 @pytest.fixture
@@ -326,7 +327,7 @@ def test_create_and_submit_enqueues_screening(
     body = response.json()
     assert (response.status_code, body["status"]) == (201, "submitted")
     assert body["submitted_at"] is not None
-    assert sent_tasks == [("deals.tasks.registration_screen", (deals_world.tenant.pk, body["id"]))]
+    assert sent_tasks == submit_tasks(deals_world.tenant, body["id"])
 
 
 def test_submit_with_missing_fields_is_refused_and_creates_nothing(

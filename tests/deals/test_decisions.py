@@ -23,6 +23,7 @@ from deals.services.registrations import (
 )
 from deals.services.screening import registration_screen
 from pipeline.models import Opportunity
+from tests.deals.conftest import submit_tasks
 
 
 def call(w, service, membership, **kwargs):
@@ -201,7 +202,7 @@ def test_information_request_then_resubmission_is_screened_again(
     )
     with django_capture_on_commit_callbacks(execute=True):
         call(w, registration_submit, w.partner_rep, registration_id=registration.pk)
-    assert sent_tasks == [("deals.tasks.registration_screen", (w.tenant.pk, registration.pk))]
+    assert sent_tasks == submit_tasks(w.tenant, registration.pk)
     with tenant_context(w.tenant):
         registration_screen(tenant=w.tenant, registration_id=registration.pk)
     again = reload(w, registration)

@@ -19,10 +19,9 @@ from deals.services.decisions import (
     registration_reject,
     registration_request_info,
 )
-from deals.services.registrations import SCREEN_TASK
 from tests.conftest import ALL_ACTORS, World
 from tests.deals.api_helpers import json_body
-from tests.deals.conftest import RegistrationState, registration_state
+from tests.deals.conftest import RegistrationState, registration_state, submit_tasks
 from tests.pages import assert_constant_queries, assert_login_redirect, member, messages_of
 
 ACTORS = ("anonymous", *ALL_ACTORS, "other_tenant_partner_admin")
@@ -378,7 +377,7 @@ def test_saving_a_draft_then_submitting_it_enqueues_screening_on_commit(
         "Registration for Fabrikam Inc. submitted; screening is under way."
     ]
     assert reload(deals_world, in_tenant, registration).status == "submitted"
-    assert sent_tasks == [(SCREEN_TASK, (deals_world.tenant.pk, registration.pk))]
+    assert sent_tasks == submit_tasks(deals_world.tenant, registration.pk)
 
 
 def test_submitting_from_the_form_creates_and_enqueues_at_once(
@@ -394,7 +393,7 @@ def test_submitting_from_the_form_creates_and_enqueues_at_once(
     assert messages_of(response) == [
         "Registration for Fabrikam Inc. submitted; screening is under way."
     ]
-    assert sent_tasks == [(SCREEN_TASK, (deals_world.tenant.pk, registration.pk))]
+    assert sent_tasks == submit_tasks(deals_world.tenant, registration.pk)
 
 
 def test_an_incomplete_submission_shows_errors_beside_fields_and_saves_nothing(
@@ -559,7 +558,7 @@ def test_an_info_request_is_answered_by_editing_and_resubmitting(
     assert response.url == url("registration_detail", in_review)
     saved = reload(deals_world, in_tenant, in_review)
     assert (saved.status, saved.need) == ("submitted", "Sales and finance")
-    assert sent_tasks == [(SCREEN_TASK, (deals_world.tenant.pk, in_review.pk))]
+    assert sent_tasks == submit_tasks(deals_world.tenant, in_review.pk)
 
 
 def test_a_refused_submit_from_the_edit_page_keeps_nothing(

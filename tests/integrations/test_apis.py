@@ -143,7 +143,7 @@ def test_a_delivery_shows_its_attempts_and_redelivers(
     assert response.status_code == 202
     assert response.json()["status"] == "pending"
     assert response.json()["message_id"] == delivery.message_id
-    assert sent_tasks == [("integrations.tasks.webhook_deliver", (world.tenant.pk, delivery.pk))]
+    assert sent_tasks == [("integrations.tasks.webhook_send", (world.tenant.pk,))]  # drains it
 
 
 def test_redeliver_failed_since(world: World, django_capture_on_commit_callbacks, sent_tasks):
@@ -162,7 +162,7 @@ def test_redeliver_failed_since(world: World, django_capture_on_commit_callbacks
         )
 
     assert (response.status_code, response.json()) == (202, {"redelivered": 1})
-    assert sent_tasks == [("integrations.tasks.webhook_deliver", (world.tenant.pk, recent.pk))]
+    assert sent_tasks == [("integrations.tasks.webhook_send", (world.tenant.pk,))]  # one drain
 
 
 # --- Roles and isolation ------------------------------------------------------------------

@@ -348,10 +348,13 @@ def test_sweep_screens_registrations_whose_task_never_reached_the_broker(
     lost_id = submit(world.partner_rep)
     recent_id = submit(world.partner_rep, **customer("Initrode", "initrode.com"))
     set_fields(world, lost_id, submitted_at=timezone.now() - timedelta(minutes=3))
-    assert [r.getMessage() for r in caplog.records if r.name == "accounts.queue"] == [
+    lost = [r.getMessage() for r in caplog.records if r.name == "accounts.queue"]
+    assert [message for message in lost if SCREEN in message] == [
         f"could not enqueue {SCREEN}({world.tenant.pk}, {pk}); its beat sweep will retry"
         for pk in (lost_id, recent_id)
     ]
+    # Each submission's `registration.submitted` dispatch too: the outbox sweep's work.
+    assert sum("accounts.tasks.event_dispatch" in message for message in lost) == 2
 
     private_broker.start()
     with start_celery_worker():
