@@ -276,6 +276,21 @@ class Opportunity(FSMModelMixin, TenantScopedModel):
                 condition=Q(status="open"),
                 name="opp_open_amount",
             ),
+            # The forecast's aggregates (analytics/selectors/forecast_groups.py): index-only
+            # scans of the period's open deals by expected close date and won deals by
+            # close date, with every column they sum and group by.
+            models.Index(
+                fields=["tenant", "expected_close_date"],
+                include=["amount", "partner", "stage", "forecast_category_override", "id"],
+                condition=Q(status="open"),
+                name="opp_forecast_open",
+            ),
+            models.Index(
+                fields=["tenant", "closed_on"],
+                include=["amount", "partner", "id"],
+                condition=Q(status="won"),
+                name="opp_forecast_won",
+            ),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(
