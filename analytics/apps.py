@@ -8,4 +8,7 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self) -> None:
-        from analytics import panels  # noqa: F401  (the deal page's win probability panel)
+        from analytics import (
+            panels,  # noqa: F401  (the deal page's win probability panel)
+            signals,  # noqa: F401  (stored calibration refreshed on a close)
+        )
