@@ -291,6 +291,19 @@ class Opportunity(FSMModelMixin, TenantScopedModel):
                 condition=Q(status="won"),
                 name="opp_forecast_won",
             ),
+            # Direct deals take their customer's region (the forecast by region).
+            models.Index(
+                fields=["tenant", "expected_close_date"],
+                include=["amount", "stage", "forecast_category_override", "customer", "partner"],
+                condition=Q(status="open", partner__isnull=True),
+                name="opp_forecast_open_direct",
+            ),
+            models.Index(
+                fields=["tenant", "closed_on"],
+                include=["amount", "customer", "partner"],
+                condition=Q(status="won", partner__isnull=True),
+                name="opp_forecast_won_direct",
+            ),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(
