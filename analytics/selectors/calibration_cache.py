@@ -90,6 +90,9 @@ def calibration_now(*, tenant: Tenant) -> Calibration:
     moves = StageMove.objects.for_tenant(tenant).values("pk")[: INLINE_MOVES + 1]
     if moves.count() <= INLINE_MOVES:
         return calibration_refresh(tenant=tenant, latest=latest)
+    # An empty table (every stage at its configured probability) until the refresh has
+    # stored the real one: the moves are counted once, not on every request.
+    cache.set(_table_key(tenant.pk), (None, {}), TABLE_SECONDS)
     refresh_requested(tenant.pk)
     return Calibration(configured=configured_probabilities(tenant))
 

@@ -95,6 +95,14 @@ def test_a_large_history_is_never_counted_inline(
         Decimal("0.0001")
     )
 
+    with (
+        tenant_context(world.tenant),
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_num_queries(2),  # not counted again: the empty table is stored
+    ):
+        assert calibration_now(tenant=world.tenant).counts == {}
+    assert sent_tasks == [(REFRESH, (world.tenant.pk,))]  # debounced
+
     tasks.calibration_refresh_sweep()  # the beat job stores it
 
     with tenant_context(world.tenant):
