@@ -37,7 +37,7 @@ from analytics.periods import Period
 from analytics.selectors.calibration import Calibration
 from analytics.selectors.calibration_cache import calibration_now
 from analytics.selectors.dimensions import DIMENSIONS
-from analytics.selectors.forecast_groups import Group, keyed_groups
+from analytics.selectors.forecast_groups import Group, aggregate, keyed_groups
 from pipeline.models import ForecastCategory, Opportunity
 
 ZERO = Decimal("0.00")
@@ -129,13 +129,14 @@ def rollup(
     group_by: str,
     calibration: Calibration,
     total_row: ForecastRow | None = None,
+    base: list[Group] | None = None,
 ) -> list[ForecastRow]:
     """The rows of one grouping, largest pipeline first (without targets). `total_row`, if
     given, is folded from the same aggregate (for groupings where each deal is in one row:
     every grouping but product line)."""
     none_label = DIMENSIONS[group_by].none_label
     rows: dict[Any, ForecastRow] = {}
-    for key, label, group in keyed_groups(deals, period.start, period.end, group_by):
+    for key, label, group in keyed_groups(deals, period.start, period.end, group_by, base):
         if total_row is not None:
             _fold(total_row, group, calibration)
         row = rows.get(key) or rows.setdefault(key, ForecastRow(key=key, label=label or none_label))
@@ -145,9 +146,15 @@ def rollup(
     )
 
 
-def total(deals: QuerySet, period: Period, calibration: Calibration, label: str) -> ForecastRow:
+def total(
+    deals: QuerySet,
+    period: Period,
+    calibration: Calibration,
+    label: str,
+    base: list[Group] | None = None,
+) -> ForecastRow:
     row = ForecastRow(key=None, label=label)
-    for _, _, group in keyed_groups(deals, period.start, period.end, None):
+    for _, _, group in keyed_groups(deals, period.start, period.end, None, base):
         _fold(row, group, calibration)
     return row.rounded()
 
@@ -192,8 +199,9 @@ def forecast_for_tenant(*, tenant: Tenant, period: Period, group_by: str) -> For
     deals = Opportunity.objects.for_tenant(tenant)
     calibration = calibration_now(tenant=tenant)
     if group_by == "product_line":  # a deal may be in two rows: the total needs its own sum
-        rows = rollup(deals, period, group_by, calibration)
-        summary = total(deals, period, calibration, "Total")
+        base = aggregate(deals, period.start, period.end)  # summed once for both
+        rows = rollup(deals, period, group_by, calibration, base=base)
+        summary = total(deals, period, calibration, "Total", base)
     else:
         summary = ForecastRow(key=None, label="Total")
         rows = rollup(deals, period, group_by, calibration, summary)

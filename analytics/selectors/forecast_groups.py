@@ -126,14 +126,18 @@ BY_PARTNER: dict[str, Callable[[dict[str, Any]], tuple[Any, str | None]]] = {
 
 
 def keyed_groups(
-    deals: QuerySet, start: Any, end: Any, group_by: str | None
+    deals: QuerySet, start: Any, end: Any, group_by: str | None, base: list[Group] | None = None
 ) -> list[tuple[Any, str | None, Group]]:
     """(row key, row label, group) of every group of the period; key None without
-    `group_by` (the total) and for the dimension's empty key."""
+    `group_by` (the total) and for the dimension's empty key. `base`: the period's
+    `aggregate` when the caller has it already (product line reuses it)."""
     if group_by is None:
-        return [(None, None, group) for group in aggregate(deals, start, end)]
+        return [
+            (None, None, group)
+            for group in (aggregate(deals, start, end) if base is None else base)
+        ]
     if group_by == "product_line":
-        return by_product_line(deals, start, end)
+        return by_product_line(deals, start, end, base)
     groups = aggregate(deals, start, end)
     if group_by == "region":  # direct deals take their customer's region
         groups = [g for g in groups if g.partner_id is not None]
@@ -151,7 +155,9 @@ def keyed_groups(
     return out
 
 
-def by_product_line(deals: QuerySet, start: Any, end: Any) -> list[tuple[Any, str | None, Group]]:
+def by_product_line(
+    deals: QuerySet, start: Any, end: Any, base: list[Group] | None = None
+) -> list[tuple[Any, str | None, Group]]:
     """The deals naming product lines, per line (inner joins from their registrations, so
     only deals with lines are joined); the rest ("No product line") as every deal's groups
     minus those of the deals with lines."""
@@ -162,7 +168,7 @@ def by_product_line(deals: QuerySet, start: Any, end: Any) -> list[tuple[Any, st
     groups = aggregate(lined, start, end, line=spec.key, line_name=spec.label)
     out: list[tuple[Any, str | None, Group]] = [(g.key, g.label, g) for g in groups]
     with_lines = {_identity(g): g for g in aggregate(lined, start, end)}
-    for group in aggregate(deals, start, end):
+    for group in aggregate(deals, start, end) if base is None else base:
         named = with_lines.get(_identity(group))
         if named is None:
             out.append((None, None, group))
