@@ -8,4 +8,7 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self) -> None:
-        from analytics import panels  # noqa: F401  (win probability and inflation-flag panels)
+        from analytics import (
+            panels,  # noqa: F401  (win probability and inflation-flag panels)
+            signals,  # noqa: F401  (stored calibration refreshed on a close)
+        )

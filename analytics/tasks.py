@@ -10,6 +10,10 @@ from django.utils import timezone
 from accounts.models import Tenant
 from accounts.queue import SWEEP_TASK_OPTIONS
 from accounts.tenancy import tenant_context
+from analytics.selectors.calibration_cache import (
+    calibration_current,
+    refresh_started,
+)
 from analytics.services.snapshots import forecast_snapshot_take
 
 logger = logging.getLogger(__name__)
@@ -26,3 +30,25 @@ def forecast_snapshot() -> int:
         except Exception:  # one tenant's failure must not starve the others
             logger.exception("forecast snapshot failed for tenant %s", tenant.pk)
     return written
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def calibration_refresh(tenant_id: int) -> None:
+    """On commit of a closing or reopening stage move (debounced): count the tenant's
+    calibration again and store it, off the request path."""
+    refresh_started(tenant_id)
+    tenant = Tenant.objects.get(pk=tenant_id)
+    with tenant_context(tenant):
+        calibration_current(tenant=tenant)
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def calibration_refresh_sweep() -> None:
+    """Beat: every tenant's stored calibration, refreshed when a deal moved since (and
+    stored again before it expires)."""
+    for tenant in Tenant.objects.all():
+        try:
+            with tenant_context(tenant):
+                calibration_current(tenant=tenant)
+        except Exception:  # one tenant's failure must not starve the others
+            logger.exception("calibration refresh failed for tenant %s", tenant.pk)

@@ -280,6 +280,34 @@ class Opportunity(FSMModelMixin, TenantScopedModel):
                 condition=Q(status="open"),
                 name="opp_open_amount",
             ),
+            # The forecast's aggregates (analytics/selectors/forecast_groups.py): index-only
+            # scans of the period's open deals by expected close date and won deals by
+            # close date, with every column they sum and group by.
+            models.Index(
+                fields=["tenant", "expected_close_date"],
+                include=["amount", "partner", "stage", "forecast_category_override", "id"],
+                condition=Q(status="open"),
+                name="opp_forecast_open",
+            ),
+            models.Index(
+                fields=["tenant", "closed_on"],
+                include=["amount", "partner", "id"],
+                condition=Q(status="won"),
+                name="opp_forecast_won",
+            ),
+            # Direct deals take their customer's region (the forecast by region).
+            models.Index(
+                fields=["tenant", "expected_close_date"],
+                include=["amount", "stage", "forecast_category_override", "customer", "partner"],
+                condition=Q(status="open", partner__isnull=True),
+                name="opp_forecast_open_direct",
+            ),
+            models.Index(
+                fields=["tenant", "closed_on"],
+                include=["amount", "customer", "partner"],
+                condition=Q(status="won", partner__isnull=True),
+                name="opp_forecast_won_direct",
+            ),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(

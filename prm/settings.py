@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "protection-sweep": {"task": "deals.tasks.protection_sweep", "schedule": crontab(minute=23)},
     "review-escalate": {"task": "deals.tasks.review_escalate", "schedule": crontab(minute="*/15")},
+    "calibration-refresh-sweep": {
+        "task": "analytics.tasks.calibration_refresh_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
     "forecast-snapshot": {
         "task": "analytics.tasks.forecast_snapshot",
         "schedule": crontab(day_of_week="mon", hour=5, minute=30),

@@ -18,8 +18,8 @@ it (`closed_on`). Lost deals never count. Categories are cumulative as in Salesf
   (every adjustment for the total); adjusted commit = commit + adjustment. The raw
   figures are never changed.
 
-One SQL aggregate per rollup (grouped by the row's key, partner, stage and category);
-Python only folds those groups.
+The deals are summed per partner × stage × category in SQL (forecast_groups.py, index-only
+scans); Python maps those few thousand groups to rows and folds them.
 """
 
 from __future__ import annotations
@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import QuerySet
 
 from accounts.models import Tenant
 from analytics.models import ForecastAdjustment, ForecastTarget, Scope
 from analytics.periods import Period
 from analytics.selectors.calibration import Calibration
 from analytics.selectors.calibration_cache import calibration_now
-from analytics.selectors.dimensions import DIMENSIONS, deals_in_period
+from analytics.selectors.dimensions import DIMENSIONS
+from analytics.selectors.forecast_groups import Group, aggregate, keyed_groups
 from pipeline.models import ForecastCategory, Opportunity
 
 ZERO = Decimal("0.00")
@@ -50,13 +51,6 @@ ADDS_TO = {
     ForecastCategory.PIPELINE: ("pipeline",),
     ForecastCategory.OMITTED: (),
 }
-
-EFFECTIVE_CATEGORY = Case(
-    When(status=Opportunity.Status.WON, then=Value(ForecastCategory.CLOSED.value)),
-    When(~Q(forecast_category_override=""), then=F("forecast_category_override")),
-    default=F("stage__forecast_category"),
-    output_field=CharField(),
-)
 
 
 @dataclass
@@ -117,37 +111,16 @@ class Forecast:
     adjustments: list[ForecastAdjustment] = field(default_factory=list)
 
 
-def _groups(deals: QuerySet, period: Period, *dimension: str) -> list[dict[str, Any]]:
-    """The one aggregate: Σ amount per (row key, partner, stage, category, status)."""
-    annotations: dict[str, Any] = {}
-    if dimension:
-        spec = DIMENSIONS[dimension[0]]
-        annotations = {"group_key": spec.key}
-    queryset = (
-        deals.filter(deals_in_period(period.start, period.end))
-        .annotate(**annotations)
-        .annotate(category=EFFECTIVE_CATEGORY)
-    )
-    # The stage's probability comes from the calibration's configured table, not the
-    # GROUP BY: fewer grouping columns keep PostgreSQL's estimate near the real group count.
-    names = ["partner_id", "stage_id", "category", "status"]
-    if dimension:
-        queryset = queryset.annotate(group_label=DIMENSIONS[dimension[0]].label)
-        names = ["group_key", "group_label", *names]
-    return list(queryset.values(*names).annotate(amount=Sum("amount")).order_by())
-
-
-def _fold(row: ForecastRow, group: dict[str, Any], calibration: Calibration) -> None:
-    amount = group["amount"] or ZERO
+def _fold(row: ForecastRow, group: Group, calibration: Calibration) -> None:
     row.add(
-        amount=amount,
-        status=group["status"],
-        category=group["category"],
-        probability=calibration.configured.get(group["stage_id"], Decimal(0)),
+        amount=group.amount,
+        status=group.status,
+        category=group.category,
+        probability=calibration.configured.get(group.stage_id, Decimal(0)),
     )
-    if group["status"] == Opportunity.Status.OPEN and group["category"] != "omitted":
-        probability = calibration.probability(group["partner_id"], group["stage_id"])
-        row.calibrated_weighted += amount * probability
+    if group.status == Opportunity.Status.OPEN and group.category != "omitted":
+        probability = calibration.probability(group.partner_id, group.stage_id)
+        row.calibrated_weighted += group.amount * probability
 
 
 def rollup(
@@ -156,28 +129,32 @@ def rollup(
     group_by: str,
     calibration: Calibration,
     total_row: ForecastRow | None = None,
+    base: list[Group] | None = None,
 ) -> list[ForecastRow]:
     """The rows of one grouping, largest pipeline first (without targets). `total_row`, if
     given, is folded from the same aggregate (for groupings where each deal is in one row:
     every grouping but product line)."""
     none_label = DIMENSIONS[group_by].none_label
     rows: dict[Any, ForecastRow] = {}
-    for group in _groups(deals, period, group_by):
+    for key, label, group in keyed_groups(deals, period.start, period.end, group_by, base):
         if total_row is not None:
             _fold(total_row, group, calibration)
-        key = group["group_key"]
-        row = rows.get(key) or rows.setdefault(
-            key, ForecastRow(key=key, label=group["group_label"] or none_label)
-        )
+        row = rows.get(key) or rows.setdefault(key, ForecastRow(key=key, label=label or none_label))
         _fold(row, group, calibration)
     return sorted(
         (row.rounded() for row in rows.values()), key=lambda r: (-r.pipeline, r.label, str(r.key))
     )
 
 
-def total(deals: QuerySet, period: Period, calibration: Calibration, label: str) -> ForecastRow:
+def total(
+    deals: QuerySet,
+    period: Period,
+    calibration: Calibration,
+    label: str,
+    base: list[Group] | None = None,
+) -> ForecastRow:
     row = ForecastRow(key=None, label=label)
-    for group in _groups(deals, period):
+    for _, _, group in keyed_groups(deals, period.start, period.end, None, base):
         _fold(row, group, calibration)
     return row.rounded()
 
@@ -222,8 +199,9 @@ def forecast_for_tenant(*, tenant: Tenant, period: Period, group_by: str) -> For
     deals = Opportunity.objects.for_tenant(tenant)
     calibration = calibration_now(tenant=tenant)
     if group_by == "product_line":  # a deal may be in two rows: the total needs its own sum
-        rows = rollup(deals, period, group_by, calibration)
-        summary = total(deals, period, calibration, "Total")
+        base = aggregate(deals, period.start, period.end)  # summed once for both
+        rows = rollup(deals, period, group_by, calibration, base=base)
+        summary = total(deals, period, calibration, "Total", base)
     else:
         summary = ForecastRow(key=None, label="Total")
         rows = rollup(deals, period, group_by, calibration, summary)

@@ -11,7 +11,7 @@ from accounts.models import Tenant
 from analytics.models import ForecastSnapshot, Scope
 from analytics.periods import Period, current_quarter
 from analytics.selectors.calibration import Calibration
-from analytics.selectors.calibration_cache import calibration_now
+from analytics.selectors.calibration_cache import calibration_current
 from analytics.selectors.forecast import ForecastRow, rollup, targets_of
 from pipeline.models import Opportunity
 
@@ -60,7 +60,7 @@ def forecast_snapshot_take(*, tenant: Tenant, today: date) -> int:
     this week's snapshot exists already)."""
     week = week_of(today)
     quarter = current_quarter(tenant, today)
-    calibration = calibration_now(tenant=tenant)
+    calibration = calibration_current(tenant=tenant)
     rows = [
         snapshot
         for period in (quarter, quarter.shifted(1))
