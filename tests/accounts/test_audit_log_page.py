@@ -109,10 +109,12 @@ def test_an_action_taken_in_the_portal_appears_with_the_clients_address(world, c
         "Platinum",
         "198.51.100.23",
     )
-    assert [(c.field, c.before, c.after) for c in row.changes] == [  # only the values given
+    assert [(c.field, c.before, c.after) for c in row.changes] == [  # the values it got
         ("name", None, "Platinum"),
         ("rank", None, "9"),
         ("protection_days", None, "90"),
+        ("lead_capacity", None, "10"),  # the lead-routing defaults a new tier starts with
+        ("lead_acceptance_hours", None, "48"),
     ]
 
 

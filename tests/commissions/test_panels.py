@@ -239,6 +239,7 @@ def test_a_registered_panel_shows_when_its_function_returns_a_context(
     deals_world, plan, partner_deal, client_for, monkeypatch
 ):
     monkeypatch.setattr(panels, "_PANELS", list(panels._PANELS))
+    registered = len(panels._PANELS)  # commissions' and the higher apps' (analytics) panels
 
     @panels.deal_panel("commissions/panels/deal_commission.html")
     def hidden(opportunity, membership):
@@ -247,10 +248,9 @@ def test_a_registered_panel_shows_when_its_function_returns_a_context(
     panels.register_deal_panel("commissions/panels/deal_commission.html", hidden)  # once
     deal = partner_deal()
     response = deal_page(client_for(deals_world.partner_rep), "partner", deal)
-    assert [p.template_name for p in response.context["deal_panels"]] == [
-        "commissions/panels/deal_commission.html"
-    ]
-    assert len(panels._PANELS) == 2
+    shown = [p.template_name for p in response.context["deal_panels"]]
+    assert shown.count("commissions/panels/deal_commission.html") == 1  # not the hidden one
+    assert len(panels._PANELS) == registered + 1
     assert response.content.decode().count(PANEL) == 1
     with tenant_context(deals_world.tenant):
         assert not CommissionEntry.objects.exists()

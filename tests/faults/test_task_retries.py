@@ -12,9 +12,11 @@ from django.conf import settings
 from django.db.utils import InterfaceError, OperationalError
 
 import accounts.tasks
+import analytics.tasks
 import commissions.tasks
 import deals.tasks
 import integrations.tasks
+import leads.tasks
 import partners.tasks
 import pipeline.tasks
 from accounts.queue import LOST_AFTER
@@ -23,9 +25,11 @@ from tests.accounts.factories import TenantFactory
 pytestmark = pytest.mark.django_db
 TASK_MODULES = (
     accounts.tasks,
+    analytics.tasks,
     commissions.tasks,
     deals.tasks,
     integrations.tasks,
+    leads.tasks,
     partners.tasks,
     pipeline.tasks,
 )
@@ -37,6 +41,7 @@ WORK_TASKS = [
     "commissions.tasks.commission_attribute_pending",
     "deals.tasks.registration_screen",
     "integrations.tasks.webhook_deliver",
+    "leads.tasks.lead_route",
     "partners.tasks.invitation_send",
     "pipeline.tasks.stale_digest_send",
 ]

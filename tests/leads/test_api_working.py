@@ -15,9 +15,8 @@ from accounts.tenancy import tenant_context
 from deals.models import DealRegistration
 from leads.models import Lead
 from tests.api_clients import api_as
+from tests.deals.conftest import submit_tasks
 from tests.leads.conftest import make_lead, reload, route
-
-SCREEN = "deals.tasks.registration_screen"
 
 
 def url(lead: Lead, action: str) -> str:
@@ -137,7 +136,8 @@ def test_convert_submits_a_prefilled_registration_that_keeps_the_source(
         leads_world.partner_rep.user_id,
     )
     assert [line.code for line in registration.product_lines.all()] == ["cloud"]
-    assert sent_tasks == [(SCREEN, (leads_world.tenant.pk, registration.pk))]
+    # the submission's outbox event is dispatched, then screening runs, as for any other
+    assert sent_tasks == submit_tasks(leads_world.tenant, registration.pk)
     lead = reload(leads_world, accepted)
     assert (lead.status, lead.registration_id) == ("converted", registration.pk)
 
