@@ -48,7 +48,12 @@ class ChangesQueryForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        # "now" to the next whole second: links carry moments to the second, so a page
+        # and the drill-downs it links show the same deals (none created in its last
+        # fraction of a second drops out)
         now = timezone.now()
+        if now.microsecond:
+            now = now.replace(microsecond=0) + timedelta(seconds=1)
         if "since" in cleaned and "until" in cleaned:
             until = cleaned["until"] or now
             since = cleaned["since"] or until - timedelta(days=7)
