@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from accounts.tenancy import tenant_context
@@ -127,7 +128,16 @@ def test_two_partners_register_one_customer_and_the_channel_manager_decides(
     expect(first.get_by_test_id("protection")).to_contain_text(re.compile(r"\d+ days"))
     expect(first.get_by_test_id("opportunity-link")).to_be_visible()
 
-    second.goto(f"{base}/partner/registrations/{later.pk}/")
+    # That page may be reloading itself at this moment (its own status update): a goto that
+    # this interrupts (net::ERR_ABORTED) is simply made again once the page has settled.
+    for attempt in range(3):
+        try:
+            second.goto(f"{base}/partner/registrations/{later.pk}/")
+            break
+        except PlaywrightError as error:
+            if "ERR_ABORTED" not in str(error) or attempt == 2:
+                raise
+            second.wait_for_load_state()
     expect(second.get_by_test_id("registration-status")).to_have_text("Rejected")
     expect(second.get_by_test_id("decision")).to_contain_text("Duplicate")
     expect(second.get_by_test_id("decision")).to_contain_text(
