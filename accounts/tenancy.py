@@ -13,10 +13,13 @@ Two layers keep one tenant's rows from another's:
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+import psycopg
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -139,6 +142,39 @@ def tenant_scoped_models() -> list[type[TenantScopedModel]]:
     return [m for m in apps.get_models() if issubclass(m, TenantScopedModel)]
 
 
+# "tuple concurrently updated" (two sessions altering the same role at once) and the two ways a
+# concurrent CREATE ROLE of the same name fails.
+_ROLE_RACES = frozenset({"XX000", "42710", "23505"})
+
+
+def ensure_app_role(conn: psycopg.Connection[Any], role: str, password: str) -> None:
+    """Create the application role or refresh its attributes: it logs in, is no superuser and
+    never bypasses row-level security.
+
+    Roles are cluster-wide, so test databases migrated side by side (pytest-xdist) run this at
+    the same moment, and PostgreSQL fails one of two concurrent `ALTER ROLE`s outright. The
+    statement runs in its own transaction (a savepoint inside one) and is retried.
+    """
+    attempts = 20
+    for attempt in range(attempts):
+        try:
+            with conn.transaction():
+                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+                verb = "ALTER" if exists.fetchone() else "CREATE"
+                conn.execute(
+                    sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
+                        sql.SQL(verb),
+                        sql.Identifier(role),
+                        sql.Literal(password) if password else sql.NULL,
+                    )
+                )
+            return
+        except psycopg.Error as error:
+            if error.sqlstate not in _ROLE_RACES or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1) + random.random() * 0.02)  # noqa: S311
+
+
 def install_row_level_security(using: str = "default", **_: Any) -> None:
     """Create the application role, grant it rights, and force RLS on every tenant table.
 
@@ -151,19 +187,10 @@ def install_row_level_security(using: str = "default", **_: Any) -> None:
         return  # e.g. `flush` after a transactional test, run as the application role
     app_role = db.settings_dict.get("APP_USER") or settings.DATABASES[using]["APP_USER"]
     password = db.settings_dict.get("APP_PASSWORD", "")
+    db.ensure_connection()
+    ensure_app_role(db.connection, app_role, password)
     with db.cursor() as cursor:
         ctx = db.connection
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_role])
-        verb = "ALTER" if cursor.fetchone() else "CREATE"
-        cursor.execute(
-            sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}")
-            .format(
-                sql.SQL(verb),
-                sql.Identifier(app_role),
-                sql.Literal(password) if password else sql.NULL,
-            )
-            .as_string(ctx)
-        )
         role = sql.Identifier(app_role).as_string(ctx)
         cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
         cursor.execute(
