@@ -42,7 +42,7 @@ def _debounce_key(tenant_id: int) -> str:
     return f"analytics:calibration-refresh:{tenant_id}"
 
 
-def _latest_move(tenant: Tenant) -> int:
+def _latest_move(tenant: Tenant | int) -> int:
     latest = StageMove.objects.for_tenant(tenant).order_by("-id").values_list("id", flat=True)
     return latest.first() or 0
 
@@ -58,12 +58,13 @@ def refresh_started(tenant_id: int) -> None:
     cache.delete(_debounce_key(tenant_id))
 
 
-def calibration_refresh(*, tenant: Tenant, latest: int | None = None) -> Calibration:
+def calibration_refresh(*, tenant: Tenant | int, latest: int | None = None) -> Calibration:
     """Count the history now and store the table under the latest move (the move read
     first: a move during the count leaves the table stale, so refreshed again)."""
     latest = _latest_move(tenant) if latest is None else latest
     fresh = calibration(tenant=tenant, as_of=timezone.now())
-    cache.set(_table_key(tenant.pk), (latest, fresh.counts), TABLE_SECONDS)
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    cache.set(_table_key(tenant_id), (latest, fresh.counts), TABLE_SECONDS)
     return fresh
 
 
@@ -76,24 +77,25 @@ def calibration_current(*, tenant: Tenant) -> Calibration:
     return calibration_refresh(tenant=tenant, latest=latest)
 
 
-def calibration_now(*, tenant: Tenant) -> Calibration:
+def calibration_now(*, tenant: Tenant | int) -> Calibration:
     """For requests, never counting a large history inline: the stored table (exact when
     no deal moved since; otherwise the last one, and a refresh is enqueued). With nothing
     stored yet, a small history is counted inline; a large one falls back to the
     configured probabilities until the enqueued refresh has stored the table."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     latest = _latest_move(tenant)
-    stored = cache.get(_table_key(tenant.pk))
+    stored = cache.get(_table_key(tenant_id))
     if stored is not None:
         if stored[0] != latest:
-            refresh_requested(tenant.pk)
+            refresh_requested(tenant_id)
         return Calibration(configured=configured_probabilities(tenant), counts=stored[1])
     moves = StageMove.objects.for_tenant(tenant).values("pk")[: INLINE_MOVES + 1]
     if moves.count() <= INLINE_MOVES:
         return calibration_refresh(tenant=tenant, latest=latest)
     # An empty table (every stage at its configured probability) until the refresh has
     # stored the real one: the moves are counted once, not on every request.
-    cache.set(_table_key(tenant.pk), (None, {}), TABLE_SECONDS)
-    refresh_requested(tenant.pk)
+    cache.set(_table_key(tenant_id), (None, {}), TABLE_SECONDS)
+    refresh_requested(tenant_id)
     return Calibration(configured=configured_probabilities(tenant))
 
 
@@ -101,11 +103,13 @@ LOOKUP_SECONDS = 300
 
 
 def probability_lookup_for(tenant_id: int) -> Lookup:
-    """`(partner_id, stage_id) → Decimal`, from a table cached per tenant for 5 minutes."""
+    """`(partner_id, stage_id) → Decimal`, from a table cached per tenant for 5 minutes.
+    On a miss it reads the stored table like the forecast does (`calibration_now`), so a
+    deal page never counts a large history inline."""
     key = f"analytics:probability-table:{tenant_id}"
     cached = cache.get(key)
     if cached is None:
-        fresh = calibration(tenant=tenant_id, as_of=timezone.now())
+        fresh = calibration_now(tenant=tenant_id)
         cached = (fresh.counts, fresh.configured)
         cache.set(key, cached, LOOKUP_SECONDS)
     counts, configured = cached

@@ -109,3 +109,22 @@ def test_a_large_history_is_never_counted_inline(
         assert (
             calibration_now(tenant=world.tenant).counts == calibration(tenant=world.tenant).counts
         )
+
+
+def test_the_deal_pages_lookup_never_counts_a_large_history_inline(
+    world, sent_tasks, django_capture_on_commit_callbacks, monkeypatch, django_assert_num_queries
+):
+    """The deal page and the opportunity API read the same stored table on a cold cache."""
+    generated = generate(world, count=30)
+    monkeypatch.setattr(calibration_cache, "INLINE_MOVES", 5)
+    with (
+        tenant_context(world.tenant),
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_num_queries(3),  # the latest move, the bounded count, the configured
+    ):
+        lookup = calibration_cache.probability_lookup_for(world.tenant.pk)
+    assert sent_tasks == [(REFRESH, (world.tenant.pk,))]
+    deal = next(d for d in generated.deals if d.status == "open")
+    assert lookup(deal.partner_id, deal.stage_id) == (
+        Decimal(deal.stage.probability) / 100
+    ).quantize(Decimal("0.0001"))
