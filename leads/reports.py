@@ -12,11 +12,14 @@
 - **Lead response**: median and 90th percentile (linear interpolation, as PostgreSQL's
   `percentile_cont`) of the time from offer to acceptance, in **business hours** of the
   routing policy's calendar, the same hours the acceptance window counts.
-- **Fairness**: for each offer made in the period, the partners the rule chain left were
-  eligible for it, each with a fair share = its capacity ÷ the eligible partners' capacity
-  (as the routing decision stored them). A partner's expected offers E = Σ of its fair
-  shares; its offers X; its share of leads X ÷ ΣX against its share of eligible capacity
-  E ÷ ΣE; its ratio R = (X ÷ ΣX) ÷ (E ÷ ΣE) (1.00 = exactly its share).
+- **Fairness**: for each offer made in the period, the partners that fit the lead were
+  eligible for it: those passing every rule the chain applied to that decision, except the
+  momentary ones (being below capacity, not having declined the lead), as the decision
+  stored them; each with a fair share = its capacity ÷ the eligible partners' capacity. A
+  partner's expected offers E = Σ of its fair shares; its offers X; its share of leads
+  X ÷ ΣX against its share of eligible capacity E ÷ ΣE; its ratio
+  R = (X ÷ ΣX) ÷ (E ÷ ΣE) (1.00 = exactly its share). A partner kept at capacity by its
+  leads still counts as eligible, so filling the best partners up is not unfair by itself.
   **Capacity-adjusted Gini** G = Σᵢ Σⱼ Eᵢ Eⱼ |Rᵢ − Rⱼ| ÷ (2 (ΣE)² R̄), R̄ = Σ Eᵢ Rᵢ ÷ ΣE
   (= 1): the Gini of the partners' ratios, each weighted by its eligible capacity. 0: every
   partner got leads in proportion to its eligible capacity; towards 1: a few got them all.
@@ -55,10 +58,30 @@ GROUPINGS: tuple[tuple[str, str], ...] = (
 NO_SOURCE = "(no source)"
 GINI_FORMULA = (
     "G = Σᵢ Σⱼ Eᵢ Eⱼ |Rᵢ − Rⱼ| ÷ (2 (ΣE)² R̄), where Eᵢ is partner i's expected offers "
-    "(the sum of its capacity shares of the offers it was eligible for) and Rᵢ its share of "
+    "(the sum of its capacity shares of the offers whose lead it fit) and Rᵢ its share of "
     "the offers ÷ its share of eligible capacity. 0: every partner got leads in proportion "
     "to its eligible capacity."
 )
+# Rules about the moment rather than the fit: a partner failing only these still counts
+# as eligible for fairness.
+MOMENTARY_RULES = ("capacity", "not_declined")
+
+
+def fairness_eligible(
+    facts: dict[str, Any], steps: list[dict[str, Any]]
+) -> list[tuple[int, float]]:
+    """(partner id, capacity) of the partners that fit a decision's lead, as defined above;
+    FAIRNESS_SQL computes the same from the stored decisions."""
+    rules = [
+        step["rule"]
+        for step in steps
+        if step["outcome"] in ("applied", "emptied") and step["rule"] not in MOMENTARY_RULES
+    ]
+    return [
+        (c["partner_id"], max(float(c["stats"]["capacity"]), 0.0))
+        for c in facts["candidates"]
+        if all(c["rules"].get(rule, False) for rule in rules)
+    ]
 
 
 @dataclass(frozen=True)
@@ -303,7 +326,12 @@ WITH offers AS (
   SELECT o.id AS offer_id, o.partner_id AS chosen, (c->>'partner_id')::bigint AS partner_id,
     greatest((c->'stats'->>'capacity')::float8, 0) AS capacity
   FROM offers o, jsonb_array_elements(o.explanation->'facts'->'candidates') AS c
-  WHERE (o.explanation->'decision'->'remaining') @> (c->'partner_id')
+  WHERE NOT EXISTS (
+    SELECT 1 FROM jsonb_array_elements(o.explanation->'decision'->'steps') AS s
+    WHERE s->>'outcome' IN ('applied', 'emptied')
+      AND s->>'rule' NOT IN ('capacity', 'not_declined')
+      AND coalesce((c->'rules'->>(s->>'rule'))::boolean, false) IS FALSE
+  )
 ), shares AS (
   SELECT offer_id, chosen, partner_id,
     capacity / nullif(sum(capacity) OVER (PARTITION BY offer_id), 0) AS share

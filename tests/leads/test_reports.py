@@ -50,7 +50,7 @@ class OfferFact:
     approved_at: datetime | None = None
     won: bool = False
     won_at: datetime | None = None
-    remaining: tuple[tuple[int, int], ...] = ()  # (partner id, capacity) left by the chain
+    remaining: tuple[tuple[int, int], ...] = ()  # (partner id, capacity) fitting the lead
 
 
 def later(rng: random.Random, moment: datetime, most_hours: int = 120) -> datetime:
@@ -58,15 +58,34 @@ def later(rng: random.Random, moment: datetime, most_hours: int = 120) -> dateti
 
 
 def _explanation(rng, partners, chosen) -> dict[str, Any]:
-    others = [p for p in partners if p.pk != chosen.pk]
-    left = [chosen, *rng.sample(others, rng.randint(0, len(others)))]
+    """Random rule outcomes (the chosen partner passes all) and capacities; the territory
+    and capacity steps were applied, the product-line step skipped."""
     capacity = {p.pk: rng.choice((0, 3, 5, 10)) for p in partners}
+    rules = {
+        p.pk: {
+            "territory": p.pk == chosen.pk or rng.random() < 0.6,
+            "product_line": p.pk == chosen.pk or rng.random() < 0.5,
+            "capacity": p.pk == chosen.pk or rng.random() < 0.5,
+        }
+        for p in partners
+    }
     candidates = [
-        {"partner_id": p.pk, "name": p.name, "rules": {}, "stats": {"capacity": capacity[p.pk]}}
+        {
+            "partner_id": p.pk,
+            "name": p.name,
+            "rules": rules[p.pk],
+            "stats": {"capacity": capacity[p.pk]},
+        }
         for p in partners
     ]
-    decision = {"partner_id": chosen.pk, "remaining": sorted(p.pk for p in left)}
-    remaining = tuple((p.pk, capacity[p.pk]) for p in left)
+    steps = [
+        {"rule": "territory", "required": True, "outcome": "applied"},
+        {"rule": "product_line", "required": False, "outcome": "skipped"},
+        {"rule": "capacity", "required": True, "outcome": "applied"},
+    ]
+    decision = {"partner_id": chosen.pk, "steps": steps}
+    # brute force: fit = passes the applied rules other than capacity
+    remaining = tuple((p.pk, capacity[p.pk]) for p in partners if rules[p.pk]["territory"])
     return {"facts": {"candidates": candidates}, "decision": decision}, remaining
 
 
