@@ -10,6 +10,7 @@
     make bench BENCH_ARGS=forecast           # the forecast pages and API (bench/forecast.py)
     make bench BENCH_ARGS=metrics            # the Metrics pages and API (bench/metrics_data.py)
     make bench BENCH_ARGS=leads              # lead routing p50 / p95 (bench/leads_routing.py)
+    make bench BENCH_ARGS=lead_routing       # routing simulator (bench/lead_routing_sim.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -141,6 +142,7 @@ def main() -> None:
             "forecast",
             "metrics",
             "leads",
+            "lead_routing",
         ],
         default="all",
     )
@@ -162,6 +164,9 @@ def main() -> None:
     parser.add_argument("--api-opportunities", type=int, default=100_000)
     parser.add_argument("--lead-partners", type=int, default=500, help="leads: partners")
     parser.add_argument("--leads", type=int, default=200, help="leads: leads routed")
+    parser.add_argument("--sim-leads", type=int, default=10_000, help="lead_routing: leads")
+    parser.add_argument("--sim-partners", type=int, default=40, help="lead_routing: partners")
+    parser.add_argument("--sim-seed", type=int, default=1, help="lead_routing: seed")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
@@ -191,6 +196,11 @@ def main() -> None:
         from bench import webhooks
 
         webhooks.run()
+        return
+    if args.suite == "lead_routing":
+        from bench import lead_routing_sim
+
+        lead_routing_sim.run(partners=args.sim_partners, leads=args.sim_leads, seed=args.sim_seed)
         return
     if args.suite == "leads":
         from bench import leads_routing

@@ -34,3 +34,22 @@ class BusinessCalendar:
                 left -= closes - moment
             moment = datetime.combine(day + timedelta(days=1), time(0), zone)
         raise ValueError("no business hours in reach")
+
+    def hours_between(self, start: datetime, end: datetime) -> float:
+        """Business hours from `start` to `end` (0 when end is not after start): the inverse
+        of `add_hours`. The reports compute the same in SQL (leads/reports.py)."""
+        if end <= start:
+            return 0.0
+        if not self.working_days:
+            return (end - start).total_seconds() / 3600
+        zone = ZoneInfo(self.time_zone)
+        day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+        total = timedelta(0)
+        while day <= last:
+            if day.weekday() in self.working_days:
+                midnight = datetime.combine(day, time(0), zone)
+                opens = midnight + timedelta(hours=self.starts_at)
+                closes = midnight + timedelta(hours=self.ends_at)
+                total += max(min(end, closes) - max(start, opens), timedelta(0))
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600

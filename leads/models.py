@@ -136,6 +136,10 @@ class Lead(FSMModelMixin, TenantScopedModel):
         DealRegistration, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status_note = models.CharField(max_length=1000, blank=True)
+    # The funnel's timestamps (leads/reports.py), of the partner that accepted it last:
+    # contacted = its first recorded progress (contacted, qualified or converted).
+    contacted_at = models.DateTimeField(null=True, blank=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -174,14 +178,20 @@ class Lead(FSMModelMixin, TenantScopedModel):
     @transition(field=status, source=Status.OFFERED, target=Status.ACCEPTED)
     def accept(self, *, partner: PartnerOrganization, owner: User) -> None:
         self.partner, self.owner = partner, owner
+        self.contacted_at = self.converted_at = None
+
+    def _progressed(self) -> None:
+        self.contacted_at = self.contacted_at or timezone.now()
 
     @transition(field=status, source=Status.ACCEPTED, target=Status.CONTACTED)
     def contact(self, *, note: str = "") -> None:
         self.status_note = note
+        self._progressed()
 
     @transition(field=status, source=[Status.ACCEPTED, Status.CONTACTED], target=Status.QUALIFIED)
     def qualify(self, *, note: str = "") -> None:
         self.status_note = note
+        self._progressed()
 
     @transition(field=status, source=list(WORKING), target=Status.DISQUALIFIED)
     def disqualify(self, *, note: str = "") -> None:
@@ -190,6 +200,8 @@ class Lead(FSMModelMixin, TenantScopedModel):
     @transition(field=status, source=list(WORKING), target=Status.CONVERTED)
     def convert(self, *, registration: DealRegistration) -> None:
         self.registration = registration
+        self._progressed()
+        self.converted_at = timezone.now()
 
 
 class LeadOffer(FSMModelMixin, TenantScopedModel):
@@ -246,6 +258,8 @@ class LeadOffer(FSMModelMixin, TenantScopedModel):
         indexes: ClassVar = [
             models.Index(fields=["tenant", "partner", "status"]),
             models.Index(fields=["tenant", "status", "expires_at"]),
+            # the reports read the offers made in a period
+            models.Index(fields=["tenant", "offered_at"], name="leadoffer_offered"),
         ]
 
     def __str__(self) -> str:

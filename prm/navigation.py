@@ -23,6 +23,7 @@ VENDOR_NAV = (
     NavItem("Home", "vendor:home"),
     NavItem("Registrations", "vendor:registration_queue"),
     NavItem("Leads", "vendor:lead_list"),
+    NavItem("Lead reports", "vendor:lead_reports"),
     NavItem("Pipeline", "vendor:pipeline"),
     NavItem("Forecast", "vendor:forecast"),
     NavItem("Changes", "vendor:pipeline_changes"),

@@ -158,9 +158,36 @@ def routing_facts(*, tenant_id: int, lead: Lead, policy_data: dict[str, Any]) ->
         ),
         min_rank=int(policy_data["minimum_tier_rank"]),
     )
-    offers = _offer_stats(tenant_id, timezone.now() - RECENT)
-    leads = _lead_stats(tenant_id)
-    certified = _certified(tenant_id, keys.lines) if keys.lines else {}
+    return facts_from(
+        partners=list(partners),
+        keys=keys,
+        offers=_offer_stats(tenant_id, timezone.now() - RECENT),
+        leads=_lead_stats(tenant_id),
+        certified=_certified(tenant_id, keys.lines) if keys.lines else {},
+        lead={
+            "country": str(lead.country),
+            "region": lead.region,
+            "product_lines": list(lead.product_lines),
+        },
+        policy_data=policy_data,
+        preferred_partner_id=lead.preferred_partner_id,
+    )
+
+
+def facts_from(
+    *,
+    partners: list[dict[str, Any]],
+    keys: LeadKeys,
+    offers: dict[int, dict[str, Any]],
+    leads: dict[int, dict[str, Any]],
+    certified: dict[int, set[str]],
+    lead: dict[str, Any],
+    policy_data: dict[str, Any],
+    preferred_partner_id: int | None = None,
+) -> dict[str, Any]:
+    """The facts from the rows `routing_facts` reads (partners with PARTNER_COLUMNS, offer
+    and lead counts per partner as `_offer_stats` / `_lead_stats` give them). The routing
+    simulator (bench/lead_routing_sim.py) calls it with counts kept in memory."""
     candidates: list[dict[str, Any]] = []
     for partner in partners:
         pid = partner["id"]
@@ -188,18 +215,14 @@ def routing_facts(*, tenant_id: int, lead: Lead, policy_data: dict[str, Any]) ->
     accepted = sum(c["stats"]["accepted"] for c in candidates)
     converted = sum(c["stats"]["converted"] for c in candidates)
     return {
-        "lead": {
-            "country": str(lead.country),
-            "region": lead.region,
-            "product_lines": list(lead.product_lines),
-        },
+        "lead": lead,
         "candidates": candidates,
         "tenant": {
             "acceptance": accepted / decided if decided else PRIOR_ACCEPTANCE,
             "conversion": converted / accepted if accepted else PRIOR_CONVERSION,
         },
         "policy": policy_data,
-        "preferred_partner_id": lead.preferred_partner_id,
+        "preferred_partner_id": preferred_partner_id,
     }
 
 
