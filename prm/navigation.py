@@ -28,6 +28,7 @@ VENDOR_NAV = (
     NavItem("Changes", "vendor:pipeline_changes"),
     NavItem("Commissions", "vendor:commission_list"),
     NavItem("Metrics", "vendor:metrics"),
+    NavItem("Co-sell impact", "vendor:cosell_impact"),
     NavItem("Partners", "vendor:partner_list"),
     NavItem("Tiers", "vendor:tier_list"),
     NavItem("People", "vendor:people"),

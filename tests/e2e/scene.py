@@ -237,6 +237,7 @@ def channel_manager_pages(s: Scene) -> list[str]:
         f"/vendor/pipeline/{s.open_deal.pk}/",
         "/vendor/commissions/",
         "/vendor/metrics/",
+        "/vendor/analytics/cosell-impact/",
         "/notifications/",
     ]
 
