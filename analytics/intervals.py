@@ -12,8 +12,9 @@ from the sorted x₍₁₎ ≤ … ≤ x₍ₙ₎, the m-th smallest is x₍ₖ�
 the m-th smallest of n uniforms, which is Beta(m, n − m + 1). Drawing that Beta B times (a
 fixed seed) gives the resamples' medians as *ranks*; their 2.5th and 97.5th percentiles are
 ranks too, and since the median of a resample is non-decreasing in its rank, the interval
-is the values at those two ranks. So an interval needs only n, then two values, which the
-database returns with `percentile_disc` (no deal rows leave PostgreSQL).
+is the values at those two ranks. So an interval needs only n, then the values at two
+ranks, which the report reads from a window of ranks around the median that PostgreSQL cuts
+from the sorted values (no deal rows leave the database).
 """
 
 from __future__ import annotations
@@ -57,11 +58,6 @@ def median_rank(n: int) -> int:
     return (n + 1) // 2
 
 
-def percentile_rank(n: int, fraction: float) -> int:
-    """1-based rank of `percentile_disc(fraction)` among n values: ⌈fraction·n⌉ (≥ 1)."""
-    return max(1, math.ceil(fraction * n - 1e-9))
-
-
 @lru_cache(maxsize=4096)
 def bootstrap_median_ranks(
     n: int, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
@@ -79,11 +75,6 @@ def bootstrap_median_ranks(
     low = ranks[math.ceil(tail * resamples) - 1]
     high = ranks[math.ceil((1 - tail) * resamples) - 1]
     return low, high
-
-
-def rank_fraction(rank: int, n: int) -> float:
-    """A fraction f with percentile_disc(f) = the value of 1-based `rank` among n."""
-    return (rank - 0.5) / n
 
 
 def median_with_interval(sorted_values: list[Any]) -> tuple[Any, Interval | None]:

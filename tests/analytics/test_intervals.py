@@ -15,8 +15,6 @@ from analytics.intervals import (
     bootstrap_median_ranks,
     median_rank,
     median_with_interval,
-    percentile_rank,
-    rank_fraction,
     wilson_interval,
 )
 
@@ -106,9 +104,3 @@ def test_median_with_interval_reads_the_ranks():
     assert median == 6
     assert (interval.low, interval.high) == (low, high)
     assert median_with_interval([]) == (None, None)
-
-
-@pytest.mark.parametrize("n", [1, 2, 7, 10, 999, 100000])
-def test_rank_fraction_is_what_percentile_disc_reads(n):
-    for rank in {1, median_rank(n), n}:
-        assert percentile_rank(n, rank_fraction(rank, n)) == rank
