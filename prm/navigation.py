@@ -26,6 +26,7 @@ VENDOR_NAV = (
     NavItem("Pipeline", "vendor:pipeline"),
     NavItem("Forecast", "vendor:forecast"),
     NavItem("Changes", "vendor:pipeline_changes"),
+    NavItem("Co-sell", "vendor:cosell_queue"),
     NavItem("Commissions", "vendor:commission_list"),
     NavItem("Metrics", "vendor:metrics"),
     NavItem("Co-sell impact", "vendor:cosell_impact"),

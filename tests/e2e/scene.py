@@ -23,8 +23,9 @@ from deals.services.configuration import registration_defaults_install
 from deals.services.decisions import registration_approve
 from deals.services.registrations import registration_create
 from deals.services.screening import registration_screen
-from pipeline.models import Activity, CoSellRequest, Opportunity, Stage
-from pipeline.services.activities import activity_add, cosell_request_create
+from pipeline.models import Activity, Opportunity, Stage
+from pipeline.services.activities import activity_add
+from pipeline.services.cosell_requests import cosell_request_create
 from pipeline.services.opportunities import opportunity_close_won
 from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
@@ -135,7 +136,8 @@ def build_scene() -> Scene:
             tenant=w.tenant,
             actor=w.partner_rep,
             opportunity_id=open_deal.pk,
-            kind=CoSellRequest.Kind.TECHNICAL_PRESALES,
+            resource_type="marketing_support",
+            need="A demo of the platform",
             need_by=timezone.localdate() + timedelta(days=14),
             details="Need a solutions engineer for the demo",
         )
