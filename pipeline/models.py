@@ -470,6 +470,14 @@ class FieldChange(TenantScopedModel):
             ),
             models.Index(fields=["tenant", "changed_at", "id"], name="fieldchange_time"),
             models.Index(fields=["tenant", "field", "changed_at"], name="fieldchange_field"),
+            # Each deal's stage rows read index-only (co-sell impact: the stage help started
+            # in, and the stages the deals without help passed through).
+            models.Index(
+                fields=["tenant", "opportunity"],
+                include=["new_value", "changed_at", "id"],
+                condition=models.Q(field="stage"),
+                name="fieldchange_stage_deal",
+            ),
             # Close-date moves read index-only (metrics: push rate; flags: pushed twice).
             models.Index(
                 fields=["tenant", "changed_at"],
@@ -716,6 +724,12 @@ class CoSellRequest(FSMModelMixin, TenantScopedModel):
             ),
             models.Index(fields=["tenant", "assigned_resource", "assigned_at"], name="cosell_load"),
             models.Index(fields=["tenant", "opportunity"], name="cosell_opportunity"),
+            # Each deal's first logged contact, index-only (co-sell impact).
+            models.Index(
+                fields=["tenant", "opportunity", "engaged_at"],
+                condition=Q(engaged_at__isnull=False),
+                name="cosell_engaged",
+            ),
         ]
 
     def __str__(self) -> str:

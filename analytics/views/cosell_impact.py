@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views import View
 
 from accounts.charts import Chart, Series
@@ -84,14 +84,6 @@ def win_rate_chart(dimension: Dimension, csv_url: str) -> Chart:
     )
 
 
-def workload_url() -> str:
-    """The co-sell workload page, when the co-sell app has one."""
-    try:
-        return reverse("vendor:cosell_workload")
-    except NoReverseMatch:
-        return ""
-
-
 class VendorCosellImpactView(VendorPortalMixin, View):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = CosellImpactQueryForm(request.GET, tenant=self.tenant)
@@ -118,7 +110,7 @@ class VendorCosellImpactView(VendorPortalMixin, View):
             ],
             "charts": [win_rate_chart(d, csv_url) for d in impact.dimensions if d.strata],
             "csv_url": csv_url,
-            "workload_url": workload_url(),
+            "workload_url": reverse("vendor:cosell_workload"),
         }
         return render(request, TEMPLATE, context)
 

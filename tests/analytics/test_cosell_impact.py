@@ -261,6 +261,7 @@ def test_the_page_leads_with_the_figures_and_says_correlation(impact_world, clie
         assert f'data-testid="impact-{code}"' in html
         assert f'data-chart="win-rate-{code.replace("_", "-")}-data"' in html
     assert "Too few deals" in html
+    assert f'href="{reverse("vendor:cosell_workload")}"' in html
     assert "Wilson score interval" in html
     for stage in iw.stages:
         if stage.kind != Stage.Kind.OPEN:
