@@ -39,7 +39,11 @@ class CosellImpactQueryForm(forms.Form):
         cleaned = super().clean() or {}
         if "since" in cleaned and "until" in cleaned:
             until = cleaned["until"] or timezone.localdate()
-            since = cleaned["since"] or until - timedelta(days=DEFAULT_DAYS)
+            try:
+                since = cleaned["since"] or until - timedelta(days=DEFAULT_DAYS)
+            except OverflowError:  # until in year 1: no year before it
+                self.add_error("until", "Choose a later date.")
+                return cleaned
             if until < since:
                 self.add_error("until", "Until must be on or after since.")
             elif (until - since).days > MAX_DAYS:

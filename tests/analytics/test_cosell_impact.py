@@ -225,6 +225,8 @@ def test_who_may_open_the_page_and_csv(impact_world, client_for, actor, status):
         ({"until": "2026-02-30"}, "until"),
         ({"since": "2026-05-01", "until": "2026-04-01"}, "until"),
         ({"since": "1990-01-01", "until": "2026-04-01"}, "since"),
+        ({"until": "0001-01-02"}, "until"),
+        ({"since": "x" * 5000}, "since"),
         ({"tier_id": "abc"}, "tier_id"),
         ({"tier_id": "<script>alert(1)</script>"}, "tier_id"),
         ({"tier_id": "99999999"}, "tier_id"),
