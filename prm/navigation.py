@@ -35,6 +35,7 @@ VENDOR_NAV = (
     NavItem("People", "vendor:people"),
     NavItem("Invitations", "vendor:invitation_list", frozenset({"vendor_admin"})),
     NavItem("Stages", "vendor:stage_list", frozenset({"vendor_admin"})),
+    NavItem("Co-sell pool", "vendor:cosell_settings", frozenset({"vendor_admin"})),
     NavItem("Registration rules", "vendor:registration_settings", frozenset({"vendor_admin"})),
     NavItem("Routing rules", "vendor:routing_settings", frozenset({"vendor_admin"})),
     NavItem("Commission plans", "vendor:plan_list", frozenset({"vendor_admin"})),

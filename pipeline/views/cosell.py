@@ -48,7 +48,7 @@ class CoSellQueueView(VendorPortalMixin, TemplateView):
         return super().get_context_data(
             requests=requests,
             summary=cosell_queue_summary(tenant=self.tenant, since=since),
-            assign_form=CoSellAssignForm(tenant=self.tenant, auto_id="id_assign_%s"),
+            assign_choices=list(CoSellAssignForm(tenant=self.tenant).fields["person"].choices),
             currency=self.tenant.currency,
             **kwargs,
         )
