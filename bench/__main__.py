@@ -11,6 +11,7 @@
     make bench BENCH_ARGS=metrics            # the Metrics pages and API (bench/metrics_data.py)
     make bench BENCH_ARGS=leads              # lead routing p50 / p95 (bench/leads_routing.py)
     make bench BENCH_ARGS=lead_routing       # routing simulator (bench/lead_routing_sim.py)
+    make bench BENCH_ARGS=cosell_impact      # the co-sell impact report (bench/cosell_impact.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -143,6 +144,7 @@ def main() -> None:
             "metrics",
             "leads",
             "lead_routing",
+            "cosell_impact",
         ],
         default="all",
     )
@@ -238,6 +240,10 @@ def main() -> None:
         from bench import metrics_data
 
         metrics_data.run(tenant=tenant, admin=admin, rounds=args.rounds)
+    if args.suite in ("all", "cosell_impact"):
+        from bench import cosell_impact
+
+        cosell_impact.run(tenant=tenant, admin=admin, rounds=args.rounds)
     if args.suite in ("all", "deals"):
         from bench import deals_data
 

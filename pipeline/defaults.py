@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 # (name, probability %, kind, entry criteria, stale after days, guidance)
 DEFAULT_STAGES: tuple[tuple[str, int, str, tuple[str, ...], int | None, str], ...] = (
     (
@@ -78,3 +80,68 @@ def default_forecast_category(kind: str, probability: int) -> str:
     if probability >= 60:
         return "best_case"
     return "pipeline"
+
+
+# Co-sell resource types a tenant starts with: (code, name, eligible stage names, minimum
+# deal amount, hours one request takes). Stages are matched by name; a tenant whose stages
+# have other names gets the type with no stage listed (any open stage), to be configured.
+DEFAULT_COSELL_TYPES: tuple[tuple[str, str, tuple[str, ...], str | None, int], ...] = (
+    (
+        "pre_sales_engineer",
+        "Pre-sales engineer",
+        ("Solution Development", "Proposal / Evaluation", "Negotiation / Closing"),
+        None,
+        8,
+    ),
+    (
+        "executive_sponsor",
+        "Executive sponsor",
+        ("Proposal / Evaluation", "Negotiation / Closing"),
+        "100000",
+        2,
+    ),
+    (
+        "competitive_specialist",
+        "Competitive specialist",
+        ("Qualification", "Solution Development", "Proposal / Evaluation"),
+        None,
+        4,
+    ),
+    ("pricing_desk", "Pricing desk", ("Proposal / Evaluation", "Negotiation / Closing"), None, 2),
+    (
+        "solution_architect",
+        "Solution architect",
+        ("Solution Development", "Proposal / Evaluation"),
+        "25000",
+        8,
+    ),
+    (
+        "marketing_support",
+        "Marketing support",
+        ("Identification", "Qualification", "Solution Development"),
+        None,
+        4,
+    ),
+)
+
+# What the co-sell request's former `kind` became.
+COSELL_KIND_TO_TYPE = {
+    "technical_presales": "pre_sales_engineer",
+    "executive_sponsor": "executive_sponsor",
+    "pricing_approval": "pricing_desk",
+    "proof_of_concept": "solution_architect",
+}
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    """The moment `days` working days (Monday to Friday) after `start`; a start on a
+    weekend counts from the next Monday's same time."""
+    moment = start
+    while moment.weekday() >= 5:
+        moment += timedelta(days=1)
+    added = 0
+    while added < days:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            added += 1
+    return moment

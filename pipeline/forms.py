@@ -18,7 +18,14 @@ from partners.forms import UserChoiceField
 from partners.selectors import channel_manager_choices
 from pipeline.deal_rules import validate_close_date, validate_positive_amount
 from pipeline.filters import stage_choices
-from pipeline.models import Activity, CoSellRequest, ForecastCategory, LostReason, Opportunity
+from pipeline.models import (
+    Activity,
+    CoSellResourceType,
+    ForecastCategory,
+    LostReason,
+    Opportunity,
+)
+from pipeline.selectors.cosell import pool_member_choices
 
 DATE = forms.DateInput(attrs={"type": "date"})
 AMOUNT = {"min_value": 0, "max_value": 999_999_999_999.99, "max_digits": 14, "decimal_places": 2}
@@ -183,18 +190,37 @@ class VendorActivityForm(ActivityForm):
 
 
 class CoSellRequestForm(TenantForm):
-    kind = forms.ChoiceField(choices=CoSellRequest.Kind.choices, label="Help needed")
+    resource_type = forms.ModelChoiceField(
+        queryset=CoSellResourceType.objects.none(), label="Help needed", to_field_name="code"
+    )
+    need = forms.CharField(
+        max_length=2000, label="What you need", widget=forms.Textarea(attrs={"rows": 2})
+    )
     need_by = forms.DateField(widget=DATE, label="Needed by")
     details = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=2000, label="Note", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def scope(self, tenant: Tenant) -> None:
+        self.fields["resource_type"].queryset = CoSellResourceType.objects.for_tenant(
+            tenant
+        ).filter(is_active=True)
 
 
 class CoSellAssignForm(TenantForm):
-    assignee = UserChoiceField(queryset=None)
+    person = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Pool member",
+        empty_label="The least loaded eligible member",
+    )
+    reason = forms.CharField(
+        max_length=500, required=False, label="Reason (when you choose the member)"
+    )
 
     def scope(self, tenant: Tenant) -> None:
-        self.fields["assignee"].queryset = channel_manager_choices(tenant=tenant)
+        self.fields["person"].queryset = pool_member_choices(tenant=tenant)
+        self.fields["person"].label_from_instance = lambda m: m.user.display_name
 
 
 class CoSellDeclineForm(TenantForm):
@@ -203,6 +229,10 @@ class CoSellDeclineForm(TenantForm):
 
 class CoSellCompleteForm(TenantForm):
     pass
+
+
+class CoSellEngageForm(TenantForm):
+    note = forms.CharField(required=False, max_length=2000, label="How you reached them")
 
 
 class DirectDealForm(DealFieldsForm):

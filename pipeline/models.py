@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -470,6 +470,14 @@ class FieldChange(TenantScopedModel):
             ),
             models.Index(fields=["tenant", "changed_at", "id"], name="fieldchange_time"),
             models.Index(fields=["tenant", "field", "changed_at"], name="fieldchange_field"),
+            # Each deal's stage rows read index-only (co-sell impact: the stage help started
+            # in, and the stages the deals without help passed through).
+            models.Index(
+                fields=["tenant", "opportunity"],
+                include=["new_value", "changed_at", "id"],
+                condition=models.Q(field="stage"),
+                name="fieldchange_stage_deal",
+            ),
             # Close-date moves read index-only (metrics: push rate; flags: pushed twice).
             models.Index(
                 fields=["tenant", "changed_at"],
@@ -524,58 +532,230 @@ class Activity(TenantScopedModel):
         return f"{self.get_kind_display()}: {self.body[:40]}"
 
 
-class CoSellRequest(FSMModelMixin, TenantScopedModel):
-    """A partner asks the vendor for help on a deal; a channel manager assigns or declines."""
+class CoSellResourceType(TenantScopedModel):
+    """A kind of help the vendor lends partners (pre-sales engineer, executive sponsor...),
+    with its eligibility rule: the open stages a deal must be in (none listed: any open
+    stage) and the smallest deal amount (none: any amount)."""
 
-    class Kind(models.TextChoices):
-        TECHNICAL_PRESALES = "technical_presales", "Technical pre-sales"
-        EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
-        PRICING_APPROVAL = "pricing_approval", "Pricing approval"
-        PROOF_OF_CONCEPT = "proof_of_concept", "Proof of concept"
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    stages = models.ManyToManyField(
+        Stage, blank=True, related_name="+", help_text="Deals in these stages qualify."
+    )
+    min_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Deals of at least this amount qualify; blank: any amount.",
+    )
+    hours_per_request = models.PositiveSmallIntegerField(
+        default=4, help_text="What one request takes of a pool member counted in hours."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering: ClassVar = ["position", "name", "id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="cosellresourcetype_code"),
+            models.CheckConstraint(
+                condition=Q(min_amount__isnull=True) | Q(min_amount__gte=0),
+                name="cosellresourcetype_min_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CoSellResource(TenantScopedModel):
+    """A vendor person in the co-sell pool: the types of help they give, where, on what,
+    and how much a week."""
+
+    class CapacityUnit(models.TextChoices):
+        ENGAGEMENTS = "engagements", "Engagements"
+        HOURS = "hours", "Hours"
+
+    person = models.ForeignKey(
+        "accounts.Membership", on_delete=models.PROTECT, related_name="cosell_resources"
+    )
+    types = models.ManyToManyField(CoSellResourceType, related_name="resources")
+    regions = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    product_lines = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    weekly_capacity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    capacity_unit = models.CharField(
+        max_length=12, choices=CapacityUnit.choices, default=CapacityUnit.ENGAGEMENTS
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant", "person"], name="cosellresource_person"),
+            models.CheckConstraint(
+                condition=Q(weekly_capacity__gte=1), name="cosellresource_capacity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Co-sell resource {self.person_id}"
+
+
+class CoSellUnavailability(TenantScopedModel):
+    """Days (start to end, both included) a pool member cannot take co-sell requests."""
+
+    resource = models.ForeignKey(
+        CoSellResource, on_delete=models.CASCADE, related_name="unavailability"
+    )
+    start = models.DateField()
+    end = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "co-sell unavailability"
+        ordering: ClassVar = ["start", "id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="cosellunavail_order"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["tenant", "resource", "end"])]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} away {self.start} to {self.end}"
+
+
+class CoSellSettings(TenantScopedModel):
+    """A tenant's first-contact clock: business days from request to first contact, fewer
+    for deals at or above an amount."""
+
+    sla_business_days = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    large_deal_sla_business_days = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    large_deal_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("100000")
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "co-sell settings"
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["tenant"], name="cosellsettings_one_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Co-sell settings of tenant {self.tenant_id}"
+
+
+class CoSellRequest(FSMModelMixin, TenantScopedModel):
+    """A partner asks the vendor for help on a deal: requested → assigned → engaged (first
+    contact logged) → completed, or declined (with a reason) or cancelled on the way.
+
+    The first-contact clock runs from the request (`sla_due_at`); `sla_breached_at` is set
+    once by the worker's sweep. `capacity_refused_at` records that an automatic assignment
+    found nobody eligible with headroom. A deal had co-sell engagement iff one of its
+    requests has `engaged_at`.
+    """
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         ASSIGNED = "assigned", "Assigned"
-        DONE = "done", "Done"
+        ENGAGED = "engaged", "Engaged"
+        COMPLETED = "completed", "Completed"
         DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES: ClassVar = (Status.REQUESTED, Status.ASSIGNED, Status.ENGAGED)
+    LOAD_STATUSES: ClassVar = (Status.ASSIGNED, Status.ENGAGED, Status.COMPLETED)
 
     opportunity = models.ForeignKey(
         Opportunity, on_delete=models.CASCADE, related_name="cosell_requests"
     )
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    resource_type = models.ForeignKey(
+        CoSellResourceType, on_delete=models.PROTECT, related_name="requests"
+    )
+    need = models.TextField(blank=True, max_length=2000)
     need_by = models.DateField()
-    details = models.TextField(blank=True, max_length=2000)
+    details = models.TextField(blank=True, max_length=2000, help_text="The partner's note.")
     requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    stage_at_request = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     status = FSMField(default=Status.REQUESTED, choices=Status.choices, protected=True)
+    assigned_resource = models.ForeignKey(
+        CoSellResource,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+    )
     assignee = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="cosell_assignments"
     )
+    load = models.PositiveSmallIntegerField(
+        default=0, help_text="What the request takes of its assignee's weekly capacity."
+    )
+    override_reason = models.CharField(max_length=500, blank=True)
     decline_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    engaged_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
+    capacity_refused_at = models.DateTimeField(null=True, blank=True)
 
     partner_scope_field = "opportunity__partner_id"
     owner_scope_field = "opportunity__owner_id"
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-id"]
-        indexes: ClassVar = [models.Index(fields=["tenant", "status", "need_by"])]
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "status", "need_by"]),
+            models.Index(
+                fields=["tenant", "sla_due_at"],
+                condition=Q(engaged_at__isnull=True, sla_breached_at__isnull=True),
+                name="cosell_sla_open",
+            ),
+            models.Index(fields=["tenant", "assigned_resource", "assigned_at"], name="cosell_load"),
+            models.Index(fields=["tenant", "opportunity"], name="cosell_opportunity"),
+            # Each deal's first logged contact, index-only (co-sell impact).
+            models.Index(
+                fields=["tenant", "opportunity", "engaged_at"],
+                condition=Q(engaged_at__isnull=False),
+                name="cosell_engaged",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.opportunity}"
+        return f"{self.resource_type} for {self.opportunity}"
 
     @transition(field=status, source=Status.REQUESTED, target=Status.ASSIGNED)
-    def assign(self, assignee: User) -> None:
-        self.assignee, self.decided_at = assignee, timezone.now()
+    def assign(self, resource: CoSellResource, assignee: User, load: int, reason: str) -> None:
+        now = timezone.now()
+        self.assigned_resource, self.assignee, self.load = resource, assignee, load
+        self.override_reason, self.assigned_at, self.decided_at = reason, now, now
+
+    @transition(field=status, source=Status.ASSIGNED, target=Status.ENGAGED)
+    def engage(self) -> None:
+        self.engaged_at = timezone.now()
+
+    @transition(field=status, source=Status.ENGAGED, target=Status.COMPLETED)
+    def complete(self) -> None:
+        self.completed_at = timezone.now()
 
     @transition(field=status, source=[Status.REQUESTED, Status.ASSIGNED], target=Status.DECLINED)
     def decline(self, reason: str) -> None:
         self.decline_reason, self.decided_at = reason, timezone.now()
 
-    @transition(field=status, source=Status.ASSIGNED, target=Status.DONE)
-    def complete(self) -> None:
-        self.done_at = timezone.now()
+    @transition(field=status, source=[Status.REQUESTED, Status.ASSIGNED], target=Status.CANCELLED)
+    def cancel(self) -> None:
+        self.cancelled_at = timezone.now()
 
 
 class StaleAlert(TenantScopedModel):

@@ -447,13 +447,19 @@ class ActivityOutput(serializers.Serializer):
 
 
 class CoSellRequestInput(InputSerializer):
-    kind = NamedChoiceField(choices=CoSellRequest.Kind.choices, enum_name="CoSellKindEnum")
+    resource_type = TextField(max_length=40, help_text="The code of the kind of help.")
+    need = TextField(max_length=2000)
     need_by = JsonDateField()
     details = TextField(max_length=2000, required=False, allow_blank=True)
 
 
 class CoSellAssignInput(InputSerializer):
-    assignee_id = ScopedIdField(model=User, scope=vendor_people)
+    person_id = WholeNumberField(
+        required=False,
+        allow_null=True,
+        help_text="The pool member's membership id; omitted: the least loaded eligible one.",
+    )
+    reason = TextField(max_length=500, required=False, allow_blank=True)
 
 
 class CoSellDeclineInput(InputSerializer):
@@ -463,13 +469,25 @@ class CoSellDeclineInput(InputSerializer):
 class CoSellRequestOutput(serializers.Serializer):
     id = serializers.IntegerField()
     opportunity_id = serializers.IntegerField()
-    kind = NamedChoiceField(choices=CoSellRequest.Kind.choices, enum_name="CoSellKindEnum")
+    resource_type = serializers.CharField(source="resource_type.code")
+    resource_type_name = serializers.CharField(source="resource_type.name")
+    need = serializers.CharField()
     need_by = serializers.DateField()
     details = serializers.CharField()
     status = NamedChoiceField(choices=CoSellRequest.Status.choices, enum_name="CoSellStatusEnum")
     requested_by_id = serializers.IntegerField(allow_null=True)
+    stage_at_request_id = serializers.IntegerField(allow_null=True)
+    assigned_person_id = serializers.IntegerField(
+        source="assigned_resource.person_id", allow_null=True, default=None
+    )
     assignee_id = serializers.IntegerField(allow_null=True)
+    override_reason = serializers.CharField()
     decline_reason = serializers.CharField()
     created_at = serializers.DateTimeField()
-    decided_at = serializers.DateTimeField(allow_null=True)
-    done_at = serializers.DateTimeField(allow_null=True)
+    assigned_at = serializers.DateTimeField(allow_null=True)
+    engaged_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    sla_due_at = serializers.DateTimeField(allow_null=True)
+    sla_breached_at = serializers.DateTimeField(allow_null=True)
+    capacity_refused_at = serializers.DateTimeField(allow_null=True)

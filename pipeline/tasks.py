@@ -9,7 +9,7 @@ from celery import shared_task
 from accounts.models import Tenant
 from accounts.queue import SWEEP_TASK_OPTIONS, TASK_OPTIONS, send_task_now
 from accounts.tenancy import tenant_context
-from pipeline.services import staleness
+from pipeline.services import cosell_requests, staleness
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +47,17 @@ def stale_digest_send(tenant_id: int, digest_id: int) -> bool:
         return False
     with tenant_context(tenant):
         return staleness.stale_digest_send(tenant=tenant, digest_id=digest_id)
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def cosell_sla_sweep() -> int:
+    """Beat (every 10 minutes): mark co-sell requests past their first-contact deadline as
+    breached, once each, and tell the partner's channel manager."""
+    breached = 0
+    for tenant in Tenant.objects.only("pk"):
+        try:
+            with tenant_context(tenant):
+                breached += cosell_requests.cosell_sla_sweep(tenant=tenant)
+        except Exception:  # one tenant's failure must not starve the others; next run retries
+            logger.exception("co-sell SLA sweep failed for tenant %s", tenant.pk)
+    return breached

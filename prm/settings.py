@@ -234,6 +234,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_EVERY,
     },
     "stale-scan": {"task": "pipeline.tasks.stale_scan", "schedule": crontab(minute=17)},
+    "cosell-sla-sweep": {
+        "task": "pipeline.tasks.cosell_sla_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
     "stale-digest": {
         "task": "pipeline.tasks.stale_digest",
         "schedule": crontab(hour=6, minute=45),

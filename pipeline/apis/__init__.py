@@ -11,8 +11,13 @@ from django.urls import path
 
 from pipeline.apis.cosell import (
     CoSellAssignApi,
+    CoSellCancelApi,
     CoSellCompleteApi,
     CoSellDeclineApi,
+    CoSellEngageApi,
+    CoSellRequestListApi,
+    CoSellResourceDetailApi,
+    CoSellResourceListCreateApi,
 )
 from pipeline.apis.opportunities import (
     OpportunityActivitiesApi,
@@ -60,7 +65,12 @@ urlpatterns = [
         OpportunityCoSellRequestsApi.as_view(),
         name="opportunity-cosell-requests",
     ),
+    path("cosell-requests/", CoSellRequestListApi.as_view(), name="cosell-requests"),
     path("cosell-requests/<int:pk>/assign/", CoSellAssignApi.as_view(), name="cosell-assign"),
+    path("cosell-requests/<int:pk>/engage/", CoSellEngageApi.as_view(), name="cosell-engage"),
+    path("cosell-requests/<int:pk>/cancel/", CoSellCancelApi.as_view(), name="cosell-cancel"),
+    path("cosell-resources/", CoSellResourceListCreateApi.as_view(), name="cosell-resources"),
+    path("cosell-resources/<int:pk>/", CoSellResourceDetailApi.as_view(), name="cosell-resource"),
     path("cosell-requests/<int:pk>/decline/", CoSellDeclineApi.as_view(), name="cosell-decline"),
     path("cosell-requests/<int:pk>/complete/", CoSellCompleteApi.as_view(), name="cosell-complete"),
 ]

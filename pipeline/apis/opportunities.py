@@ -37,6 +37,7 @@ from pipeline.serializers import (
     opportunity_rows,
 )
 from pipeline.services import activities as activity_services
+from pipeline.services import cosell_requests
 from pipeline.services import opportunities as opportunity_services
 from pipeline.services.customers import customer_get_or_create
 
@@ -348,7 +349,11 @@ class OpportunityCoSellRequestsApi(OpportunityScopedApi):
     )
     def get(self, request: Request, pk: int) -> Response:
         opportunity = self.get_object()
-        requests = CoSellRequest.objects.visible_to(self.membership).filter(opportunity=opportunity)
+        requests = (
+            CoSellRequest.objects.visible_to(self.membership)
+            .filter(opportunity=opportunity)
+            .select_related("resource_type", "assigned_resource")
+        )
         page = self.paginate_queryset(requests.order_by("-created_at", "-id"))
         return self.get_paginated_response(CoSellRequestOutput(page, many=True).data)
 
@@ -359,7 +364,7 @@ class OpportunityCoSellRequestsApi(OpportunityScopedApi):
     def post(self, request: Request, pk: int) -> Response:
         opportunity = self.get_object()
         data = validate_input(CoSellRequestInput, request, membership=self.membership)
-        cosell = activity_services.cosell_request_create(
+        cosell = cosell_requests.cosell_request_create(
             **self.context, opportunity_id=opportunity.pk, **data
         )
         return Response(CoSellRequestOutput(cosell).data, status=status.HTTP_201_CREATED)

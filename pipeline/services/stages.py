@@ -22,6 +22,7 @@ from pipeline.models import (
     PipelineRules,
     Stage,
 )
+from pipeline.services.cosell_pool import cosell_install_defaults
 from pipeline.services.history import history_record_stage_category
 
 STAGE_FIELDS = [
@@ -49,35 +50,37 @@ CLOSING_CATEGORIES = {
 
 
 def stages_install_defaults(*, tenant: Tenant) -> bool:
-    """Give a tenant the default stages, rules and lost reasons, once. True if installed."""
+    """Give a tenant the default stages, rules and lost reasons, once, and the co-sell
+    defaults whose rules name those stages. True if the stages were installed."""
     with transaction.atomic():
-        if Stage.objects.for_tenant(tenant).exists():
-            return False
-        Stage.objects.bulk_create(
-            Stage(
-                tenant=tenant,
-                name=name,
-                probability=probability,
-                kind=kind,
-                forecast_category=default_forecast_category(kind, probability),
-                entry_criteria=list(criteria),
-                stale_after_days=stale,
-                guidance=guidance,
-                position=position,
+        installed = not Stage.objects.for_tenant(tenant).exists()
+        if installed:
+            Stage.objects.bulk_create(
+                Stage(
+                    tenant=tenant,
+                    name=name,
+                    probability=probability,
+                    kind=kind,
+                    forecast_category=default_forecast_category(kind, probability),
+                    entry_criteria=list(criteria),
+                    stale_after_days=stale,
+                    guidance=guidance,
+                    position=position,
+                )
+                for position, (name, probability, kind, criteria, stale, guidance) in enumerate(
+                    DEFAULT_STAGES, start=1
+                )
             )
-            for position, (name, probability, kind, criteria, stale, guidance) in enumerate(
-                DEFAULT_STAGES, start=1
+            PipelineRules.objects.get_or_create(tenant=tenant)
+            LostReason.objects.bulk_create(
+                [
+                    LostReason(tenant=tenant, code=code, label=label)
+                    for code, label in DEFAULT_LOST_REASONS
+                ],
+                ignore_conflicts=True,
             )
-        )
-        PipelineRules.objects.get_or_create(tenant=tenant)
-        LostReason.objects.bulk_create(
-            [
-                LostReason(tenant=tenant, code=code, label=label)
-                for code, label in DEFAULT_LOST_REASONS
-            ],
-            ignore_conflicts=True,
-        )
-    return True
+        cosell_install_defaults(tenant=tenant)
+    return installed
 
 
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:

@@ -14,10 +14,10 @@ from django.views.generic import DetailView, TemplateView
 
 from accounts.portals import FilteredListView, PartnerPortalMixin
 from pipeline.filters import PartnerOpportunityFilter
-from pipeline.forms import CoSellRequestForm
-from pipeline.models import Opportunity
+from pipeline.forms import CoSellCompleteForm, CoSellRequestForm
+from pipeline.models import CoSellRequest, Opportunity
 from pipeline.selectors import opportunity_list_for
-from pipeline.services.activities import cosell_request_create
+from pipeline.services.cosell_requests import cosell_request_cancel, cosell_request_create
 from pipeline.views.working import (
     ACTIONS,
     ActivityAction,
@@ -93,7 +93,30 @@ class CoSellRequestView(PartnerPortalMixin, DealAction):
 
     def act(self, record: Opportunity, data: dict[str, Any]) -> str:
         request = cosell_request_create(**self.service_kwargs(record), **data)
-        return f"{request.get_kind_display()} requested; the vendor is notified."
+        return f"{request.resource_type.name} requested; the vendor is notified."
+
+
+class CoSellCancelView(PartnerPortalMixin, DealAction):
+    """The partner withdraws one of the deal's requests (a request of another deal or
+    partner is a 404)."""
+
+    portal = PORTAL
+    model = CoSellRequest
+    lookup_url_kwarg = "request_pk"
+    action_form = CoSellCompleteForm
+
+    def refine_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(opportunity_id=self.kwargs["pk"])
+
+    def deal_id(self, record: CoSellRequest) -> int:
+        return record.opportunity_id
+
+    def service_kwargs(self, record: CoSellRequest) -> dict[str, Any]:
+        return {"tenant": self.tenant, "actor": self.membership, "request_id": record.pk}
+
+    def act(self, record: CoSellRequest, data: dict[str, Any]) -> str:
+        cosell_request_cancel(**self.service_kwargs(record))
+        return "The request is cancelled."
 
 
 urlpatterns = [
@@ -115,4 +138,9 @@ urlpatterns = [
         name="opportunity_category",
     ),
     path("opportunities/<int:pk>/cosell/", CoSellRequestView.as_view(), name="opportunity_cosell"),
+    path(
+        "opportunities/<int:pk>/cosell/<int:request_pk>/cancel/",
+        CoSellCancelView.as_view(),
+        name="cosell_cancel",
+    ),
 ]

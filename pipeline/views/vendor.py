@@ -22,16 +22,19 @@ from pipeline.forms import (
     CoSellAssignForm,
     CoSellCompleteForm,
     CoSellDeclineForm,
+    CoSellEngageForm,
     DirectDealForm,
     ReopenForm,
     VendorActivityForm,
 )
 from pipeline.models import CoSellRequest, Opportunity
 from pipeline.selectors import opportunity_list_for, opportunity_totals
-from pipeline.services.activities import (
+from pipeline.services.cosell_requests import (
     cosell_request_assign,
+    cosell_request_cancel,
     cosell_request_complete,
     cosell_request_decline,
+    cosell_request_engage,
 )
 from pipeline.services.customers import customer_get_or_create
 from pipeline.services.opportunities import opportunity_create_direct, opportunity_reopen
@@ -260,8 +263,32 @@ class CoSellAssignView(VendorPortalMixin, CoSellAction):
     action_form = CoSellAssignForm
 
     def act(self, record: CoSellRequest, data: dict[str, Any]) -> str:
-        request = cosell_request_assign(**self.service_kwargs(record), assignee=data["assignee"])
-        return f"{request.assignee.display_name} is assigned; the partner is notified."
+        person = data["person"]
+        outcome = cosell_request_assign(
+            **self.service_kwargs(record),
+            person_id=person.pk if person else None,
+            reason=data["reason"],
+        )
+        if outcome.refused_for_capacity:
+            return "Nobody eligible has headroom this week; the request waits (counted)."
+        assignee = outcome.request.assignee
+        return f"{assignee.display_name} is assigned; the partner is notified."
+
+
+class CoSellEngageView(VendorPortalMixin, CoSellAction):
+    action_form = CoSellEngageForm
+
+    def act(self, record: CoSellRequest, data: dict[str, Any]) -> str:
+        cosell_request_engage(**self.service_kwargs(record), note=data["note"])
+        return "First contact logged; the clock stops."
+
+
+class CoSellCancelView(VendorPortalMixin, CoSellAction):
+    action_form = CoSellCompleteForm
+
+    def act(self, record: CoSellRequest, data: dict[str, Any]) -> str:
+        cosell_request_cancel(**self.service_kwargs(record))
+        return "The request is cancelled."
 
 
 class CoSellDeclineView(VendorPortalMixin, CoSellAction):
@@ -277,7 +304,7 @@ class CoSellCompleteView(VendorPortalMixin, CoSellAction):
 
     def act(self, record: CoSellRequest, data: dict[str, Any]) -> str:
         cosell_request_complete(**self.service_kwargs(record))
-        return "The request is done; the partner is notified."
+        return "The request is completed; the partner is notified."
 
 
 DEAL = "pipeline/<int:pk>/"
@@ -299,4 +326,6 @@ urlpatterns = [
     path(COSELL + "assign/", CoSellAssignView.as_view(), name="cosell_assign"),
     path(COSELL + "decline/", CoSellDeclineView.as_view(), name="cosell_decline"),
     path(COSELL + "complete/", CoSellCompleteView.as_view(), name="cosell_complete"),
+    path(COSELL + "engage/", CoSellEngageView.as_view(), name="cosell_engage"),
+    path(COSELL + "cancel/", CoSellCancelView.as_view(), name="cosell_cancel"),
 ]

@@ -20,6 +20,7 @@ from pipeline.models import CoSellRequest, Stage
 from pipeline.services.opportunities import AUDITED
 from tests.deals.conftest import deals_world  # noqa: F401  (fixture)
 from tests.partners.home_data import TODAY, deal, registration
+from tests.pipeline.factories import cosell_type
 
 URL = "/vendor/audit/"
 
@@ -135,7 +136,7 @@ def test_each_record_links_to_its_page(deals_world, client_for):
         request = CoSellRequest.objects.create(
             tenant=w.tenant,
             opportunity=opportunity,
-            kind=CoSellRequest.Kind.PROOF_OF_CONCEPT,
+            resource_type=cosell_type(w.tenant, "solution_architect"),
             need_by=TODAY() + timedelta(days=3),
         )
     deal_page = reverse("vendor:opportunity_detail", args=[opportunity.pk])
@@ -165,7 +166,7 @@ def test_a_record_of_another_tenant_is_never_linked_through_a_parent(deals_world
         request = CoSellRequest.objects.create(
             tenant=w.other_tenant,
             opportunity=foreign,
-            kind=CoSellRequest.Kind.PROOF_OF_CONCEPT,
+            resource_type=cosell_type(w.other_tenant, "solution_architect"),
             need_by=TODAY(),
         )
     old_row(w.tenant, w.vendor_admin.user, "pipeline.cosellrequest", request.pk, None, {"a": 1})

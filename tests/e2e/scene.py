@@ -23,8 +23,16 @@ from deals.services.configuration import registration_defaults_install
 from deals.services.decisions import registration_approve
 from deals.services.registrations import registration_create
 from deals.services.screening import registration_screen
-from pipeline.models import Activity, CoSellRequest, Opportunity, Stage
-from pipeline.services.activities import activity_add, cosell_request_create
+from pipeline.models import (
+    Activity,
+    CoSellResource,
+    CoSellResourceType,
+    CoSellUnavailability,
+    Opportunity,
+    Stage,
+)
+from pipeline.services.activities import activity_add
+from pipeline.services.cosell_requests import cosell_request_create
 from pipeline.services.opportunities import opportunity_close_won
 from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
@@ -47,6 +55,8 @@ class Scene:
     future_plan: PlanVersion
     stage: Stage
     product_line: ProductLine
+    cosell_resource: CoSellResource
+    cosell_type: CoSellResourceType
 
 
 def register(world: World, member, *, submit: bool = True, **fields) -> DealRegistration:  # noqa: ANN001
@@ -135,10 +145,23 @@ def build_scene() -> Scene:
             tenant=w.tenant,
             actor=w.partner_rep,
             opportunity_id=open_deal.pk,
-            kind=CoSellRequest.Kind.TECHNICAL_PRESALES,
+            resource_type="marketing_support",
+            need="A demo of the platform",
             need_by=timezone.localdate() + timedelta(days=14),
             details="Need a solutions engineer for the demo",
         )
+        cosell_resource = CoSellResource.objects.create(
+            tenant=w.tenant, person=w.channel_manager, weekly_capacity=3, regions=["NA"]
+        )
+        cosell_resource.types.set(CoSellResourceType.objects.filter(tenant=w.tenant))
+        CoSellUnavailability.objects.create(
+            tenant=w.tenant,
+            resource=cosell_resource,
+            start=timezone.localdate() + timedelta(days=20),
+            end=timezone.localdate() + timedelta(days=22),
+            note="Conference",
+        )
+        cosell_type = CoSellResourceType.objects.get(tenant=w.tenant, code="executive_sponsor")
 
     won_deal, entry = won(w, "Northwind rollout", Decimal("48000"))
     _, paid = won(w, "Northwind upsell", Decimal("1234567.89"))
@@ -180,6 +203,8 @@ def build_scene() -> Scene:
         future_plan=future_plan,
         stage=stage,
         product_line=cloud,
+        cosell_resource=cosell_resource,
+        cosell_type=cosell_type,
     )
 
 
@@ -209,6 +234,12 @@ def vendor_admin_pages(s: Scene) -> list[str]:
         "/vendor/settings/stages/new/",
         f"/vendor/settings/stages/{s.stage.pk}/edit/",
         "/vendor/settings/lost-reasons/",
+        "/vendor/settings/cosell/",
+        "/vendor/settings/cosell/types/new/",
+        f"/vendor/settings/cosell/types/{s.cosell_type.pk}/",
+        f"/vendor/settings/cosell/people/{s.cosell_resource.pk}/",
+        "/vendor/cosell/",
+        "/vendor/cosell/workload/",
         "/vendor/settings/registrations/",
         f"/vendor/settings/registrations/product-lines/{s.product_line.pk}/edit/",
         "/vendor/registrations/",
@@ -235,9 +266,13 @@ def channel_manager_pages(s: Scene) -> list[str]:
         f"/vendor/registrations/{s.in_review.pk}/",
         "/vendor/pipeline/",
         f"/vendor/pipeline/{s.open_deal.pk}/",
+        "/vendor/cosell/",
+        "/vendor/cosell/workload/",
+        f"/vendor/cosell/people/{s.cosell_resource.pk}/",
         "/vendor/commissions/",
         "/vendor/metrics/",
         "/vendor/leads/reports/",
+        "/vendor/analytics/cosell-impact/",
         "/notifications/",
     ]
 

@@ -25,7 +25,7 @@ from deals.services import alerts
 from deals.services.decisions import registration_approve
 from integrations.models import FeedEntry, WebhookDelivery
 from integrations.services.deliveries import webhook_deliver, webhook_due
-from pipeline.services.activities import cosell_request_create
+from pipeline.services.cosell_requests import cosell_request_create
 from pipeline.services.opportunities import opportunity_reopen
 from tests.api_clients import bearer_client
 from tests.commissions.conftest import (  # noqa: F401  (fixtures)
@@ -121,7 +121,8 @@ def _cosell(w: World, fx: dict[str, Any]) -> Callable[[], str]:
                 tenant=w.tenant,
                 actor=w.partner_rep,
                 opportunity_id=deal.pk,
-                kind="technical_presales",
+                resource_type="marketing_support",
+                need="A security review",
                 need_by=timezone.localdate() + timedelta(days=7),
                 details="Security review with the customer's CISO",
             )

@@ -14,7 +14,7 @@ from accounts.tenancy import tenant_context
 from commissions.models import CommissionEntry
 from deals.models import DealRegistration
 from pipeline.models import CoSellRequest, Opportunity, Stage
-from tests.pipeline.factories import OpportunityFactory
+from tests.pipeline.factories import OpportunityFactory, cosell_type
 
 Status = DealRegistration.Status
 TODAY = timezone.localdate
@@ -74,7 +74,7 @@ def cosell(opportunity: Opportunity, status: str = CoSellRequest.Status.REQUESTE
         CoSellRequest.objects.create(
             tenant_id=opportunity.tenant_id,
             opportunity=opportunity,
-            kind=CoSellRequest.Kind.TECHNICAL_PRESALES,
+            resource_type=cosell_type(opportunity.tenant),
             need_by=TODAY() + timedelta(days=10),
             status=status,
         )

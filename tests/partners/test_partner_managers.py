@@ -17,7 +17,7 @@ from deals.models import DealRegistration
 from deals.services.timeline import reviewers_of
 from partners.models import PartnerOrganization
 from partners.selectors import partner_managers
-from pipeline.services.activities import cosell_request_create
+from pipeline.services.cosell_requests import cosell_request_create
 from tests.accounts.factories import MembershipFactory
 from tests.conftest import World
 from tests.deals.conftest import deals_world, register  # noqa: F401  (fixtures)
@@ -111,7 +111,8 @@ def test_a_cosell_request_reaches_the_active_channel_managers(deals_world: World
             tenant=w.tenant,
             actor=w.partner_rep,
             opportunity_id=deal.pk,
-            kind="technical_presales",
+            resource_type="marketing_support",
+            need="A webinar",
             need_by=timezone.localdate() + timedelta(days=7),
         )
         recipients = list(

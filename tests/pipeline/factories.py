@@ -75,3 +75,14 @@ def make_ready_to_win(tenant: Any, opportunity_id: int) -> None:
         fill = {name: value for name, value in wanted.items() if not criterion_met(deal, name)}
         if fill:
             Opportunity.objects.filter(pk=opportunity_id).update(**fill)
+
+
+def cosell_type(tenant: Any, code: str = "pre_sales_engineer") -> Any:
+    """One of the tenant's default kinds of co-sell help (installed with its stages)."""
+    from accounts.tenancy import tenant_context
+    from pipeline.models import CoSellResourceType
+    from pipeline.services.cosell_pool import cosell_install_defaults
+
+    with tenant_context(tenant):
+        cosell_install_defaults(tenant=tenant)
+        return CoSellResourceType.objects.for_tenant(tenant).get(code=code)

@@ -12,7 +12,15 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
-from pipeline.models import Activity, CoSellRequest, Opportunity, Stage, StageMove
+from pipeline.models import (
+    Activity,
+    CoSellRequest,
+    CoSellResource,
+    CoSellResourceType,
+    Opportunity,
+    Stage,
+    StageMove,
+)
 from pipeline.services.stages import stages_install_defaults
 from tests.api_clients import api_as
 from tests.conftest import World
@@ -471,11 +479,13 @@ def test_activity_add_rejects_bad_input(world: World, deal, in_tenant, body, fie
 
 
 # --- Co-sell requests -----------------------------------------------------------------------
+# (the deal is in the first stage: marketing support is the help it qualifies for)
 
 
 def ask(world: World, deal: Opportunity, actor: str = "partner_rep", **overrides):
     body = {
-        "kind": "technical_presales",
+        "resource_type": "marketing_support",
+        "need": "A joint webinar for the customer's team",
         "need_by": (timezone.localdate() + timedelta(days=7)).isoformat(),
         "details": "Architecture review",
         **overrides,
@@ -490,8 +500,21 @@ def cosell_url(request_id: int, action: str) -> str:
 def requests_of(world: World, in_tenant) -> list[tuple]:
     with in_tenant(world.tenant):
         return list(
-            CoSellRequest.objects.order_by("id").values_list("status", "assignee_id", "kind")
+            CoSellRequest.objects.order_by("id").values_list(
+                "status", "assignee_id", "resource_type__code"
+            )
         )
+
+
+@pytest.fixture
+def pool(world: World, stages, in_tenant) -> CoSellResource:
+    """The channel manager gives marketing support, up to 5 engagements a week."""
+    with in_tenant(world.tenant):
+        resource = CoSellResource.objects.create(
+            tenant=world.tenant, person=world.channel_manager, weekly_capacity=5
+        )
+        resource.types.set(CoSellResourceType.objects.for_tenant(world.tenant))
+        return resource
 
 
 @pytest.mark.parametrize(
@@ -510,7 +533,7 @@ def test_cosell_request_role_matrix(world: World, deal, in_tenant, actor, status
     response = ask(world, deal, actor)
 
     assert response.status_code == status
-    expected = [("requested", None, "technical_presales")] if status == 201 else []
+    expected = [("requested", None, "marketing_support")] if status == 201 else []
     assert requests_of(world, in_tenant) == expected
     if status == 201:
         created = response.json()
@@ -519,12 +542,17 @@ def test_cosell_request_role_matrix(world: World, deal, in_tenant, actor, status
             "requested",
             world.member(actor).user_id,
         )
+        assert created["stage_at_request_id"] == deal.stage_id
+        assert created["sla_due_at"] is not None
 
 
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"kind": "lunch"}, "kind"),
+        ({"resource_type": "lunch"}, "resource_type"),
+        ({"resource_type": 3}, "resource_type"),
+        ({"need": ""}, "need"),
+        ({"need": "x" * 2001}, "need"),
         ({"need_by": "2020-01-01"}, "need_by"),
         ({"need_by": 7}, "need_by"),
         ({"details": "x" * 2001}, "details"),
@@ -536,6 +564,17 @@ def test_cosell_request_rejects_bad_input(world: World, deal, in_tenant, overrid
 
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == [field]
+    assert requests_of(world, in_tenant) == []
+
+
+def test_a_deal_asks_only_for_help_it_qualifies_for(world: World, deal, in_tenant):
+    response = ask(world, deal, resource_type="pre_sales_engineer")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["message"] == (
+        "The deal does not qualify for Pre-sales engineer: The deal must be in Solution "
+        "Development or Proposal / Evaluation or Negotiation / Closing; it is in Identification."
+    )
     assert requests_of(world, in_tenant) == []
 
 
@@ -558,11 +597,11 @@ def test_cosell_list_role_matrix(world: World, deal, actor, status, count):
 
     assert response.status_code == status
     if count is not None:
-        assert [r["kind"] for r in response.json()["results"]] == ["technical_presales"]
+        assert [r["resource_type"] for r in response.json()["results"]] == ["marketing_support"]
 
 
 @pytest.fixture
-def requested(world: World, deal) -> int:
+def requested(world: World, deal, pool) -> int:
     return ask(world, deal).json()["id"]
 
 
@@ -579,25 +618,24 @@ DECISION_MATRIX = [
 
 @pytest.mark.parametrize(("actor", "status"), DECISION_MATRIX)
 def test_cosell_assign_role_matrix(world: World, requested, in_tenant, actor, status):
-    response = api_as(world, actor).post(
-        cosell_url(requested, "assign"),
-        {"assignee_id": world.channel_manager.user_id},
-        format="json",
-    )
+    response = api_as(world, actor).post(cosell_url(requested, "assign"), {}, format="json")
 
     assert response.status_code == status
     expected = ("assigned", world.channel_manager.user_id) if status == 200 else ("requested", None)
     assert requests_of(world, in_tenant)[0][:2] == expected
+    if status == 200:
+        assert response.json()["assigned_person_id"] == world.channel_manager.pk
 
 
 def test_assigning_tells_the_partner_and_the_assignee(world: World, requested, in_tenant):
     response = api_as(world, "vendor_admin").post(
         cosell_url(requested, "assign"),
-        {"assignee_id": world.channel_manager.user_id},
+        {"person_id": world.channel_manager.pk, "reason": "Knows the customer"},
         format="json",
     )
 
     assert response.json()["status"] == "assigned"
+    assert response.json()["override_reason"] == "Knows the customer"
     with in_tenant(world.tenant):
         told = set(
             Notification.objects.filter(verb__in=["cosell_decided", "cosell_assigned"]).values_list(
@@ -607,22 +645,36 @@ def test_assigning_tells_the_partner_and_the_assignee(world: World, requested, i
     assert told == {world.partner_rep.user_id, world.channel_manager.user_id}
 
 
-@pytest.mark.parametrize("assignee", ["PARTNER_ADMIN", "OTHER_TENANT_ADMIN", "TEXT", None])
-def test_cosell_assign_rejects_people_outside_the_vendor(
-    world: World, requested, in_tenant, assignee
+@pytest.mark.parametrize(
+    ("person", "field"),
+    [
+        ("PARTNER_ADMIN", "person_id"),
+        ("OTHER_TENANT_ADMIN", "person_id"),
+        ("NOT_IN_POOL", "person_id"),
+        ("TEXT", "person_id"),
+        ("NO_REASON", "reason"),
+    ],
+)
+def test_cosell_assign_rejects_people_outside_the_pool(
+    world: World, requested, in_tenant, person, field
 ):
     ids = {
-        "PARTNER_ADMIN": world.partner_admin.user_id,
-        "OTHER_TENANT_ADMIN": world.other_tenant_admin.user_id,
-        "TEXT": str(world.channel_manager.user_id),
+        "PARTNER_ADMIN": world.partner_admin.pk,
+        "OTHER_TENANT_ADMIN": world.other_tenant_admin.pk,
+        "NOT_IN_POOL": world.vendor_admin.pk,
+        "TEXT": str(world.channel_manager.pk),
+        "NO_REASON": world.channel_manager.pk,
     }
+    body = {"person_id": ids[person]}
+    if person != "NO_REASON":
+        body["reason"] = "Because"
 
     response = api_as(world, "vendor_admin").post(
-        cosell_url(requested, "assign"), {"assignee_id": ids.get(assignee)}, format="json"
+        cosell_url(requested, "assign"), body, format="json"
     )
 
     assert response.status_code == 400
-    assert list(response.json()["error"]["fields"]) == ["assignee_id"]
+    assert list(response.json()["error"]["fields"]) == [field]
     assert requests_of(world, in_tenant)[0][:2] == ("requested", None)
 
 
@@ -651,16 +703,13 @@ def test_cosell_decline_needs_a_reason(world: World, requested, in_tenant, body)
 
 @pytest.mark.parametrize(("actor", "status"), DECISION_MATRIX)
 def test_cosell_complete_role_matrix(world: World, requested, in_tenant, actor, status):
-    api_as(world, "vendor_admin").post(
-        cosell_url(requested, "assign"),
-        {"assignee_id": world.vendor_admin.user_id},
-        format="json",
-    )
+    api_as(world, "vendor_admin").post(cosell_url(requested, "assign"), {}, format="json")
+    api_as(world, "channel_manager").post(cosell_url(requested, "engage"), {}, format="json")
 
     response = api_as(world, actor).post(cosell_url(requested, "complete"))
 
     assert response.status_code == status
-    assert requests_of(world, in_tenant)[0][0] == ("done" if status == 200 else "assigned")
+    assert requests_of(world, in_tenant)[0][0] == ("completed" if status == 200 else "engaged")
 
 
 def test_cosell_decisions_follow_the_lifecycle(world: World, requested, in_tenant):
@@ -668,12 +717,13 @@ def test_cosell_decisions_follow_the_lifecycle(world: World, requested, in_tenan
 
     early = client.post(cosell_url(requested, "complete"))
     client.post(cosell_url(requested, "decline"), {"reason": "Busy"}, format="json")
-    late = client.post(
-        cosell_url(requested, "assign"),
-        {"assignee_id": world.channel_manager.user_id},
-        format="json",
-    )
+    late = client.post(cosell_url(requested, "assign"), {}, format="json")
 
-    assert refusal(early) == (409, "conflict", "Only an assigned request can be marked done.", {})
-    assert refusal(late) == (409, "conflict", "The request is already declined.", {})
+    assert refusal(early) == (
+        409,
+        "conflict",
+        "The request is requested; it cannot be completed.",
+        {},
+    )
+    assert refusal(late) == (409, "conflict", "The request is declined; it cannot be assigned.", {})
     assert requests_of(world, in_tenant)[0][:2] == ("declined", None)

@@ -140,7 +140,8 @@ def action_posts(world, stages) -> dict[str, dict]:
         "opportunity_edit": {"name": "Renamed", "amount": "10"},
         "opportunity_activity": {"kind": "call", "body": "Spoke to the CFO"},
         "opportunity_cosell": {
-            "kind": "technical_presales",
+            "resource_type": "marketing_support",
+            "need": "A joint webinar",
             "need_by": timezone.localdate() + timedelta(days=7),
         },
     }
@@ -183,7 +184,7 @@ def test_who_may_act_on_a_deal(
         assert response.url == url("opportunity_detail", deal)
         assert after != before
         assert messages_of(response)[0].startswith(
-            ("Moved to", "The deal is", "Deal “", "Call added", "Technical pre-sales")
+            ("Moved to", "The deal is", "Deal “", "Call added", "Marketing support")
         )
     else:
         assert after == before
@@ -559,11 +560,16 @@ def test_a_co_sell_request_is_listed_and_the_vendor_is_notified(world, deal, cli
     need_by = timezone.localdate() + timedelta(days=3)
     response = client_for(world.partner_rep).post(
         url("opportunity_cosell", deal),
-        {"kind": "proof_of_concept", "need_by": need_by.isoformat(), "details": "Two weeks"},
+        {
+            "resource_type": "marketing_support",
+            "need": "A joint webinar",
+            "need_by": need_by.isoformat(),
+            "details": "Two weeks",
+        },
     )
-    assert messages_of(response) == ["Proof of concept requested; the vendor is notified."]
+    assert messages_of(response) == ["Marketing support requested; the vendor is notified."]
     html = client_for(world.partner_rep).get(url("opportunity_detail", deal)).content.decode()
-    assert "Proof of concept" in html
+    assert "Marketing support" in html
     assert "Requested" in html
     with in_tenant(world.tenant):
         recipients = set(Notification.objects.values_list("recipient__email", flat=True))
@@ -573,7 +579,7 @@ def test_a_co_sell_request_is_listed_and_the_vendor_is_notified(world, deal, cli
 def test_a_co_sell_request_in_the_past_is_refused(world, deal, client_for, in_tenant):
     response = client_for(world.partner_rep).post(
         url("opportunity_cosell", deal),
-        {"kind": "proof_of_concept", "need_by": "2000-01-01"},
+        {"resource_type": "marketing_support", "need": "A webinar", "need_by": "2000-01-01"},
     )
     assert messages_of(response) == ["The need-by date is in the past."]
     with in_tenant(world.tenant):

@@ -12,7 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry, DomainEvent
-from pipeline.models import CoSellRequest, Customer, Opportunity, StageMove
+from pipeline.models import (
+    CoSellRequest,
+    CoSellResource,
+    CoSellResourceType,
+    Customer,
+    Opportunity,
+    StageMove,
+)
 from tests.conftest import World
 from tests.pages import (
     assert_constant_queries,
@@ -95,18 +102,25 @@ def posts(world, stages, cosell) -> dict[str, tuple[tuple, dict]]:
         "opportunity_close_lost": ((), {"reason": "timing"}),
         "opportunity_edit": ((), {"name": "Renamed"}),
         "opportunity_activity": ((), {"kind": "note", "body": "x", "vendor_internal": "on"}),
-        "cosell_assign": ((cosell.pk,), {"assignee": world.channel_manager.user_id}),
+        "cosell_assign": ((cosell.pk,), {"person": world.channel_manager.pk, "reason": "Knows it"}),
         "cosell_decline": ((cosell.pk,), {"reason": "No capacity"}),
     }
 
 
 @pytest.fixture
 def cosell(world, deal, in_tenant) -> CoSellRequest:
+    """A marketing-support request; the channel manager and the vendor admin give that help."""
     with in_tenant(world.tenant):
+        kind = CoSellResourceType.objects.for_tenant(world.tenant).get(code="marketing_support")
+        for person in (world.channel_manager, world.vendor_admin):
+            CoSellResource.objects.create(
+                tenant=world.tenant, person=person, weekly_capacity=3
+            ).types.set([kind])
         return CoSellRequest.objects.create(
             tenant=world.tenant,
             opportunity=deal,
-            kind="executive_sponsor",
+            resource_type=kind,
+            need="A webinar",
             need_by=timezone.localdate() + timedelta(days=5),
             requested_by=world.partner_rep.user,
         )
@@ -175,7 +189,7 @@ def test_a_co_sell_request_of_another_deal_is_a_404(
         tenant=world.tenant, partner=world.other_partner, owner=world.other_partner_rep.user
     )
     response = client_for(world.channel_manager).post(
-        url("cosell_assign", other, cosell.pk), {"assignee": world.channel_manager.user_id}
+        url("cosell_assign", other, cosell.pk), {"person": world.channel_manager.pk}
     )
     assert response.status_code == 404
     with in_tenant(world.tenant):
@@ -187,27 +201,41 @@ def test_a_co_sell_assignee_must_be_a_vendor_person_of_the_tenant(
     world, deal, cosell, client_for, in_tenant, who
 ):
     response = client_for(world.channel_manager).post(
-        url("cosell_assign", deal, cosell.pk), {"assignee": world.member(who).user_id}
+        url("cosell_assign", deal, cosell.pk), {"person": world.member(who).pk, "reason": "x"}
     )
-    assert messages_of(response) == [f"Assignee: {INVALID_CHOICE}"]
+    assert messages_of(response) == [f"Pool member: {INVALID_CHOICE}"]
     with in_tenant(world.tenant):
         assert CoSellRequest.objects.get(pk=cosell.pk).status == "requested"
 
 
-def test_a_co_sell_request_is_assigned_then_done(world, deal, cosell, client_for, in_tenant):
+def test_a_co_sell_request_is_assigned_engaged_then_completed(
+    world, deal, cosell, client_for, in_tenant
+):
     client = client_for(world.channel_manager)
-    client.post(url("cosell_assign", deal, cosell.pk), {"assignee": world.vendor_admin.user_id})
+    client.post(
+        url("cosell_assign", deal, cosell.pk),
+        {"person": world.vendor_admin.pk, "reason": "Knows the customer"},
+    )
+    refused = client.post(url("cosell_engage", deal, cosell.pk), {"note": "Called"})
+    assert refused.status_code == 403  # only the assignee logs the first contact
+    client_for(world.vendor_admin).post(url("cosell_engage", deal, cosell.pk), {"note": "Called"})
     response = client.post(url("cosell_complete", deal, cosell.pk), {})
-    assert messages_of(response)[-1] == "The request is done; the partner is notified."
+    assert messages_of(response)[-1] == "The request is completed; the partner is notified."
     with in_tenant(world.tenant):
         done = CoSellRequest.objects.get(pk=cosell.pk)
-    assert (done.status, done.assignee_id) == ("done", world.vendor_admin.user_id)
+    assert (done.status, done.assignee_id, done.override_reason) == (
+        "completed",
+        world.vendor_admin.user_id,
+        "Knows the customer",
+    )
+    assert done.engaged_at is not None
     html = (
         client_for(world.partner_rep)
         .get(reverse("partner:opportunity_detail", args=[deal.pk]))
         .content.decode()
     )
-    assert "Done" in html
+    assert "Completed" in html
+    assert f"Assigned to {world.vendor_admin.user.display_name}, marketing support" in html
 
 
 # --- Pipeline table ----------------------------------------------------------------------------

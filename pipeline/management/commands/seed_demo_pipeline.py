@@ -15,7 +15,9 @@ from django.utils import timezone
 from accounts.models import Membership, Role, Tenant
 from accounts.tenancy import tenant_context
 from pipeline.models import Opportunity, Stage
-from pipeline.services.activities import activity_add, cosell_request_create
+from pipeline.selectors.cosell import cosell_eligibility
+from pipeline.services.activities import activity_add
+from pipeline.services.cosell_requests import cosell_request_create
 from pipeline.services.customers import customer_get_or_create
 from pipeline.services.opportunities import (
     opportunity_close_lost,
@@ -140,11 +142,17 @@ class Command(BaseCommand):
                 note="Chose a cheaper tool.",
             )
         elif actor.is_partner and journey == 2:
-            cosell_request_create(
-                tenant=tenant,
-                actor=actor,
-                opportunity_id=deal.pk,
-                kind="technical_presales",
-                need_by=timezone.localdate() + timedelta(days=10),
-                details="Need a solution engineer for the demo.",
+            deal.refresh_from_db()
+            help_ = next(
+                (e for e in cosell_eligibility(tenant=tenant, opportunity=deal) if e.eligible), None
             )
+            if help_ is not None:
+                cosell_request_create(
+                    tenant=tenant,
+                    actor=actor,
+                    opportunity_id=deal.pk,
+                    resource_type=help_.resource_type,
+                    need="A demo of the platform to the customer's architects.",
+                    need_by=timezone.localdate() + timedelta(days=10),
+                    details="Need a solution engineer for the demo.",
+                )

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Tenant
 from pipeline.models import Activity, CoSellRequest, Opportunity, Stage, StageMove
+from pipeline.selectors.cosell import Eligibility, cosell_eligibility, deal_cosell_requests
 from pipeline.services.criteria import (
     CRITERION_LABELS,
     Pipeline,
@@ -177,6 +178,7 @@ class OpportunityPage:
     history: list[HistoryRow]
     activities: list[Activity]
     cosell_requests: list[CoSellRequest]
+    cosell_help: list[Eligibility]
 
     @property
     def next_stage_missing(self) -> list[str]:
@@ -231,9 +233,10 @@ def opportunity_page(
             )
         ),
         activities=list(activities[:100]),
-        cosell_requests=list(
-            CoSellRequest.objects.filter(opportunity=opportunity).select_related(
-                "assignee", "requested_by"
-            )
+        cosell_requests=deal_cosell_requests(opportunity=opportunity),
+        cosell_help=(
+            cosell_eligibility(tenant=tenant, opportunity=opportunity)
+            if is_open and opportunity.partner_id is not None
+            else []
         ),
     )
