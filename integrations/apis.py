@@ -66,6 +66,7 @@ class EndpointListCreateApi(WebhookApi):
 
 
 class EndpointDetailApi(WebhookApi):
+    conditional = True
     model = WebhookEndpoint
     queryset = WebhookEndpoint.objects.none()
 
@@ -132,6 +133,8 @@ class DeliveryListApi(WebhookApi):
 
 class DeliveryDetailApi(WebhookApi):
     """One delivery with its body and its attempts (status, latency, first 2 KB answered)."""
+
+    conditional = True
 
     model = WebhookDelivery
     queryset = WebhookDelivery.objects.none()

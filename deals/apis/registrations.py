@@ -49,6 +49,8 @@ class RegistrationDetailApi(RegistrationScopedApi):
     """One registration with its findings (vendor roles also see each finding's other
     record). Its status changes only through the action endpoints."""
 
+    conditional = True
+
     write_roles = PARTNER
 
     @extend_schema(responses={200: RegistrationOutput, **error_responses(401, 403, 404)})

@@ -186,6 +186,8 @@ class OpportunityListCreateApi(OpportunityScopedApi):
 class OpportunityDetailApi(OpportunityScopedApi):
     """One deal. Its stage and status change only through the lifecycle endpoints."""
 
+    conditional = True
+
     @extend_schema(responses={200: OpportunityOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
         return Response(opportunity_rows([self.get_row(*OPPORTUNITY_COLUMNS)])[0])
