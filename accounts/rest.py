@@ -182,7 +182,11 @@ def write_guards() -> tuple[WriteGuard, ...]:
     return tuple(_write_guards)
 
 
-def precondition_failed(current: str) -> Response:
+def precondition_failed(current: str | None) -> Response:
+    if current is None:
+        return error_response(
+            "precondition_failed", "If-Match names a version, but the resource does not exist.", 412
+        )
     response = error_response(
         "precondition_failed",
         "The resource changed since you read it (If-Match does not match its ETag); "
@@ -240,8 +244,9 @@ class MembershipApi(APIView):
     def lock_for_precondition(self) -> None:
         """Hook: lock the resource so no other write lands between If-Match and the change."""
 
-    def current_tag(self, request: Request, *args: Any, **kwargs: Any) -> str:
-        """The entity tag a GET would answer now (the view's own GET, rendered)."""
+    def current_tag(self, request: Request, *args: Any, **kwargs: Any) -> str | None:
+        """The entity tag a GET would answer now (the view's own GET, rendered); None when
+        there is nothing yet (an upsert's first PUT)."""
         answer = self.get(request, *args, **kwargs)  # type: ignore[attr-defined]
         return entity_tag(ApiJSONRenderer().render(answer.data))
 
@@ -252,7 +257,7 @@ class MembershipApi(APIView):
         tags = parse_tags(header, "If-Match")
         self.lock_for_precondition()
         current = self.current_tag(request, *args, **kwargs)
-        if not matches_strongly(tags, current):
+        if current is None or not matches_strongly(tags, current):
             raise Answered(precondition_failed(current))
 
     def tag_response(self, request: Request, response: Response) -> HttpResponse:

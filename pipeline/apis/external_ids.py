@@ -9,25 +9,28 @@ rules refuse is a 409 and a malformed body a 400, both in the API's one error sh
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.conditional import entity_tag
+from accounts.external_ids import system_clean
 from accounts.models import NAME_MAX
+from accounts.renderers import ApiJSONRenderer
 from accounts.rest import VENDOR
 from accounts.serializers import ScopedIdField, TextField, error_responses, validate_input
 from pipeline.apis.opportunities import OpportunityScopedApi, service_changes
-from pipeline.models import Stage
+from pipeline.models import Opportunity, OpportunityExternalId, Stage
 from pipeline.serializers import (
     CustomerInput,
     OpportunityCreateInput,
     OpportunityOutput,
     tenant_stages,
 )
-from pipeline.services.external_ids import opportunity_upsert_by_external_id
+from pipeline.services.external_ids import lock_external_id, opportunity_upsert_by_external_id
 
 
 class OpportunityUpsertInput(OpportunityCreateInput):
@@ -50,6 +53,32 @@ class OpportunityUpsertByExternalIdApi(OpportunityScopedApi):
     """Create or update the deal another system knows by `{system}/{external_id}`."""
 
     allowed_roles = VENDOR
+    conditional = True  # If-Match: the deal's ETag, as GET /api/v1/opportunities/{id}/ gives it
+
+    def linked_id(self) -> int | None:
+        links = OpportunityExternalId.objects.visible_to(self.membership).filter(
+            system=system_clean(self.kwargs["system"]), external_id=self.kwargs["external_id"]
+        )
+        return links.values_list("opportunity_id", flat=True).first()
+
+    def lock_for_precondition(self) -> None:
+        """The upsert's own lock on the id, then the linked deal's row (PATCH by id)."""
+        lock_external_id(
+            tenant_id=self.membership.tenant_id,
+            kind="opportunity",
+            system=system_clean(self.kwargs["system"]),
+            external_id=self.kwargs["external_id"],
+        )
+        linked = self.linked_id()
+        if linked is not None:
+            deal = Opportunity.objects.visible_to(self.membership).filter(pk=linked)
+            list(deal.select_for_update(of=("self",)).values_list("pk", flat=True))
+
+    def current_tag(self, request: Request, *args: Any, **kwargs: Any) -> str | None:
+        linked = self.linked_id()
+        if linked is None:
+            return None  # If-Match on a deal not created yet: 412
+        return entity_tag(ApiJSONRenderer().render(self.output(linked).data))
 
     @extend_schema(
         request=OpportunityUpsertInput,
