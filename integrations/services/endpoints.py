@@ -195,12 +195,15 @@ def webhook_endpoint_update(  # noqa: PLR0913
     with what changed; the secret stays."""
     require_vendor_admin(actor)
     endpoint = lock_endpoint(tenant=tenant, endpoint_id=endpoint_id)
-    wanted = {
-        "url": endpoint.url if url is None else url.strip(),
-        "event_types": endpoint.event_types if event_types is None else sorted(set(event_types)),
-        "description": endpoint.description if description is None else description.strip(),
+    new_url = endpoint.url if url is None else url.strip()
+    new_types = endpoint.event_types if event_types is None else sorted(set(event_types))
+    new_description = endpoint.description if description is None else description.strip()
+    errors = _clean(url=new_url, event_types=new_types, description=new_description)
+    wanted: dict[str, object] = {
+        "url": new_url,
+        "event_types": new_types,
+        "description": new_description,
     }
-    errors = _clean(**wanted)
     if status is not None and status not in WebhookEndpoint.Status.values:
         errors["status"] = ["Either active or disabled."]
     if errors:
