@@ -9,20 +9,22 @@ match, oversized bodies, server errors): see `ApiErrorMiddleware`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from rest_framework import exceptions, generics, permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.conditional import entity_tag, matches_strongly, matches_weakly, parse_tags
 from accounts.errors import ApplicationError
 from accounts.models import PARTNER_ROLES, VENDOR_ROLES, Membership, Role
 from accounts.parsers import too_large
+from accounts.renderers import ApiJSONRenderer
 from accounts.scoping import ScopedQuerysetMixin
 
 
@@ -144,15 +146,142 @@ class HasRole(permissions.BasePermission):
         return roles is None or membership.role in roles
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class Answered(Exception):  # noqa: N818  (not an error: the request is answered early)
+    """Raised before the handler runs to answer the request with `response` instead."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__()
+        self.response = response
+
+
+class WriteGuard(Protocol):
+    """Wraps every POST/PUT/PATCH of the API once authenticated and permitted (e.g.
+    integrations' Idempotency-Key). `before` may answer the request itself (raise
+    Answered); `after` sees every answer, its own included, and returns the one to send."""
+
+    def before(self, view: MembershipApi, request: Request) -> None: ...
+
+    def after(
+        self, view: MembershipApi, request: Request, response: HttpResponse
+    ) -> HttpResponse: ...
+
+
+_write_guards: list[WriteGuard] = []
+
+
+def write_guard_register(guard: WriteGuard) -> None:
+    """Higher apps add their guard from AppConfig.ready() (imports stay downward)."""
+    if guard not in _write_guards:
+        _write_guards.append(guard)
+
+
+def write_guards() -> tuple[WriteGuard, ...]:
+    return tuple(_write_guards)
+
+
+def precondition_failed(current: str | None) -> Response:
+    if current is None:
+        return error_response(
+            "precondition_failed", "If-Match names a version, but the resource does not exist.", 412
+        )
+    response = error_response(
+        "precondition_failed",
+        "The resource changed since you read it (If-Match does not match its ETag); "
+        "read it again and reapply your change.",
+        412,
+        details={"etag": current},
+    )
+    response["ETag"] = current
+    return response
+
+
 class MembershipApi(APIView):
-    """Base of every endpoint: authenticated, with an active membership and allowed role."""
+    """Base of every endpoint: authenticated, with an active membership and allowed role.
+
+    Every write passes the registered write guards. A `conditional` endpoint (a detail)
+    answers a strong ETag on GET and on its writes, 304 to a GET whose If-None-Match
+    matches, and 412 to a PUT/PATCH whose If-Match does not (accounts/conditional.py).
+    """
 
     permission_classes = (permissions.IsAuthenticated, HasRole)
     allowed_roles: frozenset[str] | None = None
+    conditional = False
 
     @property
     def membership(self) -> Membership:
         return self.request._request.membership  # type: ignore[attr-defined]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method not in WRITE_METHODS:
+            return
+        for guard in write_guards():
+            guard.before(self, request)
+        if self.conditional and request.method in ("PUT", "PATCH"):
+            self.check_if_match(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        if isinstance(exc, Answered):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(
+        self, request: Request, response: HttpResponse, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.conditional and isinstance(response, Response):
+            response = self.tag_response(request, response)
+        if request.method in WRITE_METHODS:
+            for guard in write_guards():
+                response = guard.after(self, request, response)
+        return response
+
+    # --- Conditional requests -------------------------------------------------------------
+
+    def lock_for_precondition(self) -> None:
+        """Hook: lock the resource so no other write lands between If-Match and the change."""
+
+    def current_tag(self, request: Request, *args: Any, **kwargs: Any) -> str | None:
+        """The entity tag a GET would answer now (the view's own GET, rendered); None when
+        there is nothing yet (an upsert's first PUT)."""
+        answer = self.get(request, *args, **kwargs)  # type: ignore[attr-defined]
+        return entity_tag(ApiJSONRenderer().render(answer.data))
+
+    def check_if_match(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        header = request.META.get("HTTP_IF_MATCH")
+        if header is None:
+            return
+        tags = parse_tags(header, "If-Match")
+        self.lock_for_precondition()
+        current = self.current_tag(request, *args, **kwargs)
+        if current is None or not matches_strongly(tags, current):
+            raise Answered(precondition_failed(current))
+
+    def tag_response(self, request: Request, response: Response) -> HttpResponse:
+        if response.status_code not in (200, 201) or response.data is None:
+            return response
+        if request.method not in ("GET", "HEAD", "PUT", "PATCH"):
+            return response
+        if isinstance(response.accepted_renderer, ApiJSONRenderer):
+            response.render()
+            tag = entity_tag(response.content)
+        else:  # the browsable API: the tag is still that of the JSON representation
+            tag = entity_tag(ApiJSONRenderer().render(response.data))
+        response["ETag"] = tag
+        header = request.META.get("HTTP_IF_NONE_MATCH")
+        if request.method in ("GET", "HEAD") and header is not None:
+            try:
+                tags = parse_tags(header, "If-None-Match")
+            except ApplicationError:
+                return response  # an unparseable If-None-Match is ignored: the full answer
+            if matches_weakly(tags, tag):
+                not_modified = HttpResponseNotModified()
+                not_modified["ETag"] = tag
+                return not_modified
+        return response
 
 
 class ScopedGenericApi(ScopedQuerysetMixin, generics.GenericAPIView, MembershipApi):

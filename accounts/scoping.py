@@ -54,6 +54,15 @@ class ScopedQuerysetMixin:
         rows = self.get_queryset().prefetch_related(None).values(*fields, **expressions)
         return self._lookup(rows)
 
+    def lock_for_precondition(self) -> None:
+        """Lock the row the URL names (FOR UPDATE, in the request's transaction) before an
+        If-Match is compared, so the comparison holds until the change commits."""
+        value = self.kwargs.get(self.lookup_url_kwarg)  # type: ignore[attr-defined]
+        if not str(value).isdigit():
+            return
+        rows = self.model.objects.visible_to(self.acting_membership).filter(pk=int(value))  # type: ignore[attr-defined]
+        list(rows.select_for_update(of=("self",)).values_list("pk", flat=True))
+
     def _lookup(self, base: TenantQuerySet) -> Any:
         value = self.kwargs.get(self.lookup_url_kwarg)  # type: ignore[attr-defined]
         try:

@@ -12,10 +12,12 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from accounts.errors import ValidationFailed
+from accounts.external_ids import external_ids_clean
 from accounts.models import Membership, Role
 
 # --- Strict input fields: JSON types are checked, not coerced ---------------------------------
@@ -91,6 +93,29 @@ class ScopedIdField(serializers.PrimaryKeyRelatedField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "nullable": True, "maxLength": 255},
+        "example": {"salesforce": "006Dn00000ABCDEF"},
+    }
+)
+class ExternalIdsField(serializers.Field):
+    """`{system: id}`: the record's ids in other systems (system: lower-case letters, digits,
+    underscores). On a write, null removes that system's id; systems left out keep theirs."""
+
+    def to_internal_value(self, data: Any) -> dict[str, str | None]:
+        try:
+            return external_ids_clean(data)
+        except ValidationFailed as error:
+            raise serializers.ValidationError(
+                error.fields.get("external_ids", [error.message])
+            ) from error
+
+    def to_representation(self, value: Any) -> dict[str, str]:
+        return dict(value)
 
 
 class InputSerializer(serializers.Serializer):

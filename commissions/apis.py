@@ -90,6 +90,8 @@ class CommissionListApi(CommissionScopedApi):
 class CommissionDetailApi(CommissionScopedApi):
     """One entry with its breakdown. Its status changes only through approval and payout."""
 
+    conditional = True
+
     @extend_schema(responses={200: CommissionEntryOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
         return Response(entry_rows([self.get_row(*ENTRY_COLUMNS)])[0])
@@ -246,6 +248,8 @@ class CommissionPlanListCreateApi(CommissionPlanScopedApi):
 class CommissionPlanDetailApi(CommissionPlanScopedApi):
     """One version. PATCH changes a version not yet in force; one in force (or ended) never
     changes: 409."""
+
+    conditional = True
 
     @extend_schema(responses={200: CommissionPlanOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:

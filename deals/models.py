@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from accounts.external_ids import ExternalIdBase, external_id_constraints
 from accounts.models import NAME_MAX, User
 from accounts.tenancy import TenantScopedModel
 
@@ -610,3 +611,18 @@ class RegistrationAlert(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.registration_id}"
+
+
+class RegistrationExternalId(ExternalIdBase):
+    """A registration's id in another system (see accounts/external_ids.py)."""
+
+    registration = models.ForeignKey(
+        DealRegistration, on_delete=models.CASCADE, related_name="external_ids"
+    )
+
+    owner_field = "registration"
+    partner_scope_field = "registration__partner_id"
+    owner_scope_field = "registration__owner_id"
+
+    class Meta:
+        constraints: ClassVar = external_id_constraints("registration", "registration")

@@ -19,6 +19,7 @@ from accounts.models import NAME_MAX, Membership
 from accounts.serializers import (
     EmailAddressField,
     ErrorDetailOutput,
+    ExternalIdsField,
     InputSerializer,
     MoneyField,
     ScopedIdField,
@@ -75,6 +76,11 @@ class RegistrationUpdateInput(InputSerializer):
     need = _text("need")
     timeline = _text("timeline")
     description = _text("description")
+    external_ids = ExternalIdsField(
+        required=False,
+        help_text="The registration's ids in other systems, unique per tenant and system. "
+        "Systems left out keep their ids; null removes one.",
+    )
 
     refused_fields: ClassVar[dict[str, str]] = {
         "status": LIFECYCLE,
@@ -176,6 +182,9 @@ class RegistrationOutput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     currency = serializers.CharField()
     expected_close_date = serializers.DateField(allow_null=True)
+    external_ids = serializers.SerializerMethodField(
+        help_text="The registration's ids in other systems: {system: id}."
+    )
     budget_confirmed = serializers.BooleanField()
     decision_maker = serializers.BooleanField()
     need = serializers.CharField()
@@ -201,6 +210,10 @@ class RegistrationOutput(serializers.Serializer):
 
     def _vendor(self) -> bool:
         return bool(self.context["membership"].is_vendor)
+
+    @extend_schema_field(ExternalIdsField())
+    def get_external_ids(self, registration: DealRegistration) -> dict[str, str]:
+        return {e.system: e.external_id for e in registration.external_ids.all()}
 
     @extend_schema_field(DecisionOutput(allow_null=True))
     def get_decision(self, registration: DealRegistration) -> dict[str, str] | None:

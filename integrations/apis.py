@@ -24,6 +24,7 @@ from integrations.serializers import (
     DeliveryOutput,
     EndpointCreateInput,
     EndpointOutput,
+    EndpointUpdateInput,
     EndpointWithSecretOutput,
     FeedPageOutput,
     FeedQueryInput,
@@ -66,12 +67,36 @@ class EndpointListCreateApi(WebhookApi):
 
 
 class EndpointDetailApi(WebhookApi):
+    conditional = True
     model = WebhookEndpoint
     queryset = WebhookEndpoint.objects.none()
 
     @extend_schema(responses={200: EndpointOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
         return Response(EndpointOutput(self.get_object()).data)
+
+    @extend_schema(
+        request=EndpointUpdateInput,
+        responses={200: EndpointOutput, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        endpoint = self.get_object()
+        data = validate_input(
+            EndpointUpdateInput, request, membership=self.membership, partial=True
+        )
+        endpoint = endpoints.webhook_endpoint_update(
+            tenant=self.membership.tenant, actor=self.membership, endpoint_id=endpoint.pk, **data
+        )
+        return Response(EndpointOutput(endpoint).data)
+
+    @extend_schema(request=None, responses={204: None, **error_responses(401, 403, 404)})
+    def delete(self, request: Request, pk: int) -> Response:
+        """Delete the endpoint with its deliveries and their attempt log (disable it to keep
+        them); audited."""
+        endpoints.webhook_endpoint_delete(
+            tenant=self.membership.tenant, actor=self.membership, endpoint_id=self.get_object().pk
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EndpointRotateSecretApi(WebhookApi):
@@ -132,6 +157,8 @@ class DeliveryListApi(WebhookApi):
 
 class DeliveryDetailApi(WebhookApi):
     """One delivery with its body and its attempts (status, latency, first 2 KB answered)."""
+
+    conditional = True
 
     model = WebhookDelivery
     queryset = WebhookDelivery.objects.none()

@@ -21,5 +21,13 @@ EVENT_TYPES: dict[str, str] = {
     "commission.accrued": "commission.accrued",
     "commission.clawed_back": "commission.clawed_back",
     "cosell.requested": "cosell.requested",
+    "lead.created": "lead.created",
+    "lead.offered": "lead.offered",
+    "lead.accepted": "lead.accepted",
+    "lead.declined": "lead.declined",
+    "lead.expired": "lead.expired",
+    "lead.withdrawn": "lead.withdrawn",
+    "lead.status_changed": "lead.status_changed",
+    "lead.converted": "lead.converted",
 }
 WEBHOOK_TYPES: tuple[str, ...] = tuple(sorted(set(EVENT_TYPES.values())))

@@ -170,3 +170,38 @@ class FeedEntry(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.tenant_id}#{self.seq} {self.event_type}"
+
+
+IDEMPOTENCY_KEY_MAX = 255
+
+
+class IdempotencyKey(TenantScopedModel):
+    """The first answer to a write sent with an `Idempotency-Key` (IETF draft), kept 24 h
+    per tenant and membership, and what identifies its request (method, path and body
+    hash). Written in the request's own transaction, so it exists exactly when the work
+    committed; the unique constraint stops a second request with the key from committing
+    too (integrations/services/idempotency.py)."""
+
+    membership = models.ForeignKey(
+        "accounts.Membership", on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=IDEMPOTENCY_KEY_MAX)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "membership", "key"], name="idempotencykey_once"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "expires_at"], name="idempotencykey_expiry")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}: {self.key}"

@@ -15,6 +15,8 @@ from commissions.selectors import entry_list_for
 from commissions.serializers import ENTRY_COLUMNS, entry_rows
 from deals.selectors import finding_view, findings_queryset, registration_list_for
 from deals.serializers import RegistrationOutput
+from leads.selectors import lead_list_for, routing_explanation
+from leads.serializers import LeadOutput
 from pipeline.models import CoSellRequest
 from pipeline.selectors import opportunity_list_for
 from pipeline.serializers import CoSellRequestOutput, OpportunityOutput
@@ -61,11 +63,23 @@ def _cosell_request(event: DomainEvent) -> dict[str, Any] | None:
     return None if request is None else dict(CoSellRequestOutput(request).data)
 
 
+def _lead(event: DomainEvent) -> dict[str, Any] | None:
+    """The lead as GET /api/v1/leads/{id}/ shows it to a vendor admin (with its routing)."""
+    reader = vendor_reader(event.tenant_id)
+    lead = lead_list_for(membership=reader).filter(pk=event.subject_id).first()
+    if lead is None:
+        return None
+    data = dict(LeadOutput(lead).data)
+    data["routing"] = [routing_explanation(offer) for offer in lead.offers.all()]
+    return data
+
+
 RENDERERS: dict[str, Callable[[DomainEvent], dict[str, Any] | None]] = {
     "pipeline.opportunity": _opportunity,
     "deals.dealregistration": _registration,
     "commissions.commissionentry": _commission_entry,
     "pipeline.cosellrequest": _cosell_request,
+    "leads.lead": _lead,
 }
 
 

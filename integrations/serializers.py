@@ -27,6 +27,17 @@ class EndpointCreateInput(InputSerializer):
     )
 
 
+class EndpointUpdateInput(InputSerializer):
+    """PATCH: only the fields sent change; `status` enables or disables the endpoint."""
+
+    url = TextField(max_length=URL_MAX, required=False, help_text="An http:// or https:// URL.")
+    event_types = serializers.ListField(
+        child=EventTypeField(), allow_empty=False, max_length=len(WEBHOOK_TYPES), required=False
+    )
+    description = TextField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=WebhookEndpoint.Status.choices, required=False)
+
+
 class EndpointOutput(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()

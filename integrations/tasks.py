@@ -6,7 +6,7 @@ from celery import shared_task
 
 from accounts.models import Tenant
 from accounts.queue import SWEEP_TASK_OPTIONS, TASK_OPTIONS
-from integrations.services import deliveries
+from integrations.services import deliveries, idempotency
 
 
 @shared_task(**TASK_OPTIONS)
@@ -41,4 +41,12 @@ def webhook_attempt_purge() -> int:
     """Beat, daily: attempts are kept for 30 days."""
     return sum(
         deliveries.webhook_attempt_purge(tenant=tenant.pk) for tenant in Tenant.objects.only("pk")
+    )
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def idempotency_key_purge() -> int:
+    """Beat, hourly: Idempotency-Key answers are kept for 24 hours."""
+    return sum(
+        idempotency.idempotency_purge(tenant=tenant.pk) for tenant in Tenant.objects.only("pk")
     )

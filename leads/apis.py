@@ -85,6 +85,8 @@ class LeadListCreateApi(LeadScopedApi):
 
 
 class LeadDetailApi(LeadScopedApi):
+    conditional = True
+
     @extend_schema(responses={200: LeadDetailOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
         return self.output(self.get_object().pk)

@@ -82,6 +82,8 @@ class TierListCreateApi(JsonApi, ScopedGenericApi):
 class TierDetailApi(JsonApi, ScopedGenericApi):
     """One partner tier. Vendor roles read; vendor admins change its name or rank."""
 
+    conditional = True
+
     model = PartnerTier
     queryset = PartnerTier.objects.none()
     allowed_roles = VENDOR
@@ -162,6 +164,8 @@ class PartnerDetailApi(JsonApi, ScopedGenericApi):
     """One partner organization. Vendor admins change it (`status` only via suspend and
     reactivate); vendor roles and the partner's own admins change what lead routing needs
     (territories, specializations, certifications; lead capacity: vendor roles only)."""
+
+    conditional = True
 
     model = PartnerOrganization
     queryset = PartnerOrganization.objects.none()

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from accounts.external_ids import ExternalIdBase, external_id_constraints
 from accounts.models import NAME_MAX, User
 from accounts.tenancy import TenantScopedModel
 
@@ -819,3 +820,29 @@ class StaleDigest(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"Stale digest for {self.recipient_id} on {self.day}"
+
+
+class CustomerExternalId(ExternalIdBase):
+    """A customer's id in another system (see accounts/external_ids.py)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="external_ids")
+
+    owner_field = "customer"
+
+    class Meta:
+        constraints: ClassVar = external_id_constraints("customer", "customer")
+
+
+class OpportunityExternalId(ExternalIdBase):
+    """An opportunity's id in another system, e.g. the Salesforce opportunity it mirrors."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="external_ids"
+    )
+
+    owner_field = "opportunity"
+    partner_scope_field = "opportunity__partner_id"
+    owner_scope_field = "opportunity__owner_id"
+
+    class Meta:
+        constraints: ClassVar = external_id_constraints("opportunity", "opportunity")

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from django.db.models import QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, QuerySet, Value
+from django.db.models.functions import Concat
 from django_countries import countries
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
@@ -17,6 +19,7 @@ from rest_framework import serializers
 from accounts.models import NAME_MAX, VENDOR_ROLES, Membership, User
 from accounts.representation import Moment, day, moments, money
 from accounts.serializers import (
+    ExternalIdsField,
     InputSerializer,
     MoneyField,
     ScopedIdField,
@@ -27,9 +30,11 @@ from pipeline.deal_rules import validate_close_date, validate_positive_amount
 from pipeline.models import (
     Activity,
     CoSellRequest,
+    CustomerExternalId,
     EntryCriterion,
     ForecastCategory,
     Opportunity,
+    OpportunityExternalId,
     Stage,
 )
 from pipeline.probabilities import probability_lookup
@@ -171,6 +176,9 @@ class CustomerInput(InputSerializer):
     name = TextField(max_length=NAME_MAX)
     website = TextField(max_length=255, required=False, allow_blank=True)
     country = serializers.ChoiceField(choices=list(countries), required=False, allow_blank=True)
+    external_ids = ExternalIdsField(
+        required=False, help_text="The customer's ids in other systems (vendor roles)."
+    )
 
 
 class QualificationInput(InputSerializer):
@@ -199,6 +207,11 @@ class OpportunityUpdateInput(InputSerializer):
     competitor = TextField(max_length=_max("competitor"), required=False, allow_blank=True)
     purchase_order_number = TextField(
         max_length=_max("purchase_order_number"), required=False, allow_blank=True
+    )
+    external_ids = ExternalIdsField(
+        required=False,
+        help_text="The deal's ids in other systems, unique per tenant and system (vendor "
+        "roles). Systems left out keep their ids; null removes one.",
     )
     forecast_category = NamedChoiceField(
         choices=ForecastCategory.choices,
@@ -236,6 +249,11 @@ class CustomerOutput(serializers.Serializer):
     name = serializers.CharField()
     website = serializers.CharField()
     country = serializers.CharField(source="country.code")
+    external_ids = serializers.SerializerMethodField()
+
+    @extend_schema_field(ExternalIdsField())
+    def get_external_ids(self, customer: Any) -> dict[str, str]:
+        return {e.system: e.external_id for e in customer.external_ids.all()}
 
 
 class QualificationOutput(serializers.Serializer):
@@ -254,6 +272,9 @@ class OpportunityOutput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     currency = serializers.CharField()
     expected_close_date = serializers.DateField(allow_null=True)
+    external_ids = serializers.SerializerMethodField(
+        help_text="The deal's ids in other systems: {system: id}."
+    )
     stage_id = serializers.IntegerField()
     status = NamedChoiceField(choices=Opportunity.Status.choices, enum_name="OpportunityStatusEnum")
     forecast_category = NamedChoiceField(
@@ -295,6 +316,10 @@ class OpportunityOutput(serializers.Serializer):
             return None
         return f"{lookup(opportunity.partner_id, opportunity.stage_id):.4f}"
 
+    @extend_schema_field(ExternalIdsField())
+    def get_external_ids(self, opportunity: Opportunity) -> dict[str, str]:
+        return {e.system: e.external_id for e in opportunity.external_ids.all()}
+
     def get_forecast_category_overridden(self, opportunity: Opportunity) -> bool:
         """True when the owner's category, not the stage's, applies."""
         return bool(opportunity.status == "open" and opportunity.forecast_category_override)
@@ -311,6 +336,27 @@ OPPORTUNITY_COLUMNS = (
     "close_date_slips", "stale", "stage_entered_at", "last_activity_at", "created_at",
     "updated_at", "forecast_category_override", "stage__forecast_category", "tenant_id",
 )  # fmt: skip
+
+
+def external_id_arrays() -> dict[str, ArraySubquery]:
+    """The deal's and its customer's external ids as arrays of "system:id" in the row's own
+    query (no query per page)."""
+    own = OpportunityExternalId.objects.filter(opportunity=OuterRef("pk")).order_by("system")
+    customer = CustomerExternalId.objects.filter(customer=OuterRef("customer_id"))
+    return {
+        "external_id_pairs": ArraySubquery(own.values_list(_pair(), flat=True)),
+        "customer_external_id_pairs": ArraySubquery(
+            customer.order_by("system").values_list(_pair(), flat=True)
+        ),
+    }
+
+
+def _pair() -> Concat:
+    return Concat("system", Value(":"), "external_id")
+
+
+def external_ids_from_pairs(pairs: Iterable[str] | None) -> dict[str, str]:
+    return dict(pair.split(":", 1) for pair in pairs or [])
 
 
 def opportunity_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -355,10 +401,12 @@ def opportunity_row(row: dict[str, Any], moment: Moment) -> dict[str, Any]:
             "name": row["customer__name"],
             "website": row["customer__website"],
             "country": row["customer__country"],
+            "external_ids": external_ids_from_pairs(row.get("customer_external_id_pairs")),
         },
         "amount": money(row["amount"]),
         "currency": row["currency"],
         "expected_close_date": day(row["expected_close_date"]),
+        "external_ids": external_ids_from_pairs(row.get("external_id_pairs")),
         "stage_id": row["stage_id"],
         "status": row["status"],
         **forecast_category_fields(row),

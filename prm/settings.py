@@ -267,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.webhook_attempt_purge",
         "schedule": crontab(hour=3, minute=41),
     },
+    "idempotency-key-purge": {
+        "task": "integrations.tasks.idempotency_key_purge",
+        "schedule": crontab(minute=29),
+    },
 }
 
 # --- REST API --------------------------------------------------------------------------------
@@ -306,6 +310,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accounts.apis.document_pagination_errors",
+        "accounts.schema.document_conditional_requests",
+        "integrations.schema.document_idempotency",
     ],
 }
 

@@ -3,6 +3,7 @@ edit of a draft (or of a registration the vendor asked more information about)."
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -16,6 +17,7 @@ from deals.apis.rows import registration_values, registrations_json
 from deals.filters import RegistrationFilter
 from deals.serializers import RegistrationCreateInput, RegistrationOutput, RegistrationUpdateInput
 from deals.services import registrations as registration_services
+from deals.services.external_ids import registration_external_ids_set
 
 
 class RegistrationListCreateApi(RegistrationScopedApi):
@@ -38,16 +40,23 @@ class RegistrationListCreateApi(RegistrationScopedApi):
     )
     def post(self, request: Request) -> Response:
         data = validate_input(RegistrationCreateInput, request, membership=self.membership)
-        submit = data.pop("submit", False)
-        registration = registration_services.registration_create(
-            **self.context, submit=submit, **data
-        )
+        submit, external_ids = data.pop("submit", False), data.pop("external_ids", None)
+        with transaction.atomic():  # the registration and its ids: both or neither
+            registration = registration_services.registration_create(
+                **self.context, submit=submit, **data
+            )
+            if external_ids:
+                registration_external_ids_set(
+                    **self.context, registration_id=registration.pk, external_ids=external_ids
+                )
         return self.output(registration.pk, status.HTTP_201_CREATED)
 
 
 class RegistrationDetailApi(RegistrationScopedApi):
     """One registration with its findings (vendor roles also see each finding's other
     record). Its status changes only through the action endpoints."""
+
+    conditional = True
 
     write_roles = PARTNER
 
@@ -64,7 +73,14 @@ class RegistrationDetailApi(RegistrationScopedApi):
         data = validate_input(
             RegistrationUpdateInput, request, membership=self.membership, partial=True
         )
-        registration_services.registration_update(
-            **self.context, registration_id=registration.pk, **data
-        )
+        external_ids = data.pop("external_ids", None)
+        with transaction.atomic():
+            if external_ids:
+                registration_external_ids_set(
+                    **self.context, registration_id=registration.pk, external_ids=external_ids
+                )
+            if data or external_ids is None:
+                registration_services.registration_update(
+                    **self.context, registration_id=registration.pk, **data
+                )
         return self.output(registration.pk)

@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, QuerySet
+from django.db.models import OuterRef, QuerySet, Value
+from django.db.models.functions import Concat
 
 from accounts.models import Membership
 from accounts.representation import Moment, day, moments, money
-from deals.models import DealRegistration, Finding, ProductLine
+from deals.models import DealRegistration, Finding, ProductLine, RegistrationExternalId
 from deals.selectors import OtherRecord, finding_others
+from pipeline.serializers import external_ids_from_pairs
 
 REGISTRATION_COLUMNS = (
     "id", "status", "partner_id", "owner_id", "customer_name", "customer_website",
@@ -34,11 +36,17 @@ STATUS_LABELS = dict(DealRegistration.Status.choices)
 
 
 def product_line_arrays() -> dict[str, ArraySubquery]:
-    """The row's product lines (by name) as two arrays: their codes and their names."""
+    """The row's product lines (by name) as two arrays, their codes and their names, and
+    its external ids."""
     lines = ProductLine.objects.filter(registrations=OuterRef("pk")).order_by("name", "id")
+    ids = RegistrationExternalId.objects.filter(registration=OuterRef("pk")).order_by("system")
     return {
         "line_codes": ArraySubquery(lines.values("code")),
         "line_names": ArraySubquery(lines.values("name")),
+        # and its external ids as "system:id" (deals/apis/rows.py is the row's one query)
+        "external_id_pairs": ArraySubquery(
+            ids.values_list(Concat("system", Value(":"), "external_id"), flat=True)
+        ),
     }
 
 
@@ -114,6 +122,7 @@ def registration_row(
         "amount": money(row["amount"]),
         "currency": row["currency"],
         "expected_close_date": day(row["expected_close_date"]),
+        "external_ids": external_ids_from_pairs(row.get("external_id_pairs")),
         "budget_confirmed": row["budget_confirmed"],
         "decision_maker": row["decision_maker"],
         "need": row["need"],

@@ -175,3 +175,74 @@ def webhook_endpoint_auto_disable(endpoint: WebhookEndpoint, *, reason: str) -> 
         message=f"Webhook endpoint {endpoint.url} was disabled: {reason}",
         url=reverse("vendor:webhook_detail", args=[endpoint.pk]),
     )
+
+
+UPDATABLE = ("url", "event_types", "description")
+
+
+@transaction.atomic
+def webhook_endpoint_update(  # noqa: PLR0913
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    endpoint_id: int,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    description: str | None = None,
+    status: str | None = None,
+) -> WebhookEndpoint:
+    """Change the fields given (vendor admins); `status` enables or disables it. Audited
+    with what changed; the secret stays."""
+    require_vendor_admin(actor)
+    endpoint = lock_endpoint(tenant=tenant, endpoint_id=endpoint_id)
+    new_url = endpoint.url if url is None else url.strip()
+    new_types = endpoint.event_types if event_types is None else sorted(set(event_types))
+    new_description = endpoint.description if description is None else description.strip()
+    errors = _clean(url=new_url, event_types=new_types, description=new_description)
+    wanted: dict[str, object] = {
+        "url": new_url,
+        "event_types": new_types,
+        "description": new_description,
+    }
+    if status is not None and status not in WebhookEndpoint.Status.values:
+        errors["status"] = ["Either active or disabled."]
+    if errors:
+        raise ValidationFailed("The endpoint has invalid fields.", fields=errors)
+    before = {name: getattr(endpoint, name) for name in UPDATABLE}
+    changed = {name: value for name, value in wanted.items() if value != before[name]}
+    if changed:
+        for name, value in changed.items():
+            setattr(endpoint, name, value)
+        endpoint.updated_at = timezone.now()
+        endpoint.save()
+        audit_record(
+            tenant=tenant,
+            actor=actor.user,
+            verb="webhook_endpoint_updated",
+            subject=endpoint,
+            before={name: before[name] for name in changed},
+            after=changed,
+        )
+    if status is not None and status != endpoint.status:
+        reason = "Disabled by an admin." if status == WebhookEndpoint.Status.DISABLED else ""
+        endpoint = _set_status(endpoint, status=status, reason=reason, actor=actor)
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, tenant: Tenant, actor: Membership, endpoint_id: int) -> int:
+    """Delete the endpoint with its deliveries and their attempt log (to keep them, disable
+    it instead); the audit row keeps its URL, event types and how many deliveries went."""
+    require_vendor_admin(actor)
+    endpoint = lock_endpoint(tenant=tenant, endpoint_id=endpoint_id)
+    deliveries = endpoint.deliveries.count()
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="webhook_endpoint_deleted",
+        subject=endpoint,
+        before={"url": endpoint.url, "event_types": endpoint.event_types},
+        after={"deliveries_deleted": deliveries},
+    )
+    endpoint.delete()
+    return deliveries

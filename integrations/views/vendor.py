@@ -77,6 +77,42 @@ class WebhookDetailView(ScopedQuerysetMixin, WebhookSettingsMixin, DetailView):
         )
 
 
+class WebhookEditView(ScopedQuerysetMixin, WebhookSettingsMixin, ServiceFormMixin, FormView):
+    """Change an endpoint's URL, event types and description (validated and audited like
+    the API's PATCH; the secret stays)."""
+
+    model = WebhookEndpoint
+    form_class = EndpointForm
+    template_name = "integrations/webhook_edit.html"
+    success_message = "Endpoint saved."
+
+    @cached_property
+    def endpoint(self) -> WebhookEndpoint:
+        return self.get_object()  # type: ignore[return-value]
+
+    def get_initial(self) -> dict[str, Any]:
+        endpoint = self.endpoint
+        return {
+            "url": endpoint.url,
+            "event_types": endpoint.event_types,
+            "description": endpoint.description,
+        }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(endpoint=self.endpoint, **kwargs)
+
+    def perform(self, form: EndpointForm) -> WebhookEndpoint:
+        return endpoints.webhook_endpoint_update(
+            tenant=self.tenant,
+            actor=self.membership,
+            endpoint_id=self.endpoint.pk,
+            **form.cleaned_data,
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("vendor:webhook_detail", args=[self.endpoint.pk])
+
+
 class WebhookDeliveryView(ScopedQuerysetMixin, WebhookSettingsMixin, DetailView):
     """One delivery: the body sent and every attempt (status, latency, answer)."""
 
@@ -128,6 +164,20 @@ class WebhookStatusView(EndpointActionView):
         return f"Endpoint {'enabled' if data['action'] == 'enable' else 'disabled'}."
 
 
+class WebhookDeleteView(EndpointActionView):
+    def act(self, record: WebhookEndpoint, data: dict[str, Any]) -> str:
+        count = endpoints.webhook_endpoint_delete(
+            tenant=self.tenant, actor=self.membership, endpoint_id=record.pk
+        )
+        noun = "delivery" if count == 1 else "deliveries"
+        return f"Endpoint {record.url} deleted with its {count} {noun}."
+
+    def done(self, record: WebhookEndpoint) -> HttpResponse:
+        if WebhookEndpoint.objects.filter(pk=record.pk).exists():  # refused: still there
+            return redirect("vendor:webhook_detail", record.pk)
+        return redirect("vendor:webhook_list")
+
+
 class WebhookRedeliverFailedView(EndpointActionView):
     form_class = RedeliverFailedForm
 
@@ -161,6 +211,8 @@ BASE = "settings/webhooks/"
 urlpatterns = [
     path(BASE, WebhookListView.as_view(), name="webhook_list"),
     path(f"{BASE}<int:pk>/", WebhookDetailView.as_view(), name="webhook_detail"),
+    path(f"{BASE}<int:pk>/edit/", WebhookEditView.as_view(), name="webhook_edit"),
+    path(f"{BASE}<int:pk>/delete/", WebhookDeleteView.as_view(), name="webhook_delete"),
     path(f"{BASE}<int:pk>/rotate/", WebhookRotateView.as_view(), name="webhook_rotate"),
     path(f"{BASE}<int:pk>/ping/", WebhookPingView.as_view(), name="webhook_ping"),
     path(f"{BASE}<int:pk>/status/", WebhookStatusView.as_view(), name="webhook_status"),

@@ -22,6 +22,7 @@ from deals.services.keys import CustomerKeys
 from deals.services.registrations import contact_clean, text_clean
 from deals.services.screening import opportunity_matches, registration_matches
 from leads.models import Lead
+from leads.services.events import lead_event
 from partners.regions import region_for_country
 from pipeline.deal_rules import money_clean
 
@@ -147,5 +148,6 @@ def lead_create(*, tenant: Tenant, actor: Membership, data: dict[str, Any]) -> L
     lead.preferred_partner_id = next((m.partner_id for m in matches if m.partner_id), None)
     lead.save()
     audit_record(tenant=tenant, actor=actor.user, verb="lead_created", subject=lead)
+    lead_event(tenant=tenant, name="lead.created", lead=lead)
     enqueue_on_commit(ROUTE_TASK, tenant.pk, lead.pk)
     return lead

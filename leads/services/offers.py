@@ -22,6 +22,7 @@ from accounts.queue import enqueue_on_commit
 from accounts.services.audit import audit_record
 from accounts.services.notifications import notification_create
 from leads.models import Lead, LeadOffer
+from leads.services.events import lead_event
 from leads.services.intake import ROUTE_TASK
 from partners.selectors import partner_managers
 
@@ -58,6 +59,7 @@ def offer_accept(*, tenant: Tenant, actor: Membership, lead_id: int) -> LeadOffe
     offer.lead.updated_at = timezone.now()
     offer.lead.save()
     audit_record(tenant=tenant, actor=actor.user, verb="lead_accepted", subject=offer.lead)
+    lead_event(tenant=tenant, name="lead.accepted", lead=offer.lead, offer=offer)
     return offer
 
 
@@ -90,6 +92,9 @@ def offer_decline(
         verb="lead_declined",
         subject=offer.lead,
         after={"reason_code": reason, "note": text},
+    )
+    lead_event(
+        tenant=tenant, name="lead.declined", lead=offer.lead, offer=offer, reason_code=reason
     )
     if reason == Reason.NOT_MY_TERRITORY:
         _ask_to_check_territories(tenant, offer)
@@ -138,6 +143,7 @@ def offer_withdraw(*, tenant: Tenant, actor: Membership, lead_id: int) -> Lead:
     lead.updated_at = timezone.now()
     lead.save()
     audit_record(tenant=tenant, actor=actor.user, verb="lead_offer_withdrawn", subject=lead)
+    lead_event(tenant=tenant, name="lead.withdrawn", lead=lead, offer=offer)
     return lead
 
 
@@ -165,6 +171,7 @@ def offers_expire(*, tenant: Tenant, limit: int = 200) -> int:
             offer.save()
             _reroute(offer.lead)
             audit_record(tenant=tenant, actor=None, verb="lead_offer_expired", subject=offer.lead)
+            lead_event(tenant=tenant, name="lead.expired", lead=offer.lead, offer=offer)
             expired += 1
     return expired
 

@@ -23,6 +23,7 @@ from accounts.queue import enqueue_on_commit
 from accounts.services.audit import audit_record
 from leads.models import Lead, LeadOffer
 from leads.routing import Decision, decide
+from leads.services.events import lead_event
 from leads.services.intake import ROUTE_TASK
 from leads.services.policy import calendar_of, policy_snapshot, routing_policy_for
 from partners.models import Certification, PartnerOrganization
@@ -307,6 +308,7 @@ def _offer(
         subject=lead,
         after={"partner": partner.name},
     )
+    lead_event(tenant=tenant, name="lead.offered", lead=lead, offer=offer)
     return RoutingResult(lead.pk, lead.status, offer.pk, partner.pk)
 
 

@@ -19,6 +19,7 @@ from accounts.services.audit import audit_record
 from deals.models import DealRegistration
 from deals.services.registrations import registration_create
 from leads.models import Lead
+from leads.services.events import lead_event
 
 STATUS_CHANGES = {
     Lead.Status.CONTACTED: "contact",
@@ -75,6 +76,7 @@ def lead_status_update(
         before={"status": before},
         after={"status": lead.status, "note": lead.status_note},
     )
+    lead_event(tenant=tenant, name="lead.status_changed", lead=lead, previous_status=before)
     return lead
 
 
@@ -124,4 +126,5 @@ def lead_convert(
         subject=lead,
         after={"registration": registration.pk},
     )
+    lead_event(tenant=tenant, name="lead.converted", lead=lead, registration_id=registration.pk)
     return registration

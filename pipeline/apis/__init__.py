@@ -19,6 +19,7 @@ from pipeline.apis.cosell import (
     CoSellResourceDetailApi,
     CoSellResourceListCreateApi,
 )
+from pipeline.apis.external_ids import OpportunityUpsertByExternalIdApi
 from pipeline.apis.opportunities import (
     OpportunityActivitiesApi,
     OpportunityCloseLostApi,
@@ -41,6 +42,11 @@ urlpatterns = [
     path("stages/<int:pk>/", StageDetailApi.as_view(), name="stage"),
     path("opportunities/", OpportunityListCreateApi.as_view(), name="opportunities"),
     path(OPPORTUNITY, OpportunityDetailApi.as_view(), name="opportunity"),
+    path(
+        "opportunities/by-external-id/<str:system>/<str:external_id>/",
+        OpportunityUpsertByExternalIdApi.as_view(),
+        name="opportunity-by-external-id",
+    ),
     path(
         f"{OPPORTUNITY}move-stage/",
         OpportunityMoveStageApi.as_view(),

@@ -34,10 +34,12 @@ from pipeline.serializers import (
     OpportunityOutput,
     OpportunityUpdateInput,
     ReopenInput,
+    external_id_arrays,
     opportunity_rows,
 )
 from pipeline.services import activities as activity_services
 from pipeline.services import cosell_requests
+from pipeline.services import external_ids as external_id_services
 from pipeline.services import opportunities as opportunity_services
 from pipeline.services.customers import customer_get_or_create
 
@@ -138,12 +140,31 @@ class OpportunityScopedApi(JsonApi, ScopedGenericApi):
 
     def output(self, opportunity_id: int, code: int = status.HTTP_200_OK) -> Response:
         """The deal as it is now (re-read: staleness is computed by the query)."""
-        row = self.get_queryset().values(*OPPORTUNITY_COLUMNS).get(pk=opportunity_id)
+        row = (
+            self.get_queryset()
+            .values(*OPPORTUNITY_COLUMNS, **external_id_arrays())
+            .get(pk=opportunity_id)
+        )
         return Response(opportunity_rows([row])[0], status=code)
 
     @property
     def context(self) -> dict[str, Any]:
         return {"tenant": self.membership.tenant, "actor": self.membership}
+
+    def write_external_ids(
+        self,
+        opportunity: Opportunity,
+        external_ids: dict[str, Any] | None,
+        customer_ids: dict[str, Any] | None = None,
+    ) -> None:
+        if external_ids:
+            external_id_services.opportunity_external_ids_set(
+                **self.context, opportunity_id=opportunity.pk, external_ids=external_ids
+            )
+        if customer_ids:
+            external_id_services.customer_external_ids_set(
+                **self.context, customer=opportunity.customer, external_ids=customer_ids
+            )
 
 
 def service_changes(data: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +184,9 @@ class OpportunityListCreateApi(OpportunityScopedApi):
 
     @extend_schema(responses={200: OpportunityOutput(many=True), **error_responses(400, 401, 403)})
     def get(self, request: Request) -> Response:
-        rows = self.filter_queryset(self.get_queryset()).values(*OPPORTUNITY_COLUMNS)
+        rows = self.filter_queryset(self.get_queryset()).values(
+            *OPPORTUNITY_COLUMNS, **external_id_arrays()
+        )
         page = self.paginate_queryset(rows) or []
         return self.get_paginated_response(opportunity_rows(page))
 
@@ -176,20 +199,27 @@ class OpportunityListCreateApi(OpportunityScopedApi):
             validate_input(OpportunityCreateInput, request, membership=self.membership)
         )
         customer_data, owner = data.pop("customer"), data.pop("owner_id", None)
+        customer_ids = customer_data.pop("external_ids", None)
+        external_ids = data.pop("external_ids", None)
         with transaction.atomic():  # a refused deal leaves no new customer behind
             customer, _ = customer_get_or_create(tenant=self.membership.tenant, **customer_data)
             opportunity = opportunity_services.opportunity_create_direct(
                 **self.context, customer=customer, owner=owner, **data
             )
+            self.write_external_ids(opportunity, external_ids, customer_ids)
         return self.output(opportunity.pk, status.HTTP_201_CREATED)
 
 
 class OpportunityDetailApi(OpportunityScopedApi):
     """One deal. Its stage and status change only through the lifecycle endpoints."""
 
+    conditional = True
+
     @extend_schema(responses={200: OpportunityOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(opportunity_rows([self.get_row(*OPPORTUNITY_COLUMNS)])[0])
+        return Response(
+            opportunity_rows([self.get_row(*OPPORTUNITY_COLUMNS, **external_id_arrays())])[0]
+        )
 
     @extend_schema(
         request=OpportunityUpdateInput(partial=True),
@@ -200,7 +230,9 @@ class OpportunityDetailApi(OpportunityScopedApi):
         data = validate_input(
             OpportunityUpdateInput, request, membership=self.membership, partial=True
         )
-        with transaction.atomic():  # the fields and the category: both or neither
+        external_ids = data.pop("external_ids", None)
+        with transaction.atomic():  # the fields, the category and the ids: all or none
+            self.write_external_ids(opportunity, external_ids)
             if "forecast_category" in data:
                 opportunity_services.opportunity_set_forecast_category(
                     **self.context,

@@ -1,7 +1,7 @@
 """The webhook settings in a real browser: a vendor admin finds them in the menu, registers
 an endpoint (a real receiver on 127.0.0.1), sends a test message, sees it delivered and its
-attempt, rotates the secret and disables the endpoint; every page passes axe at 1280 and
-390 px."""
+attempt, rotates the secret, disables and edits the endpoint; every page passes axe at 1280
+and 390 px."""
 
 from __future__ import annotations
 
@@ -74,6 +74,20 @@ def test_a_vendor_admin_registers_pings_rotates_and_disables_an_endpoint(
     expect(page.get_by_text("The previous secret also signs until")).to_be_visible()
     page.get_by_role("button", name="Disable").click()
     expect(page.get_by_test_id("endpoint-status")).to_have_text("Disabled")
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Description").fill("<b>")
+    page.get_by_role("button", name="Save endpoint").click()
+    expect(page.get_by_text("Plain text only: no < or >.").first).to_be_visible()
+    page.get_by_label("Description").fill("Our CRM bridge, v2")
+    page.get_by_label("lead.created").check()
+    page.get_by_role("button", name="Save endpoint").click()
+    expect(page.get_by_text("Endpoint saved.")).to_be_visible()
+    with tenant_context(world.tenant):
+        endpoint.refresh_from_db()
+    assert (endpoint.description, endpoint.event_types) == (
+        "Our CRM bridge, v2",
+        ["lead.created", "opportunity.won"],
+    )
     assert csp_errors == []
 
     problems = [
@@ -81,6 +95,7 @@ def test_a_vendor_admin_registers_pings_rotates_and_disables_an_endpoint(
         for path in (
             "/vendor/settings/webhooks/",
             f"/vendor/settings/webhooks/{endpoint.pk}/",
+            f"/vendor/settings/webhooks/{endpoint.pk}/edit/",
             f"/vendor/settings/webhooks/deliveries/{delivery.pk}/",
         )
         for line in problems_on(page, base + path, csp_errors)

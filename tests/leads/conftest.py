@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from accounts.models import DomainEvent
 from accounts.tenancy import tenant_context
 from deals.models import ProductLine
 from deals.services.configuration import registration_defaults_install
@@ -74,3 +75,11 @@ def route(world: World, lead: Lead) -> RoutingResult | None:
 def reload(world: World, lead: Lead) -> Lead:
     with tenant_context(world.tenant):
         return Lead.objects.get(pk=lead.pk)
+
+
+def event_dispatch_of(world: World, name: str) -> tuple[str, tuple[int, int]]:
+    """The dispatch task of the latest lead event `name` (the outbox enqueues it on commit,
+    for webhooks and the change feed)."""
+    with tenant_context(world.tenant):
+        event = DomainEvent.objects.filter(name=name).latest("id")
+    return ("accounts.tasks.event_dispatch", (world.tenant.pk, event.pk))

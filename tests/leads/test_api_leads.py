@@ -11,7 +11,7 @@ from accounts.tenancy import tenant_context
 from leads.models import Lead, LeadOffer
 from tests.api_clients import api_as
 from tests.conftest import World
-from tests.leads.conftest import lead_data, make_lead, reload, route
+from tests.leads.conftest import event_dispatch_of, lead_data, make_lead, reload, route
 
 LEADS = "/api/v1/leads/"
 ROUTE_TASK = "leads.tasks.lead_route"
@@ -59,7 +59,10 @@ def test_create_role_matrix(
         assert body["estimated_value"] == "25000.00"
         assert body["region"] == "NA"
         assert body["offers"] == []
-        assert sent_tasks == [(ROUTE_TASK, (leads_world.tenant.pk, body["id"]))]
+        assert sent_tasks == [
+            event_dispatch_of(leads_world, "lead.created"),
+            (ROUTE_TASK, (leads_world.tenant.pk, body["id"])),
+        ]
     else:
         assert stored_leads(leads_world) == 0
         assert sent_tasks == []
@@ -230,7 +233,10 @@ def test_decline_enqueues_the_next_routing(
     assert response.status_code == 200
     assert response.json()["status"] == "new"
     assert response.json()["offers"][0]["status"] == "declined"
-    assert sent_tasks == [(ROUTE_TASK, (leads_world.tenant.pk, offered.pk))]
+    assert sent_tasks == [
+        (ROUTE_TASK, (leads_world.tenant.pk, offered.pk)),
+        event_dispatch_of(leads_world, "lead.declined"),
+    ]
     with tenant_context(leads_world.tenant):
         offer = LeadOffer.objects.get()
     assert (offer.reason_code, offer.note) == ("already_working", "We met them last week.")

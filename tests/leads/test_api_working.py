@@ -16,7 +16,7 @@ from deals.models import DealRegistration
 from leads.models import Lead
 from tests.api_clients import api_as
 from tests.deals.conftest import submit_tasks
-from tests.leads.conftest import make_lead, reload, route
+from tests.leads.conftest import event_dispatch_of, make_lead, reload, route
 
 
 def url(lead: Lead, action: str) -> str:
@@ -137,7 +137,10 @@ def test_convert_submits_a_prefilled_registration_that_keeps_the_source(
     )
     assert [line.code for line in registration.product_lines.all()] == ["cloud"]
     # the submission's outbox event is dispatched, then screening runs, as for any other
-    assert sent_tasks == submit_tasks(leads_world.tenant, registration.pk)
+    assert sent_tasks == [
+        *submit_tasks(leads_world.tenant, registration.pk),
+        event_dispatch_of(leads_world, "lead.converted"),
+    ]
     lead = reload(leads_world, accepted)
     assert (lead.status, lead.registration_id) == ("converted", registration.pk)
 

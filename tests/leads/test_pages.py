@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.tenancy import tenant_context
 from leads.models import Lead, LeadOffer
 from tests.conftest import ALL_ACTORS
-from tests.leads.conftest import lead_data, make_lead, reload, route
+from tests.leads.conftest import event_dispatch_of, lead_data, make_lead, reload, route
 from tests.pages import assert_constant_queries, assert_login_redirect, member, messages_of
 
 ACTORS = ("anonymous", *ALL_ACTORS)
@@ -117,7 +117,10 @@ def test_creating_a_lead_from_the_page(
         "Webinar Q4",
         ["cloud"],
     )
-    assert sent_tasks == [("leads.tasks.lead_route", (leads_world.tenant.pk, lead.pk))]
+    assert sent_tasks == [
+        event_dispatch_of(leads_world, "lead.created"),
+        ("leads.tasks.lead_route", (leads_world.tenant.pk, lead.pk)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -193,7 +196,10 @@ def test_declining_from_the_inbox(
     assert response.status_code == 302
     with tenant_context(leads_world.tenant):
         assert LeadOffer.objects.get().reason_code == "poor_quality"
-    assert sent_tasks == [("leads.tasks.lead_route", (leads_world.tenant.pk, offered.pk))]
+    assert sent_tasks == [
+        ("leads.tasks.lead_route", (leads_world.tenant.pk, offered.pk)),
+        event_dispatch_of(leads_world, "lead.declined"),
+    ]
 
 
 @pytest.mark.parametrize("actor", ["other_partner_admin", "other_tenant_partner_admin"])
