@@ -34,3 +34,16 @@ class BusinessCalendar:
                 left -= closes - moment
             moment = datetime.combine(day + timedelta(days=1), time(0), zone)
         raise ValueError("no business hours in reach")
+
+    def days_before(self, moment: datetime, days: int) -> datetime:
+        """The same time of day `days` working days before `moment` (no working day
+        configured: calendar days). A lead untouched since before it is stale."""
+        if not self.working_days:
+            return moment - timedelta(days=days)
+        zone = ZoneInfo(self.time_zone)
+        local = moment.astimezone(zone)
+        day, counted = local.date(), 0
+        while counted < days:
+            day -= timedelta(days=1)
+            counted += day.weekday() in self.working_days
+        return datetime.combine(day, local.time(), zone).astimezone(moment.tzinfo)

@@ -1,8 +1,10 @@
 """Routes of the leads app, declared beside their views and collected here."""
 
-from leads import apis
-from leads.views import partner, settings, vendor
+from leads import api_imports, apis
+from leads.views import imports, partner, settings, vendor
 
-vendor_patterns = vendor.urlpatterns + settings.urlpatterns  # leads, lead page; routing rules
+vendor_patterns = (
+    vendor.urlpatterns + imports.urlpatterns + settings.urlpatterns
+)  # leads, lead page; routing rules
 partner_patterns = partner.urlpatterns  # lead inbox: accept / decline
-api_patterns = apis.urlpatterns  # /api/v1/leads/
+api_patterns = api_imports.urlpatterns + apis.urlpatterns  # /api/v1/leads/
