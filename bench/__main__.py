@@ -10,6 +10,7 @@
     make bench BENCH_ARGS=forecast           # the forecast pages and API (bench/forecast.py)
     make bench BENCH_ARGS=metrics            # the Metrics pages and API (bench/metrics_data.py)
     make bench BENCH_ARGS=leads              # lead routing p50 / p95 (bench/leads_routing.py)
+    make bench BENCH_ARGS=lead_import        # 10,000-row CSV import, real worker (lead_import.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -141,6 +142,7 @@ def main() -> None:
             "forecast",
             "metrics",
             "leads",
+            "lead_import",
         ],
         default="all",
     )
@@ -162,6 +164,7 @@ def main() -> None:
     parser.add_argument("--api-opportunities", type=int, default=100_000)
     parser.add_argument("--lead-partners", type=int, default=500, help="leads: partners")
     parser.add_argument("--leads", type=int, default=200, help="leads: leads routed")
+    parser.add_argument("--import-rows", type=int, default=10_000, help="lead_import: rows")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
@@ -196,6 +199,11 @@ def main() -> None:
         from bench import leads_routing
 
         leads_routing.run(partners=args.lead_partners, leads=args.leads)
+        return
+    if args.suite == "lead_import":
+        from bench import lead_import
+
+        lead_import.run(partners=args.lead_partners, rows=args.import_rows)
         return
     started = time.perf_counter()
     tenant, admin = seed(args.partners, args.people)
