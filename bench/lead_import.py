@@ -1,10 +1,10 @@
 """Bulk lead import with a real Celery worker (not part of the tests).
 
     make bench BENCH_ARGS=lead_import
-    make bench BENCH_ARGS="lead_import --import-rows 10000 --lead-partners 50"
+    make bench BENCH_ARGS="lead_import --lead-partners 50"   # 10,000 rows, 50 partners
 
-Seeds the `bench-leads` tenant (bench/leads_routing.py: partners with territories,
-specializations, capacity 1,000), uploads a CSV of N distinct leads through the service
+Seeds a tenant `bench-import-<partners>` (bench/leads_routing.py: partners with
+territories, specializations, capacity 1,000; each run adds its leads and offers to it), uploads a CSV of N distinct leads through the service
 (as the page and API do), and with a worker running (in-thread, 4 threads, the configured
 broker) prints: rows/s of checking and storing (upload → imported), and the time from the
 upload to the last lead routed (offered or queued).
@@ -51,7 +51,7 @@ def run(*, partners: int, rows: int) -> None:
     from leads.models import Lead, LeadImport
     from leads.services.imports import lead_import_create
 
-    tenant, member = seed(partners)
+    tenant, member = seed(partners, slug=f"bench-import-{partners}")
     raw = csv_file(rows, str(time.time_ns()))
     print(f"lead_import: {rows:,} rows ({len(raw) / 1e6:.1f} MB) among {partners} partners")
 

@@ -201,3 +201,23 @@ def test_processing_twice_stores_the_leads_once(leads_world):
 
     assert again.status == "imported"
     assert counts(leads_world) == (2, 1)
+
+
+def test_the_lost_routing_sweep_leaves_a_fresh_imports_leads_to_its_batches(leads_world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leads.services.offers import IMPORT_ROUTING_GRACE, leads_unrouted
+    from tests.leads.conftest import make_lead
+
+    process(leads_world, upload(leads_world, good_csv(2)))
+    single = make_lead(leads_world, company_name="Single Co", company_website="single.example")
+    with tenant_context(leads_world.tenant):
+        Lead.objects.update(updated_at=timezone.now() - timedelta(minutes=1))
+        fresh = leads_unrouted(tenant=leads_world.tenant, older_than=timedelta(seconds=20))
+        LeadImport.objects.update(finished_at=timezone.now() - IMPORT_ROUTING_GRACE)
+        later = leads_unrouted(tenant=leads_world.tenant, older_than=timedelta(seconds=20))
+
+    assert fresh == [single.pk]
+    assert len(later) == 3
