@@ -4,10 +4,11 @@
     make bench BENCH_ARGS="lead_import --lead-partners 50"   # 10,000 rows, 50 partners
 
 Seeds a tenant `bench-import-<partners>` (bench/leads_routing.py: partners with
-territories, specializations, capacity 1,000; each run adds its leads and offers to it), uploads a CSV of N distinct leads through the service
-(as the page and API do), and with a worker running (in-thread, 4 threads, the configured
-broker) prints: rows/s of checking and storing (upload → imported), and the time from the
-upload to the last lead routed (offered or queued).
+territories, specializations, capacity 1,000; each run adds its leads and offers to it),
+uploads a CSV of N distinct leads through the service (as the page and API do), and with a
+worker running (in-thread, 4 threads, the configured broker) prints: rows/s of checking and
+storing (upload → imported), and the time from the upload to the last lead routed
+(offered or queued).
 """
 
 from __future__ import annotations
