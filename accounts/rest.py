@@ -90,10 +90,11 @@ def json_error(status: int, code: str, message: str) -> JsonResponse:
 class ApiErrorMiddleware:
     """Under /api/, what Django answers itself keeps the API's JSON error shape.
 
-    A body declared larger than DATA_UPLOAD_MAX_MEMORY_SIZE is refused with a 413 before
-    anything reads it. An error page (an unknown path, an id a route cannot match, a server
-    error rendered by handler500 after the tenant transaction rolled back) becomes the
-    JSON error of its status. Listed before TenantMiddleware, so it wraps its rollback.
+    A body declared larger than DATA_UPLOAD_MAX_MEMORY_SIZE (or the path's own limit in
+    API_BODY_LIMITS, e.g. a CSV upload) is refused with a 413 before anything reads it. An
+    error page (an unknown path, an id a route cannot match, a server error rendered by
+    handler500 after the tenant transaction rolled back) becomes the JSON error of its
+    status. Listed before TenantMiddleware, so it wraps its rollback.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -102,7 +103,7 @@ class ApiErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = settings.API_BODY_LIMITS.get(request.path, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if limit is not None and declared.isdigit() and int(declared) > limit:
             return json_error(413, "request_too_large", too_large(limit))

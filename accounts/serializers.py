@@ -177,6 +177,7 @@ ERROR_DESCRIPTIONS = {
     403: "The acting membership's role does not allow this.",
     404: "Not found (or belonging to another tenant or partner: the same answer).",
     409: "The record's state refuses the change.",
+    413: "The request body is larger than the endpoint takes.",
 }
 
 

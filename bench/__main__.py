@@ -12,6 +12,7 @@
     make bench BENCH_ARGS=leads              # lead routing p50 / p95 (bench/leads_routing.py)
     make bench BENCH_ARGS=lead_routing       # routing simulator (bench/lead_routing_sim.py)
     make bench BENCH_ARGS=cosell_impact      # the co-sell impact report (bench/cosell_impact.py)
+    make bench BENCH_ARGS=lead_import        # 10,000-row CSV import, real worker (lead_import.py)
 
 Seeds a tenant `bench` once (idempotent), then times each page in-process with Django's
 test client as the vendor admin and prints median / p95 milliseconds and query counts;
@@ -145,6 +146,7 @@ def main() -> None:
             "leads",
             "lead_routing",
             "cosell_impact",
+            "lead_import",
         ],
         default="all",
     )
@@ -169,6 +171,7 @@ def main() -> None:
     parser.add_argument("--sim-leads", type=int, default=10_000, help="lead_routing: leads")
     parser.add_argument("--sim-partners", type=int, default=40, help="lead_routing: partners")
     parser.add_argument("--sim-seed", type=int, default=1, help="lead_routing: seed")
+    parser.add_argument("--import-rows", type=int, default=10_000, help="lead_import: rows")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings")
@@ -208,6 +211,11 @@ def main() -> None:
         from bench import leads_routing
 
         leads_routing.run(partners=args.lead_partners, leads=args.leads)
+        return
+    if args.suite == "lead_import":
+        from bench import lead_import
+
+        lead_import.run(partners=args.lead_partners, rows=args.import_rows)
         return
     started = time.perf_counter()
     tenant, admin = seed(args.partners, args.people)

@@ -13,14 +13,14 @@ import statistics
 import time
 
 
-def seed(partners: int):  # type: ignore[no-untyped-def]
+def seed(partners: int, slug: str = "bench-leads"):  # type: ignore[no-untyped-def]
     from accounts.models import Membership, Role, Tenant, User
     from accounts.tenancy import tenant_context
     from deals.models import ProductLine
     from partners.models import PartnerOrganization, PartnerTier
 
-    tenant, _ = Tenant.objects.get_or_create(slug="bench-leads", defaults={"name": "Bench Leads"})
-    user, _ = User.objects.get_or_create(email="cm@bench-leads.test")
+    tenant, _ = Tenant.objects.get_or_create(slug=slug, defaults={"name": slug})
+    user, _ = User.objects.get_or_create(email=f"cm@{slug}.test")
     rng = random.Random(12)
     with tenant_context(tenant):
         member, _ = Membership.objects.get_or_create(

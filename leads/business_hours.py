@@ -53,3 +53,15 @@ class BusinessCalendar:
                 total += max(min(end, closes) - max(start, opens), timedelta(0))
             day += timedelta(days=1)
         return total.total_seconds() / 3600
+    def days_before(self, moment: datetime, days: int) -> datetime:
+        """The same time of day `days` working days before `moment` (no working day
+        configured: calendar days). A lead untouched since before it is stale."""
+        if not self.working_days:
+            return moment - timedelta(days=days)
+        zone = ZoneInfo(self.time_zone)
+        local = moment.astimezone(zone)
+        day, counted = local.date(), 0
+        while counted < days:
+            day -= timedelta(days=1)
+            counted += day.weekday() in self.working_days
+        return datetime.combine(day, local.time(), zone).astimezone(moment.tzinfo)

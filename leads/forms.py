@@ -7,12 +7,14 @@ from typing import Any
 from django import forms
 from django_countries import countries
 
+from accounts.forms import SelectedIdsField
 from accounts.models import NAME_MAX, Tenant
 from deals.selectors import product_lines_for
 from leads.models import RULES, WORK_STATUSES, LeadOffer, RoutingPolicy
 from leads.routing import SCORE_PARTS
 from leads.services.intake import TEXT_LIMITS
 from leads.services.offers import NOTE_MAX
+from leads.services.stale import BULK_ACTIONS, BULK_MAX
 
 
 class LeadForm(forms.Form):
@@ -51,6 +53,19 @@ class DeclineForm(forms.Form):
     note = forms.CharField(
         max_length=NOTE_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class LeadBulkForm(forms.Form):
+    """The action on the rows ticked in the vendor's leads list."""
+
+    lead = SelectedIdsField(noun="lead", label="Leads")
+    action = forms.ChoiceField(choices=list(BULK_ACTIONS.items()), label="Action")
+
+    def clean_lead(self) -> list[int]:
+        ids: list[int] = self.cleaned_data["lead"]
+        if len(ids) > BULK_MAX:
+            raise forms.ValidationError(f"Select at most {BULK_MAX} leads.")
+        return ids
 
 
 class LeadStatusForm(forms.Form):
@@ -103,6 +118,11 @@ class RoutingPolicyForm(forms.Form):
         )
         self.fields["day_starts_at"] = forms.IntegerField(min_value=0, max_value=23)
         self.fields["day_ends_at"] = forms.IntegerField(min_value=1, max_value=24)
+        self.fields["stale_after_days"] = forms.IntegerField(
+            min_value=1,
+            max_value=250,
+            label="An accepted lead is stale after this many business days without an update",
+        )
 
     @staticmethod
     def initial_for(policy: RoutingPolicy) -> dict[str, Any]:
@@ -143,4 +163,5 @@ POLICY_FIELDS = (
     "working_days",
     "day_starts_at",
     "day_ends_at",
+    "stale_after_days",
 )

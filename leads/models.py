@@ -76,6 +76,11 @@ class RoutingPolicy(TenantScopedModel):
     working_days = ArrayField(models.PositiveSmallIntegerField(), default=default_working_days)
     day_starts_at = models.PositiveSmallIntegerField(default=9)
     day_ends_at = models.PositiveSmallIntegerField(default=17)
+    stale_after_days = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(250)],
+        help_text="Business days without an update after which an accepted lead is stale.",
+    )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -140,6 +145,9 @@ class Lead(FSMModelMixin, TenantScopedModel):
     # contacted = its first recorded progress (contacted, qualified or converted).
     contacted_at = models.DateTimeField(null=True, blank=True)
     converted_at = models.DateTimeField(null=True, blank=True)
+    lead_import = models.ForeignKey(
+        "LeadImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -152,6 +160,7 @@ class Lead(FSMModelMixin, TenantScopedModel):
         indexes: ClassVar = [
             models.Index(fields=["tenant", "status", "created_at"]),
             models.Index(fields=["tenant", "partner", "status"]),
+            models.Index(fields=["tenant", "lead_import", "status"]),
         ]
 
     def __str__(self) -> str:
@@ -202,6 +211,13 @@ class Lead(FSMModelMixin, TenantScopedModel):
         self.registration = registration
         self._progressed()
         self.converted_at = timezone.now()
+
+    @transition(field=status, source=list(WORKING), target=Status.QUEUED)
+    def pull_back(self, *, reason: str) -> None:
+        """The vendor takes a stale lead back from the partner that accepted it; it waits
+        in the routing queue (that partner is never offered it again)."""
+        self.partner, self.owner = None, None
+        self.queued_reason = reason[:200]
 
 
 class LeadOffer(FSMModelMixin, TenantScopedModel):
@@ -281,3 +297,50 @@ class LeadOffer(FSMModelMixin, TenantScopedModel):
     @transition(field=status, source=Status.OFFERED, target=Status.WITHDRAWN)
     def withdraw(self, *, by: User | None) -> None:
         self.decided_at, self.decided_by = timezone.now(), by
+
+
+class LeadImport(FSMModelMixin, TenantScopedModel):
+    """A CSV upload of leads: checked row by row by the worker, then stored all at once or,
+    when any row is wrong, not at all (the errors per row are kept for the page and API)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        CHECKING = "checking", "Checking rows"
+        REJECTED = "rejected", "Rejected: nothing stored"
+        IMPORTED = "imported", "Imported"
+
+    FINISHED: ClassVar = (Status.REJECTED, Status.IMPORTED)
+
+    file_name = models.CharField(max_length=255)
+    content = models.TextField(blank=True, help_text="The file's text until it is processed.")
+    row_count = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    leads_created = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="[{row, column, message}], the first 1,000."
+    )
+    status = FSMField(default=Status.QUEUED, choices=Status.choices, protected=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        indexes: ClassVar = [models.Index(fields=["tenant", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @transition(field=status, source=Status.QUEUED, target=Status.CHECKING)
+    def start(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.CHECKING, target=Status.REJECTED)
+    def reject(self, *, errors: list[dict[str, object]], error_count: int) -> None:
+        self.errors, self.error_count = errors, error_count
+        self.content, self.finished_at = "", timezone.now()
+
+    @transition(field=status, source=Status.CHECKING, target=Status.IMPORTED)
+    def complete(self, *, created: int) -> None:
+        self.leads_created, self.content, self.finished_at = created, "", timezone.now()

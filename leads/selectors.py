@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Membership
-from leads.models import RULE_LABELS, Lead, LeadOffer
+from leads.models import RULE_LABELS, Lead, LeadImport, LeadOffer
 
 SCORE_LABELS = {
     "acceptance": "Acceptance rate (smoothed)",
@@ -145,3 +145,88 @@ def time_left(expires_at: datetime, now: datetime | None = None) -> str:
     if days:
         return f"{days} d {hours} h"
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+# --- Stale leads ---------------------------------------------------------------------------
+
+
+def stale_q(cutoff: datetime) -> Q:
+    """Accepted leads not updated since `cutoff` (leads/services/policy.py stale_cutoff)."""
+    return Q(status__in=Lead.WORKING, updated_at__lt=cutoff)
+
+
+def with_staleness(leads: QuerySet[Lead], cutoff: datetime) -> QuerySet[Lead]:
+    """Each lead with `stale` (True or False)."""
+    return leads.annotate(
+        stale=Case(
+            When(stale_q(cutoff), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LeadTotals:
+    count: int
+    value: Any
+    stale: int
+
+
+def lead_totals(leads: QuerySet[Lead], cutoff: datetime) -> LeadTotals:
+    """Count, estimated value and stale count of every lead a filtered list matches."""
+    row = leads.order_by().aggregate(
+        count=Count("id"), value=Sum("estimated_value"), stale=Count("id", filter=stale_q(cutoff))
+    )
+    return LeadTotals(row["count"], row["value"] or 0, row["stale"])
+
+
+# --- Imports ---------------------------------------------------------------------------------
+
+
+def lead_imports_for(*, membership: Membership) -> QuerySet[LeadImport]:
+    """Vendor roles: the tenant's imports, newest first (partner people: none)."""
+    return (
+        LeadImport.objects.visible_to(membership)
+        .select_related("created_by")
+        .defer("content")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    lead_import: LeadImport
+    routed: int
+
+    @property
+    def checked_percent(self) -> int:
+        total = self.lead_import.row_count
+        return 100 if not total else min(100, self.lead_import.rows_checked * 100 // total)
+
+    @property
+    def routed_percent(self) -> int:
+        created = self.lead_import.leads_created
+        return 100 if not created else min(100, self.routed * 100 // created)
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more will change: rejected, or imported with every lead routed."""
+        status = self.lead_import.status
+        if status == LeadImport.Status.REJECTED:
+            return True
+        return (
+            status == LeadImport.Status.IMPORTED and self.routed >= self.lead_import.leads_created
+        )
+
+
+def import_progress(lead_import: LeadImport) -> ImportProgress:
+    routed = 0
+    if lead_import.status == LeadImport.Status.IMPORTED:
+        routed = (
+            Lead.objects.for_tenant(lead_import.tenant_id)
+            .filter(lead_import=lead_import)
+            .exclude(status=Lead.Status.NEW)
+            .count()
+        )
+    return ImportProgress(lead_import, routed)

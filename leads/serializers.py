@@ -17,6 +17,12 @@ class LeadInput(InputSerializer):
         max_length=TEXT_LIMITS["company_website"], required=False, allow_blank=True
     )
     country = TextField(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
+    region = TextField(
+        max_length=8,
+        required=False,
+        allow_blank=True,
+        help_text="Sales region code (NA, LATAM, EMEA, APAC); default: the country's.",
+    )
     contact_name = TextField(max_length=NAME_MAX, required=False, allow_blank=True)
     contact_email = TextField(max_length=254, required=False, allow_blank=True)
     contact_phone = TextField(max_length=40, required=False, allow_blank=True)

@@ -11,7 +11,7 @@ from celery import shared_task
 from accounts.models import Tenant
 from accounts.queue import LOST_AFTER, SWEEP_TASK_OPTIONS, TASK_OPTIONS, send_task_now
 from accounts.tenancy import tenant_context
-from leads.services import offers
+from leads.services import imports, offers
 from leads.services.routing import lead_route as route
 
 logger = logging.getLogger(__name__)
@@ -27,10 +27,35 @@ def lead_route(tenant_id: int, lead_id: int) -> str | None:
     return result.status if result else None
 
 
+@shared_task(**TASK_OPTIONS)
+def lead_route_batch(tenant_id: int, lead_ids: list[int]) -> int:
+    """Route many leads (an import's), each in its own transaction; answers how many were
+    offered to a partner. A lead already routed is left alone, as by `lead_route`."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return 0
+    offered = 0
+    for lead_id in lead_ids:
+        with tenant_context(tenant):
+            result = route(tenant=tenant, lead_id=int(lead_id))
+        offered += bool(result and result.offer_id)
+    return offered
+
+
+@shared_task(**TASK_OPTIONS)
+def lead_import_process(tenant_id: int, import_id: int) -> str | None:
+    """Check an uploaded CSV's rows and store all its leads or none (leads/services/imports)."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return None
+    return imports.lead_import_process(tenant=tenant, import_id=import_id)
+
+
 @shared_task(**SWEEP_TASK_OPTIONS)
 def lead_offer_sweep() -> int:
     """Beat (every 10 s): expire offers past their window (their leads are routed again
-    within a minute), remind partners before a window ends, re-enqueue lost routings."""
+    within a minute), remind partners before a window ends, re-enqueue lost routings and
+    lost imports."""
     done = 0
     for tenant in Tenant.objects.only("pk"):
         try:
@@ -38,8 +63,11 @@ def lead_offer_sweep() -> int:
                 done += offers.offers_expire(tenant=tenant)
                 done += offers.offers_remind(tenant=tenant)
                 waiting = offers.leads_unrouted(tenant=tenant, older_than=LOST_AFTER)
+                uploads = imports.imports_waiting(tenant=tenant, older_than=LOST_AFTER)
             for lead_id in waiting:
                 done += send_task_now("leads.tasks.lead_route", tenant.pk, lead_id)
+            for import_id in uploads:
+                done += send_task_now(imports.PROCESS_TASK, tenant.pk, import_id)
         except Exception:  # one tenant's failure must not starve the others
             logger.exception("lead offer sweep failed for tenant %s", tenant.pk)
     return done

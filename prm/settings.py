@@ -274,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST API --------------------------------------------------------------------------------
+# API paths that take a larger body than DATA_UPLOAD_MAX_MEMORY_SIZE (accounts/rest.py):
+# the CSV lead import (leads/services/imports.py IMPORT_MAX_BYTES, plus multipart framing).
+API_BODY_LIMITS = {"/api/v1/leads/import/": 10 * 1024 * 1024 + 64 * 1024}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiTokenAuthentication",

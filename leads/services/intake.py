@@ -12,17 +12,19 @@ from django.db import transaction
 from django_countries import countries
 
 from accounts.errors import ValidationFailed
-from accounts.models import NAME_MAX, Membership, Tenant
+from accounts.models import NAME_MAX, Membership, Tenant, User
 from accounts.permissions import require_vendor
 from accounts.queue import enqueue_on_commit
 from accounts.services.audit import audit_record
 from deals.selectors import active_product_line_codes
+from deals.services.candidates import CUSTOMER, REGISTRATION, candidate_rows
 from deals.services.configuration import registration_settings_for
 from deals.services.keys import CustomerKeys
 from deals.services.registrations import contact_clean, text_clean
 from deals.services.screening import opportunity_matches, registration_matches
 from leads.models import Lead
 from leads.services.events import lead_event
+from partners.models import Region
 from partners.regions import region_for_country
 from pipeline.deal_rules import money_clean
 
@@ -36,7 +38,8 @@ TEXT_LIMITS = {
     "notes": 4000,
 }
 PLAIN_TEXT = ("company_name", "contact_name", "source")  # names: no markup at all
-FIELDS = (*TEXT_LIMITS, "country", "product_lines", "estimated_value", "currency")
+FIELDS = (*TEXT_LIMITS, "country", "region", "product_lines", "estimated_value", "currency")
+REGIONS = frozenset(Region.values)
 PRODUCT_LINES_MAX = 50
 ROUTE_TASK = "leads.tasks.lead_route"
 
@@ -56,14 +59,14 @@ def _text(name: str, value: Any, errors: dict[str, list[str]]) -> str:
     return text
 
 
-def _product_lines(tenant: Tenant, codes: Any, errors: dict[str, list[str]]) -> list[str]:
+def _product_lines(known: set[str], codes: Any, errors: dict[str, list[str]]) -> list[str]:
     if not isinstance(codes, list | tuple) or not all(isinstance(c, str) for c in codes):
         errors["product_lines"] = ["A list of product-line codes."]
         return []
     if len(codes) > PRODUCT_LINES_MAX:
         errors["product_lines"] = [f"At most {PRODUCT_LINES_MAX} product lines."]
         return []
-    unknown = sorted(set(codes) - active_product_line_codes(tenant.pk))
+    unknown = sorted(set(codes) - known)
     if unknown:
         errors["product_lines"] = [f"Unknown product line: {', '.join(c[:40] for c in unknown)}."]
     return list(dict.fromkeys(codes))
@@ -75,6 +78,11 @@ def _other(tenant: Tenant, name: str, value: Any, errors: dict[str, list[str]]) 
         if code not in countries:
             errors[name] = ["A two-letter ISO country code."]
         return code
+    if name == "region":
+        region = value.strip().upper() if isinstance(value, str) else None
+        if region is None or (region and region not in REGIONS):
+            errors[name] = [f"One of {', '.join(sorted(REGIONS))}, or empty."]
+        return region or ""
     if name == "estimated_value":
         if value in (None, ""):
             return None
@@ -92,8 +100,12 @@ def _other(tenant: Tenant, name: str, value: Any, errors: dict[str, list[str]]) 
     return code.upper()
 
 
-def lead_clean(*, tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
-    """Every field checked; ValidationFailed names each bad one."""
+def lead_clean(
+    *, tenant: Tenant, data: dict[str, Any], product_line_codes: set[str] | None = None
+) -> dict[str, Any]:
+    """Every field checked; ValidationFailed names each bad one. The one rule set of a lead,
+    whether it comes from the page, the API or a CSV row (`product_line_codes`: the
+    tenant's active codes, read once by a caller that cleans many leads)."""
     errors: dict[str, list[str]] = {n: ["Unknown field."] for n in sorted(set(data) - set(FIELDS))}
     fields: dict[str, Any] = {"currency": tenant.currency}
     for name, value in data.items():
@@ -102,7 +114,10 @@ def lead_clean(*, tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
         if name in TEXT_LIMITS:
             fields[name] = _text(name, value, errors)
         elif name == "product_lines":
-            fields[name] = _product_lines(tenant, value, errors)
+            known = product_line_codes
+            if known is None:
+                known = active_product_line_codes(tenant.pk)
+            fields[name] = _product_lines(known, value, errors)
         else:
             fields[name] = _other(tenant, name, value, errors)
     if not fields.get("company_name") and "company_name" not in errors:
@@ -115,37 +130,56 @@ def lead_clean(*, tenant: Tenant, data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def lead_screen(*, tenant: Tenant, lead: Lead) -> list[LeadMatch]:
+def lead_screen(*, tenant: Tenant, lead: Lead, threshold: int | None = None) -> list[LeadMatch]:
     """Live registrations and open deals of the same customer, with the registrations'
-    normalization, lookups and threshold."""
+    normalization, lookups and threshold (`threshold`: the tenant's, when the caller read
+    it already). Both kinds' candidates come from one round trip."""
     keys = CustomerKeys.of(
         name=lead.company_name,
         website=lead.company_website,
         email=lead.contact_email,
         country=str(lead.country),
     )
-    threshold = registration_settings_for(tenant).match_threshold
+    if threshold is None:
+        threshold = registration_settings_for(tenant).match_threshold
+    rows = candidate_rows(tenant=tenant, keys=keys, threshold=threshold)
     found = [
         LeadMatch("registration", other.pk, other.partner_id, score)
-        for other, score, _ in registration_matches(tenant=tenant, keys=keys, threshold=threshold)
+        for other, score, _ in registration_matches(
+            tenant=tenant, keys=keys, threshold=threshold, rows=rows[REGISTRATION]
+        )
     ]
     found += [
         LeadMatch("opportunity", deal.pk, deal.partner_id, score)
-        for deal, score, _ in opportunity_matches(tenant=tenant, keys=keys, threshold=threshold)
+        for deal, score, _ in opportunity_matches(
+            tenant=tenant, keys=keys, threshold=threshold, rows=rows[CUSTOMER]
+        )
         if deal.status == deal.Status.OPEN
     ]
     return sorted(found, key=lambda m: (-m.score, m.kind != "registration", m.record_id))
+
+
+def lead_build(
+    *,
+    tenant: Tenant,
+    created_by: User | None,
+    fields: dict[str, Any],
+    threshold: int | None = None,
+) -> Lead:
+    """An unsaved lead from cleaned fields, screened: its matches and preferred partner."""
+    lead = Lead(tenant=tenant, created_by=created_by, **fields)
+    lead.region = lead.region or region_for_country(str(lead.country)) or ""
+    matches = lead_screen(tenant=tenant, lead=lead, threshold=threshold)
+    lead.matches = [m.__dict__ for m in matches]
+    lead.preferred_partner_id = next((m.partner_id for m in matches if m.partner_id), None)
+    return lead
 
 
 @transaction.atomic
 def lead_create(*, tenant: Tenant, actor: Membership, data: dict[str, Any]) -> Lead:
     require_vendor(actor)
     fields = lead_clean(tenant=tenant, data=data)
-    lead = Lead(tenant=tenant, created_by=actor.user, **fields)
-    lead.region = region_for_country(str(lead.country)) or ""
-    matches = lead_screen(tenant=tenant, lead=lead)
-    lead.matches = [m.__dict__ for m in matches]
-    lead.preferred_partner_id = next((m.partner_id for m in matches if m.partner_id), None)
+    lead = lead_build(tenant=tenant, created_by=actor.user, fields=fields)
     lead.save()
     audit_record(tenant=tenant, actor=actor.user, verb="lead_created", subject=lead)
     lead_event(tenant=tenant, name="lead.created", lead=lead)

@@ -212,11 +212,17 @@ def offers_remind(*, tenant: Tenant, limit: int = 200) -> int:
     return len(due)
 
 
+IMPORT_ROUTING_GRACE = timedelta(minutes=10)
+
+
 def leads_unrouted(*, tenant: Tenant, older_than: timedelta) -> list[int]:
-    """Leads still awaiting routing a while after their last change (their task was lost)."""
-    cutoff = timezone.now() - older_than
+    """Leads still awaiting routing a while after their last change (their task was lost).
+    A fresh import's leads are left to its batch tasks for a while (thousands of them may
+    wait their turn in those batches, and one task each would only compete with them)."""
+    now = timezone.now()
     return list(
         Lead.objects.for_tenant(tenant)
-        .filter(status=Lead.Status.NEW, updated_at__lt=cutoff)
+        .filter(status=Lead.Status.NEW, updated_at__lt=now - older_than)
+        .exclude(lead_import__finished_at__gte=now - IMPORT_ROUTING_GRACE)
         .values_list("pk", flat=True)[:500]
     )

@@ -4,6 +4,7 @@ when the tenant is created) and its business calendar."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -39,6 +40,12 @@ def calendar_of(policy: RoutingPolicy) -> BusinessCalendar:
         starts_at=policy.day_starts_at,
         ends_at=policy.day_ends_at,
     )
+
+
+def stale_cutoff(policy: RoutingPolicy, now: datetime | None = None) -> datetime:
+    """An accepted lead not updated since this moment is stale: `stale_after_days`
+    business days ago, in the policy's time zone and working days."""
+    return calendar_of(policy).days_before(now or timezone.now(), policy.stale_after_days)
 
 
 def policy_snapshot(policy: RoutingPolicy) -> dict[str, object]:
@@ -122,6 +129,7 @@ CLEANERS: dict[str, Callable[[Any], Any]] = {
     "working_days": working_days_clean,
     "day_starts_at": _whole("day_starts_at", 0, 23),
     "day_ends_at": _whole("day_ends_at", 1, 24),
+    "stale_after_days": _whole("stale_after_days", 1, 250),
 }
 
 

@@ -18,8 +18,9 @@ from accounts.scoping import ScopedQuerysetMixin
 from accounts.tenancy import TenantQuerySet
 from leads.forms import ConvertForm, DeclineForm, LeadStatusForm
 from leads.models import Lead
-from leads.selectors import inbox_for, lead_list_for, time_left, why_offered
+from leads.selectors import inbox_for, lead_list_for, time_left, why_offered, with_staleness
 from leads.services.offers import offer_accept, offer_decline
+from leads.services.policy import routing_policy_for, stale_cutoff
 from leads.services.working import lead_convert, lead_status_update
 
 
@@ -32,11 +33,15 @@ class LeadInboxView(PartnerPortalMixin, TemplateView):
             {"offer": offer, "left": time_left(offer.expires_at), "why": why_offered(offer)}
             for offer in inbox_for(membership=self.membership)
         ]
-        context["my_leads"] = list(
-            lead_list_for(membership=self.membership)
-            .filter(partner_id=self.membership.partner_id, status__in=Lead.WORKING)
-            .select_related("owner")[:100]
+        policy = routing_policy_for(self.tenant)
+        mine = lead_list_for(membership=self.membership).filter(
+            partner_id=self.membership.partner_id, status__in=Lead.WORKING
         )
+        context["my_leads"] = list(
+            with_staleness(mine, stale_cutoff(policy)).select_related("owner")[:100]
+        )
+        context["stale_count"] = sum(lead.stale for lead in context["my_leads"])
+        context["stale_days"] = policy.stale_after_days
         context["decline_form"] = DeclineForm()
         context["status_form"] = LeadStatusForm()
         return context

@@ -23,6 +23,8 @@ from deals.services.configuration import registration_defaults_install
 from deals.services.decisions import registration_approve
 from deals.services.registrations import registration_create
 from deals.services.screening import registration_screen
+from leads.models import LeadImport
+from leads.services.imports import lead_import_create, lead_import_process
 from pipeline.models import (
     Activity,
     CoSellResource,
@@ -57,6 +59,28 @@ class Scene:
     product_line: ProductLine
     cosell_resource: CoSellResource
     cosell_type: CoSellResourceType
+    lead_import: LeadImport
+    rejected_import: LeadImport
+
+
+def imports(world: World) -> tuple[LeadImport, LeadImport]:
+    """A CSV import of leads stored (its leads not yet routed: the page still polls) and
+    one rejected with errors per row, one of them a name with markup."""
+    good = b"company_name,country,product_lines,estimated_value\nTailwind Traders,US,cloud,5000\n"
+    bad = (
+        b"company_name,country,notes\n<i>Evil</i> Corp,US,=cmd()\nNo Country Ltd,,\n"
+        b"Good Company,DE,Fine\n"
+    )
+    found = []
+    for name, raw in (("march.csv", good), ("broken.csv", bad)):
+        with tenant_context(world.tenant):
+            created = lead_import_create(
+                tenant=world.tenant, actor=world.channel_manager, file_name=name, raw=raw
+            )
+        lead_import_process(tenant=world.tenant, import_id=created.pk)
+        with tenant_context(world.tenant):
+            found.append(LeadImport.objects.get(pk=created.pk))
+    return found[0], found[1]
 
 
 def register(world: World, member, *, submit: bool = True, **fields) -> DealRegistration:  # noqa: ANN001
@@ -190,6 +214,7 @@ def build_scene() -> Scene:
         email="new.rep@northwind.test",
         invited_by=w.partner_admin.user,
     )
+    lead_import, rejected_import = imports(w)
     return Scene(
         world=w,
         approved=approved,
@@ -205,6 +230,8 @@ def build_scene() -> Scene:
         product_line=cloud,
         cosell_resource=cosell_resource,
         cosell_type=cosell_type,
+        lead_import=lead_import,
+        rejected_import=rejected_import,
     )
 
 
@@ -245,6 +272,11 @@ def vendor_admin_pages(s: Scene) -> list[str]:
         "/vendor/registrations/",
         f"/vendor/registrations/{s.in_review.pk}/",
         f"/vendor/registrations/{s.approved.pk}/",
+        "/vendor/leads/",
+        "/vendor/leads/?stale=yes&country=US&value_min=1",
+        "/vendor/leads/import/",
+        f"/vendor/leads/imports/{s.lead_import.pk}/",
+        f"/vendor/leads/imports/{s.rejected_import.pk}/",
         "/vendor/commissions/",
         "/vendor/commissions/totals/",
         "/vendor/commissions/payouts/",
@@ -269,6 +301,8 @@ def channel_manager_pages(s: Scene) -> list[str]:
         "/vendor/cosell/",
         "/vendor/cosell/workload/",
         f"/vendor/cosell/people/{s.cosell_resource.pk}/",
+        "/vendor/leads/",
+        f"/vendor/leads/imports/{s.rejected_import.pk}/",
         "/vendor/commissions/",
         "/vendor/metrics/",
         "/vendor/leads/reports/",
@@ -310,6 +344,7 @@ def partner_rep_pages(s: Scene) -> list[str]:
         f"/partner/registrations/{s.approved.pk}/",
         "/partner/commissions/",
         "/partner/metrics/",
+        "/partner/leads/",
         "/notifications/",
     ]
 

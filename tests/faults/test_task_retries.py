@@ -42,6 +42,8 @@ WORK_TASKS = [
     "deals.tasks.registration_screen",
     "integrations.tasks.webhook_deliver",
     "leads.tasks.lead_route",
+    "leads.tasks.lead_route_batch",
+    "leads.tasks.lead_import_process",
     "partners.tasks.invitation_send",
     "pipeline.tasks.stale_digest_send",
 ]
