@@ -53,6 +53,7 @@ class BusinessCalendar:
                 total += max(min(end, closes) - max(start, opens), timedelta(0))
             day += timedelta(days=1)
         return total.total_seconds() / 3600
+
     def days_before(self, moment: datetime, days: int) -> datetime:
         """The same time of day `days` working days before `moment` (no working day
         configured: calendar days). A lead untouched since before it is stale."""
