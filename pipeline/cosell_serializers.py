@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import InputSerializer, TextField, WholeNumberField
@@ -82,7 +83,7 @@ class CoSellResourceOutput(serializers.Serializer):
     id = serializers.IntegerField()
     person_id = serializers.IntegerField()
     name = serializers.CharField(source="person.user.display_name")
-    types = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    types = serializers.SerializerMethodField()
     regions = serializers.ListField(child=serializers.CharField())
     product_lines = serializers.ListField(child=serializers.CharField())
     weekly_capacity = serializers.IntegerField()
@@ -91,6 +92,11 @@ class CoSellResourceOutput(serializers.Serializer):
     unavailability = CoSellUnavailabilityOutput(
         source="upcoming_unavailability", many=True, read_only=True
     )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_types(self, resource: CoSellResource) -> list[str]:
+        """The codes of the kinds of help the person gives."""
+        return [t.code for t in resource.types.all()]
 
 
 class CoSellEngageInput(InputSerializer):

@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "leads.models.Lead.Status",
         "LeadOfferStatusEnum": "leads.models.LeadOffer.Status",
         "LeadWorkStatusEnum": "leads.models.WORK_STATUSES",
+        "RegionEnum": "partners.models.Region",  # partners' region, the co-sell pool's regions
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
