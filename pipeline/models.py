@@ -542,7 +542,11 @@ class CoSellResourceType(TenantScopedModel):
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
     stages = models.ManyToManyField(
-        Stage, blank=True, related_name="+", help_text="Deals in these stages qualify."
+        Stage,
+        through="CoSellResourceTypeStage",
+        blank=True,
+        related_name="+",
+        help_text="Deals in these stages qualify.",
     )
     min_amount = models.DecimalField(
         max_digits=14,
@@ -581,7 +585,9 @@ class CoSellResource(TenantScopedModel):
     person = models.ForeignKey(
         "accounts.Membership", on_delete=models.PROTECT, related_name="cosell_resources"
     )
-    types = models.ManyToManyField(CoSellResourceType, related_name="resources")
+    types = models.ManyToManyField(
+        CoSellResourceType, through="CoSellResourceSkill", related_name="resources"
+    )
     regions = ArrayField(models.CharField(max_length=8), default=list, blank=True)
     product_lines = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     weekly_capacity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
@@ -602,6 +608,50 @@ class CoSellResource(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"Co-sell resource {self.person_id}"
+
+
+class CoSellResourceTypeStage(TenantScopedModel):
+    """A stage a kind of help is given in: the many-to-many's rows with their tenant, so
+    row-level security covers them like every tenant table. Written with
+    `through_defaults`."""
+
+    resource_type = models.ForeignKey(
+        CoSellResourceType,
+        on_delete=models.CASCADE,
+        db_column="cosellresourcetype_id",
+        related_name="+",
+    )
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "pipeline_cosellresourcetype_stages"
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "resource_type", "stage"], name="cosell_type_stage_unique"
+            ),
+        ]
+
+
+class CoSellResourceSkill(TenantScopedModel):
+    """A kind of help a pool member gives (the pool's many-to-many rows, with their tenant)."""
+
+    resource = models.ForeignKey(
+        CoSellResource, on_delete=models.CASCADE, db_column="cosellresource_id", related_name="+"
+    )
+    resource_type = models.ForeignKey(
+        CoSellResourceType,
+        on_delete=models.CASCADE,
+        db_column="cosellresourcetype_id",
+        related_name="+",
+    )
+
+    class Meta:
+        db_table = "pipeline_cosellresource_types"
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "resource", "resource_type"], name="cosell_resource_type_unique"
+            ),
+        ]
 
 
 class CoSellUnavailability(TenantScopedModel):

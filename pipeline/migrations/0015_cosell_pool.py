@@ -147,17 +147,48 @@ class Migration(migrations.Migration):
                 ('min_amount', models.DecimalField(blank=True, decimal_places=2, help_text='Deals of at least this amount qualify; blank: any amount.', max_digits=14, null=True)),
                 ('hours_per_request', models.PositiveSmallIntegerField(default=4, help_text='What one request takes of a pool member counted in hours.')),
                 ('position', models.PositiveSmallIntegerField(default=0)),
-                ('stages', models.ManyToManyField(blank=True, help_text='Deals in these stages qualify.', related_name='+', to='pipeline.stage')),
                 ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.tenant')),
             ],
             options={
                 'ordering': ['position', 'name', 'id'],
             },
         ),
+        # The two many-to-manys through tenant rows (row-level security covers them).
+        migrations.CreateModel(
+            name='CoSellResourceTypeStage',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('resource_type', models.ForeignKey(db_column='cosellresourcetype_id', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.cosellresourcetype')),
+                ('stage', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.stage')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.tenant')),
+            ],
+            options={
+                'db_table': 'pipeline_cosellresourcetype_stages',
+                'constraints': [models.UniqueConstraint(fields=('tenant', 'resource_type', 'stage'), name='cosell_type_stage_unique')],
+            },
+        ),
+        migrations.AddField(
+            model_name='cosellresourcetype',
+            name='stages',
+            field=models.ManyToManyField(blank=True, help_text='Deals in these stages qualify.', related_name='+', through='pipeline.CoSellResourceTypeStage', to='pipeline.stage'),
+        ),
+        migrations.CreateModel(
+            name='CoSellResourceSkill',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('resource', models.ForeignKey(db_column='cosellresource_id', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.cosellresource')),
+                ('resource_type', models.ForeignKey(db_column='cosellresourcetype_id', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pipeline.cosellresourcetype')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.tenant')),
+            ],
+            options={
+                'db_table': 'pipeline_cosellresource_types',
+                'constraints': [models.UniqueConstraint(fields=('tenant', 'resource', 'resource_type'), name='cosell_resource_type_unique')],
+            },
+        ),
         migrations.AddField(
             model_name='cosellresource',
             name='types',
-            field=models.ManyToManyField(related_name='resources', to='pipeline.cosellresourcetype'),
+            field=models.ManyToManyField(related_name='resources', through='pipeline.CoSellResourceSkill', to='pipeline.cosellresourcetype'),
         ),
         migrations.AddField(
             model_name='cosellrequest',

@@ -39,7 +39,10 @@ def _install_types(apps, tenant):
                 "position": position,
             },
         )
-        kind.stages.set([stages[n.lower()] for n in stage_names if n.lower() in stages])
+        kind.stages.set(
+            [stages[n.lower()] for n in stage_names if n.lower() in stages],
+            through_defaults={"tenant": tenant},
+        )
         types[code] = kind
     return types
 

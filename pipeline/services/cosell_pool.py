@@ -47,7 +47,10 @@ def cosell_install_defaults(*, tenant: Tenant) -> bool:
                 hours_per_request=hours,
                 position=position,
             )
-            kind.stages.set([stages[n.lower()] for n in names if n.lower() in stages])
+            kind.stages.set(
+                [stages[n.lower()] for n in names if n.lower() in stages],
+                through_defaults={"tenant_id": kind.tenant_id},
+            )
     return True
 
 
@@ -106,7 +109,7 @@ def cosell_type_save(
     kind.name, kind.min_amount = name, min_amount
     kind.hours_per_request, kind.is_active = int(hours_per_request), is_active
     kind.save()
-    kind.stages.set(stages)
+    kind.stages.set(stages, through_defaults={"tenant_id": kind.tenant_id})
     after = snapshot(kind, ["name", "min_amount", "hours_per_request", "is_active"])
     after["stages"] = sorted(s.name for s in stages)
     audit_record(
@@ -208,7 +211,7 @@ def cosell_resource_create(
             resource = CoSellResource.objects.create(tenant=tenant, person=person, **cleaned)
     except IntegrityError as error:
         raise Conflict("The person is already in the pool.") from error
-    resource.types.set(types)
+    resource.types.set(types, through_defaults={"tenant_id": resource.tenant_id})
     audit_record(
         tenant=tenant,
         actor=actor.user,
@@ -236,7 +239,7 @@ def cosell_resource_update(
         setattr(resource, name, value)
     resource.save()
     if types is not None:
-        resource.types.set(types)
+        resource.types.set(types, through_defaults={"tenant_id": resource.tenant_id})
     audit_record(
         tenant=tenant,
         actor=actor.user,

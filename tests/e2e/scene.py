@@ -177,7 +177,10 @@ def build_scene() -> Scene:
         cosell_resource = CoSellResource.objects.create(
             tenant=w.tenant, person=w.channel_manager, weekly_capacity=3, regions=["NA"]
         )
-        cosell_resource.types.set(CoSellResourceType.objects.filter(tenant=w.tenant))
+        cosell_resource.types.set(
+            CoSellResourceType.objects.filter(tenant=w.tenant),
+            through_defaults={"tenant_id": cosell_resource.tenant_id},
+        )
         CoSellUnavailability.objects.create(
             tenant=w.tenant,
             resource=cosell_resource,

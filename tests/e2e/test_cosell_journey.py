@@ -31,7 +31,8 @@ def world(transactional_db: None) -> World:
             tenant=world.tenant, person=world.channel_manager, weekly_capacity=2
         )
         engineer.types.set(
-            CoSellResourceType.objects.filter(tenant=world.tenant, code="pre_sales_engineer")
+            CoSellResourceType.objects.filter(tenant=world.tenant, code="pre_sales_engineer"),
+            through_defaults={"tenant": world.tenant},
         )
     return world
 

@@ -513,7 +513,10 @@ def pool(world: World, stages, in_tenant) -> CoSellResource:
         resource = CoSellResource.objects.create(
             tenant=world.tenant, person=world.channel_manager, weekly_capacity=5
         )
-        resource.types.set(CoSellResourceType.objects.for_tenant(world.tenant))
+        resource.types.set(
+            CoSellResourceType.objects.for_tenant(world.tenant),
+            through_defaults={"tenant_id": resource.tenant_id},
+        )
         return resource
 
 

@@ -62,7 +62,10 @@ def in_pool(world: World, person, codes=("pre_sales_engineer",), capacity=2, **e
         resource = CoSellResource.objects.create(
             tenant=world.tenant, person=person, weekly_capacity=capacity, **extra
         )
-        resource.types.set([kind(world.tenant, c) for c in codes])
+        resource.types.set(
+            [kind(world.tenant, c) for c in codes],
+            through_defaults={"tenant_id": resource.tenant_id},
+        )
         return resource
 
 

@@ -115,7 +115,7 @@ def cosell(world, deal, in_tenant) -> CoSellRequest:
         for person in (world.channel_manager, world.vendor_admin):
             CoSellResource.objects.create(
                 tenant=world.tenant, person=person, weekly_capacity=3
-            ).types.set([kind])
+            ).types.set([kind], through_defaults={"tenant": world.tenant})
         return CoSellRequest.objects.create(
             tenant=world.tenant,
             opportunity=deal,
