@@ -57,11 +57,7 @@ def connector_for(connection: CrmConnection) -> CrmConnector:
             external_id_field=connection.external_id_field,
             fields=fields,
         )
-    from integrations.crm.hubspot import hubspot_connector
-
-    return hubspot_connector(
-        credentials=credentials, external_id_field=connection.external_id_field, fields=fields
-    )
+    raise CrmError(f"{connection.get_system_display()} sync is not available yet.")
 
 
 def sync_actor(connection: CrmConnection) -> Membership:

@@ -76,6 +76,7 @@ class FakeSalesforce:
     tokens: set[str] = field(default_factory=set)
     calls: list[tuple[str, str, int]] = field(default_factory=list)
     replay_events: bool = False  # queryAll answers every version, twice, newest first
+    created_at: dict[str, dt.datetime] = field(default_factory=dict)  # our id → arrival
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _last: dt.datetime = field(default_factory=lambda: dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
@@ -196,6 +197,7 @@ class FakeSalesforce:
             **body,
         }
         self.records[record["Id"]] = record
+        self.created_at.setdefault(prm_id, dt.datetime.now(dt.UTC))
         self._touch(record)
         return _json({"id": record["Id"], "success": True, "errors": [], "created": True}, 201)
 
