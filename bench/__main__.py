@@ -7,6 +7,7 @@
     make bench BENCH_ARGS=deals              # deal registration only (1M registrations)
     make bench BENCH_ARGS=api                # API req/s against a bare DRF list (bench/api.py)
     make bench BENCH_ARGS=webhooks           # commit → first webhook attempt, real worker
+    make bench BENCH_ARGS=crm_sync           # approval → in the fake CRM, real worker
     make bench BENCH_ARGS=forecast           # the forecast pages and API (bench/forecast.py)
     make bench BENCH_ARGS=metrics            # the Metrics pages and API (bench/metrics_data.py)
     make bench BENCH_ARGS=leads              # lead routing p50 / p95 (bench/leads_routing.py)
@@ -138,6 +139,7 @@ def main() -> None:
             "deals",
             "api",
             "webhooks",
+            "crm_sync",
             "forecast",
             "metrics",
             "leads",
@@ -191,6 +193,11 @@ def main() -> None:
         from bench import webhooks
 
         webhooks.run()
+        return
+    if args.suite == "crm_sync":
+        from bench import crm_sync
+
+        crm_sync.run(submissions=args.submissions * 2)
         return
     if args.suite == "leads":
         from bench import leads_routing

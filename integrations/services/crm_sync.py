@@ -26,9 +26,10 @@ from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from accounts.models import Membership, Role, Tenant
-from accounts.services.external_ids import external_ids_write
+from accounts.services.external_ids import ExternalIdTaken, external_ids_write
 from integrations.crm.base import CrmConnector, CrmError, CrmRecord, CrmTransientError
 from integrations.crm.credentials import credentials_decrypt, credentials_encrypt
+from integrations.crm.hubspot import hubspot_connector
 from integrations.crm.salesforce import salesforce_connector
 from integrations.models import CrmConnection, CrmRecordState, FieldOwner, SyncConflict, SyncError
 from integrations.services.crm_mapping import (
@@ -57,7 +58,9 @@ def connector_for(connection: CrmConnection) -> CrmConnector:
             external_id_field=connection.external_id_field,
             fields=fields,
         )
-    raise CrmError(f"{connection.get_system_display()} sync is not available yet.")
+    return hubspot_connector(
+        credentials=credentials, external_id_field=connection.external_id_field, fields=fields
+    )
 
 
 def sync_actor(connection: CrmConnection) -> Membership:
@@ -262,12 +265,21 @@ def _remember(
         )
     if crm_id and state.crm_id != crm_id:
         state.crm_id = crm_id
-        external_ids_write(
-            tenant=connection.tenant,
-            model=OpportunityExternalId,
-            owner_id=opportunity.pk,
-            external_ids={connection.system: crm_id},
-        )
+        try:
+            external_ids_write(
+                tenant=connection.tenant,
+                model=OpportunityExternalId,
+                owner_id=opportunity.pk,
+                external_ids={connection.system: crm_id},
+            )
+        except ExternalIdTaken:  # e.g. a CRM sandbox reset reusing ids: say so, keep syncing
+            sync_error(
+                connection,
+                direction=SyncError.Direction.PUSH,
+                message="This CRM id is already linked to another deal here.",
+                opportunity_id=opportunity.pk,
+                crm_id=crm_id,
+            )
     state.base = {**state.base, **values}
     state.synced_at = timezone.now()
     state.save()

@@ -16,6 +16,7 @@ import datetime as dt
 import itertools
 import json
 import re
+import secrets
 import ssl
 import tempfile
 import threading
@@ -78,7 +79,7 @@ class FakeSalesforce:
     replay_events: bool = False  # queryAll answers every version, twice, newest first
     created_at: dict[str, dt.datetime] = field(default_factory=dict)  # our id → arrival
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _ids: Any = field(default_factory=lambda: itertools.count(secrets.randbelow(10**9) * 1000))
     _last: dt.datetime = field(default_factory=lambda: dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     url: str = ""
     cert: str = ""
@@ -250,3 +251,140 @@ class RunningFake:
     def stop(self) -> None:
         self.server.shutdown()
         self.thread.join(timeout=5)
+
+
+@dataclass
+class FakeHubSpot:
+    """The CRM v3 deals subset: batch upsert by a unique property, read by it, search by
+    `hs_lastmodifieddate` (paged); a private app token; injected faults."""
+
+    token: str = "pat-1"
+    id_property: str = "prm_id"
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: list[int] = field(default_factory=list)
+    calls: list[tuple[str, str, int]] = field(default_factory=list)
+    page_size: int = 2  # small pages, so paging is exercised
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _ids: Any = field(default_factory=lambda: itertools.count(1001))
+    _last: dt.datetime = field(default_factory=lambda: dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    created_at: dict[str, dt.datetime] = field(default_factory=dict)
+    url: str = ""
+    cert: str = ""
+
+    def credentials(self) -> dict[str, str]:
+        return {"access_token": self.token, "api_url": self.url}
+
+    def fail_next(self, *statuses: int) -> None:
+        with self.lock:
+            self.faults.extend(statuses)
+
+    def by_prm_id(self, prm_id: Any) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                dict(r["properties"], id=r["id"])
+                for r in self.records.values()
+                if r["properties"].get(self.id_property) == str(prm_id)
+            ]
+
+    def edit(self, crm_id: str, **properties: Any) -> None:
+        with self.lock:
+            self.records[crm_id]["properties"].update(properties)
+            self._touch(self.records[crm_id])
+
+    def count(self, method: str) -> int:
+        return sum(1 for m, _, _ in self.calls if m == method)
+
+    def _touch(self, record: dict[str, Any]) -> None:
+        now = max(dt.datetime.now(dt.UTC), self._last + dt.timedelta(milliseconds=1))
+        self._last = now
+        record["updatedAt"] = now.isoformat().replace("+00:00", "Z")
+        record["properties"]["hs_lastmodifieddate"] = str(int(now.timestamp() * 1000))
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        with self.lock:
+            response = self._answer(request)
+            self.calls.append((request.method, request.path, response.status_code))
+        return response(environ, start_response)
+
+    def _answer(self, request: Request) -> Response:
+        if self.faults:
+            status = self.faults.pop(0)
+            return _json({"status": "error", "message": f"injected {status}"}, status)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _json({"status": "error", "message": "Authentication credentials"}, 401)
+        if request.path == "/crm/v3/objects/deals/batch/upsert":
+            return self._upsert(json.loads(request.get_data()))
+        if request.path == "/crm/v3/objects/deals/search":
+            return self._search(json.loads(request.get_data()))
+        match = re.match(r"^/crm/v3/objects/deals/([^/]+)$", request.path)
+        if match and request.method == "GET":
+            found = self.by_prm_id(match.group(1))
+            if not found:
+                return _json({"status": "error", "message": "not found"}, 404)
+            return _json(self._out(self.records[found[0]["id"]]))
+        return _json({"status": "error", "message": request.path}, 404)
+
+    def _out(self, record: dict[str, Any], new: bool | None = None) -> dict[str, Any]:
+        body = {
+            "id": record["id"],
+            "properties": dict(record["properties"]),
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+            "archived": False,
+        }
+        return body if new is None else {**body, "new": new}
+
+    def _upsert(self, body: dict[str, Any]) -> Response:
+        results = []
+        for item in body["inputs"]:
+            found = self.by_prm_id(item["id"])
+            if found:
+                self.edit(found[0]["id"], **item["properties"])
+                results.append(self._out(self.records[found[0]["id"]], new=False))
+                continue
+            crm_id = str(next(self._ids))
+            now = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+            record = {
+                "id": crm_id,
+                "createdAt": now,
+                "properties": {**item["properties"], item["idProperty"]: item["id"]},
+            }
+            self.records[crm_id] = record
+            self.created_at.setdefault(item["id"], dt.datetime.now(dt.UTC))
+            self._touch(record)
+            results.append(self._out(record, new=True))
+        stamp = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+        return _json(
+            {"status": "COMPLETE", "results": results, "startedAt": stamp, "completedAt": stamp}
+        )
+
+    def _search(self, body: dict[str, Any]) -> Response:
+        since = int(body["filterGroups"][0]["filters"][0]["value"])
+        rows = sorted(
+            (r for r in self.records.values()
+             if int(r["properties"]["hs_lastmodifieddate"]) > since),
+            key=lambda r: int(r["properties"]["hs_lastmodifieddate"]),
+        )  # fmt: skip
+        start = int(body.get("after") or 0)
+        page = rows[start : start + self.page_size]
+        answer: dict[str, Any] = {"total": len(rows), "results": [self._out(r) for r in page]}
+        if start + self.page_size < len(rows):
+            answer["paging"] = {"next": {"after": str(start + self.page_size)}}
+        return _json(answer)
+
+
+class RunningHubSpot(RunningFake):
+    def __init__(self) -> None:  # noqa: D107
+        self.folder = Path(tempfile.mkdtemp(prefix="fake-hubspot-"))
+        cert, key = self_signed_certificate(self.folder)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.fake = FakeHubSpot(cert=str(cert))  # type: ignore[assignment]
+        self.server = make_server(
+            "127.0.0.1", 0, self.fake, threaded=True, ssl_context=context,
+            request_handler=QuietHandler,
+        )  # fmt: skip
+        self.fake.url = f"https://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()

@@ -296,3 +296,19 @@ def test_the_poll_finds_deals_edited_here_since_their_sync(world, connected, dea
 
     assert (before, edited, after) == ([], [deal.pk], [])
     assert salesforce.by_prm_id(deal.pk)[0]["Name"] == "Renamed here"
+
+
+def test_a_crm_id_already_linked_elsewhere_is_an_error_not_a_crash(
+    world, connected, deal, salesforce
+):
+    other = OpportunityFactory(tenant=world.tenant, name="Linked before")
+    with tenant_context(world.tenant):
+        OpportunityExternalId.objects.create(
+            tenant=world.tenant, opportunity=other, system="salesforce", external_id="006TAKEN"
+        )
+    salesforce._new_id = lambda: "006TAKEN"  # the CRM hands out an id we already know
+
+    assert push(world, connected, deal) is True
+
+    assert errors(world) == ["This CRM id is already linked to another deal here."]
+    assert len(salesforce.by_prm_id(deal.pk)) == 1
