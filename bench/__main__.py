@@ -7,6 +7,7 @@
     make bench BENCH_ARGS=deals              # deal registration only (1M registrations)
     make bench BENCH_ARGS=api                # API req/s against a bare DRF list (bench/api.py)
     make bench BENCH_ARGS=webhooks           # commit → first webhook attempt, real worker
+    make bench BENCH_ARGS=crm_sync           # approval → in the fake CRM, real worker
     make bench BENCH_ARGS=forecast           # the forecast pages and API (bench/forecast.py)
     make bench BENCH_ARGS=metrics            # the Metrics pages and API (bench/metrics_data.py)
     make bench BENCH_ARGS=leads              # lead routing p50 / p95 (bench/leads_routing.py)
@@ -141,6 +142,7 @@ def main() -> None:
             "deals",
             "api",
             "webhooks",
+            "crm_sync",
             "forecast",
             "metrics",
             "leads",
@@ -206,6 +208,10 @@ def main() -> None:
         from bench import lead_routing_sim
 
         lead_routing_sim.run(partners=args.sim_partners, leads=args.sim_leads, seed=args.sim_seed)
+    if args.suite == "crm_sync":
+        from bench import crm_sync
+
+        crm_sync.run(submissions=args.submissions * 2)
         return
     if args.suite == "leads":
         from bench import leads_routing

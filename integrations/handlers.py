@@ -11,6 +11,7 @@ from accounts.models import DomainEvent
 from accounts.services.events import event_handler
 from integrations.catalogue import EVENT_TYPES
 from integrations.payloads import event_data
+from integrations.services.crm_push import crm_push_enqueue
 from integrations.services.deliveries import webhook_fan_out
 from integrations.services.feed import feed_append
 
@@ -29,3 +30,22 @@ def publish(event: DomainEvent) -> None:
 
 for _name in EVENT_TYPES:
     event_handler(_name)(publish)
+
+
+# --- CRM sync: a deal to push once its registration is approved, and whenever it moves ---------
+
+CRM_PUSH_EVENTS = (
+    "registration.approved",
+    "opportunity.stage_changed",
+    "opportunity.won",
+    "opportunity.lost",
+    "opportunity.reopened",
+)
+
+
+def crm_push_on_event(event: DomainEvent) -> None:
+    crm_push_enqueue(event=event)
+
+
+for _name in CRM_PUSH_EVENTS:
+    event_handler(_name)(crm_push_on_event)

@@ -205,3 +205,143 @@ class IdempotencyKey(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.membership_id}: {self.key}"
+
+
+# --- Two-way CRM sync ---------------------------------------------------------------------------
+
+
+class FieldOwner(models.TextChoices):
+    """Which side's change of a mapped field wins."""
+
+    PRM = "prm", "PRM (pushed; CRM edits are overwritten)"
+    CRM = "crm", "CRM (pulled; PRM edits are overwritten)"
+    FIRST_SYNC = "first_sync", "First sync only (set when the CRM record is created)"
+    BOTH = "both", "Both (a change on both sides is a conflict to resolve)"
+
+
+class CrmConnection(TenantScopedModel):
+    """A tenant's link to its CRM: encrypted credentials, the field mapping (each mapped
+    field with its owner), the stage mapping, and where the last poll stopped."""
+
+    class System(models.TextChoices):
+        SALESFORCE = "salesforce", "Salesforce"
+        HUBSPOT = "hubspot", "HubSpot"
+
+    system = models.CharField(max_length=20, choices=System.choices)
+    is_active = models.BooleanField(default=True)
+    credentials = models.TextField(blank=True, help_text="Fernet token; never shown back.")
+    # [{"prm": "amount", "crm": "Amount", "owner": "both"}, ...]
+    field_mapping = models.JSONField(default=list)
+    # {"Prospecting": <stage id>, ...}: CRM stage name → our stage
+    stage_mapping = models.JSONField(default=dict)
+    external_id_field = models.CharField(max_length=80, default="PRM_Id__c")
+    lookback_seconds = models.PositiveIntegerField(default=300)
+    acting_user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
+    polled_until = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "system"], name="crmconnection_one_per_system"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_system_display()
+
+
+class CrmRecordState(TenantScopedModel):
+    """What both sides agreed on at the last sync of one deal (the base of the three-way
+    comparison), and the CRM's modstamp of that moment (older change events are ignored)."""
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="+")
+    opportunity = models.ForeignKey(
+        "pipeline.Opportunity", on_delete=models.CASCADE, related_name="+"
+    )
+    crm_id = models.CharField(max_length=255, blank=True)
+    base = models.JSONField(default=dict)
+    crm_modstamp = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "opportunity"], name="crmrecordstate_one_per_deal"
+            )
+        ]
+
+
+class SyncConflict(TenantScopedModel):
+    """A change that sync did not apply on its own: a field owned by both sides changed on
+    both since the last sync, or a CRM stage move our stage rules refuse. A vendor admin
+    keeps ours, takes theirs or enters a value."""
+
+    class Kind(models.TextChoices):
+        BOTH_CHANGED = "both_changed", "Changed on both sides"
+        REFUSED = "refused", "Refused by our rules"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    class Resolution(models.TextChoices):
+        KEEP_OURS = "keep_ours", "Kept ours"
+        TAKE_THEIRS = "take_theirs", "Took theirs"
+        EDIT = "edit", "Edited"
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="+")
+    opportunity = models.ForeignKey(
+        "pipeline.Opportunity", on_delete=models.CASCADE, related_name="+"
+    )
+    field = models.CharField(max_length=40)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    ours = models.CharField(max_length=500, blank=True)
+    theirs = models.CharField(max_length=500, blank=True)
+    base = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.CharField(max_length=12, choices=Resolution.choices, blank=True)
+    resolved_value = models.CharField(max_length=500, blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "opportunity", "field"],
+                condition=Q(status="open"),
+                name="syncconflict_one_open_per_field",
+            )
+        ]
+        indexes: ClassVar = [models.Index(fields=["tenant", "status", "-created_at"])]
+
+
+class SyncError(TenantScopedModel):
+    """A sync step that failed for good (after its retries): shown on the status page with
+    the record it concerns and a retry button."""
+
+    class Direction(models.TextChoices):
+        PUSH = "push", "PRM → CRM"
+        PULL = "pull", "CRM → PRM"
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="+")
+    opportunity = models.ForeignKey(
+        "pipeline.Opportunity", on_delete=models.CASCADE, related_name="+", null=True
+    )
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    crm_id = models.CharField(max_length=255, blank=True)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    retried_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["tenant", "retried_at", "-created_at"])]

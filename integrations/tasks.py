@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from accounts.models import Tenant
 from accounts.queue import SWEEP_TASK_OPTIONS, TASK_OPTIONS
-from integrations.services import deliveries, idempotency
+from accounts.tenancy import tenant_context
+from integrations.services import crm_sync, deliveries, idempotency
 
 
 @shared_task(**TASK_OPTIONS)
@@ -50,3 +51,56 @@ def idempotency_key_purge() -> int:
     return sum(
         idempotency.idempotency_purge(tenant=tenant.pk) for tenant in Tenant.objects.only("pk")
     )
+
+
+# --- CRM sync -----------------------------------------------------------------------------------
+
+CRM_RETRIES = 8
+
+
+@shared_task(bind=True, **{**TASK_OPTIONS, "max_retries": CRM_RETRIES})
+def crm_push(self: Task, tenant_id: int, connection_id: int, opportunity_id: int) -> bool | str:
+    with tenant_context(tenant_id):
+        result = crm_sync.crm_push(
+            tenant=tenant_id, connection_id=connection_id, opportunity_id=opportunity_id
+        )
+    if result == crm_sync.RETRY:
+        _retry_or_give_up(self, tenant_id, connection_id, opportunity_id)
+    return result
+
+
+@shared_task(bind=True, **{**TASK_OPTIONS, "max_retries": CRM_RETRIES})
+def crm_pull(self: Task, tenant_id: int, connection_id: int) -> int | str:
+    with tenant_context(tenant_id):
+        result = crm_sync.crm_pull(tenant=tenant_id, connection_id=connection_id)
+        edited = crm_sync.crm_deals_edited_here(tenant=tenant_id, connection_id=connection_id)
+    if result == crm_sync.RETRY:
+        _retry_or_give_up(self, tenant_id, connection_id, None)
+    for opportunity_id in edited:  # then send what changed here since the last sync
+        crm_push.delay(tenant_id, connection_id, opportunity_id)
+    return result
+
+
+def _retry_or_give_up(
+    task: Task, tenant_id: int, connection_id: int, opportunity_id: int | None
+) -> None:
+    """429 and 5xx: again after 2, 4, 8 … s (at most two minutes); then on the status page."""
+    if task.request.retries < CRM_RETRIES:
+        raise task.retry(countdown=min(2 ** (task.request.retries + 1), 120))
+    with tenant_context(tenant_id):
+        crm_sync.crm_gave_up(
+            tenant=tenant_id, connection_id=connection_id, opportunity_id=opportunity_id
+        )
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def crm_poll_sweep() -> int:
+    """Beat: a pull task for every active CRM connection."""
+    count = 0
+    for tenant in Tenant.objects.only("pk"):
+        with tenant_context(tenant.pk):
+            connections = list(crm_sync.crm_connections_due(tenant=tenant.pk))
+        for connection_id in connections:
+            crm_pull.delay(tenant.pk, connection_id)
+            count += 1
+    return count

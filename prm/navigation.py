@@ -41,6 +41,7 @@ VENDOR_NAV = (
     NavItem("Routing rules", "vendor:routing_settings", frozenset({"vendor_admin"})),
     NavItem("Commission plans", "vendor:plan_list", frozenset({"vendor_admin"})),
     NavItem("Webhooks", "vendor:webhook_list", frozenset({"vendor_admin"})),
+    NavItem("CRM sync", "vendor:crm_status", frozenset({"vendor_admin"})),
     NavItem("Audit log", "vendor:audit_log", frozenset({"vendor_admin"})),
 )
 

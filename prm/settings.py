@@ -223,8 +223,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # delivery rows locked per handler), so a sweep racing the original task changes nothing.
 SWEEP_BOUND = 30.0
 SWEEP_EVERY = 10.0
+# CRM sync (integrations/crm): credentials are Fernet-encrypted with a key derived from
+# CRM_CREDENTIALS_KEY (default: SECRET_KEY); older keys still decrypt after a rotation.
+CRM_CREDENTIALS_KEY = os.environ.get("CRM_CREDENTIALS_KEY", SECRET_KEY)
+CRM_CREDENTIALS_OLD_KEYS = env_list("CRM_CREDENTIALS_OLD_KEYS", "")
+CRM_CA_BUNDLE = os.environ.get("CRM_CA_BUNDLE") or True  # requests' `verify`
+CRM_TIMEOUT_SECONDS = 10
+
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "accounts.tasks.outbox_sweep", "schedule": SWEEP_EVERY},
+    "crm-poll": {"task": "integrations.tasks.crm_poll_sweep", "schedule": 60.0},
     "notification-email-sweep": {
         "task": "accounts.tasks.notification_email_sweep",
         "schedule": SWEEP_EVERY,

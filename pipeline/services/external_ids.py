@@ -127,7 +127,7 @@ def opportunity_upsert_by_external_id(  # noqa: PLR0913
             external_ids=customer["external_ids"],
         )
     if stage is not None and stage.pk != opportunity.stage_id:
-        _reach_stage(tenant, actor, opportunity.pk, stage)
+        opportunity_reach_stage(tenant, actor, opportunity.pk, stage)
     opportunity.refresh_from_db()
     return UpsertResult(opportunity=opportunity, created=linked is None)
 
@@ -185,7 +185,9 @@ def _update(
     return opportunity
 
 
-def _reach_stage(tenant: Tenant, actor: Membership, opportunity_id: int, stage: Stage) -> None:
+def opportunity_reach_stage(
+    tenant: Tenant, actor: Membership, opportunity_id: int, stage: Stage
+) -> None:
     """Move, close won or close lost, as the target stage's kind says."""
     if stage.kind == Stage.Kind.WON:
         lifecycle.opportunity_close_won(tenant=tenant, actor=actor, opportunity_id=opportunity_id)

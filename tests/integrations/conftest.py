@@ -8,6 +8,7 @@ from accounts.models import Membership
 from accounts.tenancy import tenant_context
 from integrations.models import WebhookEndpoint
 from integrations.services.endpoints import webhook_endpoint_create
+from tests.integrations.crm_fixtures import connected, hubspot, salesforce  # noqa: F401  (fixtures)
 from tests.integrations.receiver import Receiver, running_receiver
 
 

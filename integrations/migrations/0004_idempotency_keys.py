@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_tenant_fiscal_year_start_month'),
-        ('integrations', '0002_change_feed'),
+        ('integrations', '0003_crm_sync'),
     ]
 
     operations = [

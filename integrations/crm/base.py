@@ -1,0 +1,56 @@
+"""The one interface every CRM connector offers the sync services.
+
+A connector speaks to one tenant's CRM: it upserts a deal by the external-id field that
+holds our id (so resending a change never makes a duplicate), reads one deal back, and
+lists the deals changed since a moment (deleted ones included). Values cross this
+interface as the CRM's own field names and strings; the mapping lives in the services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class CrmError(Exception):
+    """A call to the CRM failed for good (bad request, multiple match, refused)."""
+
+
+class CrmTransientError(CrmError):
+    """Rate limited (429), the CRM is down (5xx) or unreachable: try again later."""
+
+
+class CrmAuthError(CrmError):
+    """The credentials were refused even after a token refresh."""
+
+
+class CrmMultipleMatch(CrmError):
+    """More than one CRM record carries our id (Salesforce answers 300)."""
+
+
+@dataclass(frozen=True)
+class CrmRecord:
+    crm_id: str
+    prm_id: str  # our opportunity id, from the external-id field ("" if not ours)
+    fields: dict[str, str]
+    modstamp: datetime
+    deleted: bool = False
+
+
+@dataclass
+class UpsertOutcome:
+    crm_id: str
+    created: bool
+
+
+class CrmConnector(Protocol):
+    def upsert_deal(self, *, prm_id: str, fields: dict[str, str]) -> UpsertOutcome: ...
+
+    def get_deal(self, *, prm_id: str) -> CrmRecord | None: ...
+
+    def changed_deals(self, *, since: datetime) -> list[CrmRecord]: ...
+
+    def refreshed_credentials(self) -> dict[str, str] | None:
+        """New credentials (a refreshed access token) to store, if the call made any."""
+        ...

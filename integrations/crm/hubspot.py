@@ -1,0 +1,157 @@
+"""HubSpot, through hubspot-api-client (CRM v3 deals): batch upsert by a unique property
+that holds our id (`idProperty`: created or updated, never duplicated), a read by that
+property, and a poll of the deals whose `hs_lastmodifieddate` moved (search API, paged).
+Authentication: a private app's access token (no refresh; a 401 asks to reconnect).
+HubSpot's search does not return archived deals: deletions are not seen by the poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from django.conf import settings
+from hubspot import HubSpot
+from hubspot.crm.deals import (
+    ApiException,
+    BatchInputSimplePublicObjectBatchInputUpsert,
+    PublicObjectSearchRequest,
+    SimplePublicObjectBatchInputUpsert,
+)
+
+from integrations.crm.base import (
+    CrmAuthError,
+    CrmError,
+    CrmRecord,
+    CrmTransientError,
+    UpsertOutcome,
+)
+
+T = TypeVar("T")
+PAGE = 100
+MODIFIED = "hs_lastmodifieddate"
+
+
+class HubSpotConnector:
+    """credentials: access_token (private app), api_url (https://api.hubapi.com)."""
+
+    def __init__(self, *, credentials: dict[str, str], external_id_field: str, fields: list[str]):
+        self.external_id_field = external_id_field
+        self.fields = [f for f in fields if f != external_id_field]
+        ca = settings.CRM_CA_BUNDLE
+        self.client = HubSpot(
+            access_token=credentials.get("access_token", ""),
+            host=credentials.get("api_url") or "https://api.hubapi.com",
+            ssl_ca_cert=ca if isinstance(ca, str) else None,
+        )
+
+    def _call(self, work: Callable[[], T]) -> T:
+        try:
+            return work()
+        except ApiException as error:
+            status = int(error.status or 0)
+            if status == 401:
+                raise CrmAuthError("HubSpot refused the access token; reconnect.") from error
+            if status in (0, 429) or status >= 500:
+                raise CrmTransientError(f"HubSpot answered {status}.") from error
+            raise CrmError(f"HubSpot answered {status}.") from error
+        except OSError as error:
+            raise CrmTransientError(f"HubSpot unreachable: {type(error).__name__}") from error
+
+    def refreshed_credentials(self) -> dict[str, str] | None:
+        return None
+
+    def upsert_deal(self, *, prm_id: str, fields: dict[str, str]) -> UpsertOutcome:
+        properties = {k: "" if v is None else str(v) for k, v in fields.items()}
+        batch = BatchInputSimplePublicObjectBatchInputUpsert(
+            inputs=[
+                SimplePublicObjectBatchInputUpsert(
+                    id_property=self.external_id_field, id=prm_id, properties=properties
+                )
+            ]
+        )
+        answer = self._call(
+            lambda: self.client.crm.deals.batch_api.upsert(
+                batch_input_simple_public_object_batch_input_upsert=batch,
+                _request_timeout=settings.CRM_TIMEOUT_SECONDS,
+            )
+        )
+        result = answer.results[0]
+        return UpsertOutcome(crm_id=str(result.id), created=bool(result.new))
+
+    def get_deal(self, *, prm_id: str) -> CrmRecord | None:
+        def read() -> Any:
+            try:
+                return self.client.crm.deals.basic_api.get_by_id(
+                    deal_id=prm_id,
+                    id_property=self.external_id_field,
+                    properties=[self.external_id_field, *self.fields],
+                    _request_timeout=settings.CRM_TIMEOUT_SECONDS,
+                )
+            except ApiException as error:
+                if error.status == 404:
+                    return None
+                raise
+
+        deal = self._call(read)
+        return None if deal is None else self._record(deal)
+
+    def changed_deals(self, *, since: datetime) -> list[CrmRecord]:
+        records: list[CrmRecord] = []
+        after: str | None = None
+        while True:
+            request = PublicObjectSearchRequest(
+                filter_groups=[
+                    {
+                        "filters": [
+                            {
+                                "propertyName": MODIFIED,
+                                "operator": "GT",
+                                "value": str(int(since.timestamp() * 1000)),
+                            }
+                        ]
+                    }
+                ],
+                sorts=[{"propertyName": MODIFIED, "direction": "ASCENDING"}],
+                properties=[self.external_id_field, MODIFIED, *self.fields],
+                limit=PAGE,
+                after=after,
+            )
+            page = self._call(self._searcher(request))
+            records.extend(self._record(deal) for deal in page.results)
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return records
+
+    def _searcher(self, request: PublicObjectSearchRequest) -> Callable[[], Any]:
+        def search() -> Any:
+            return self.client.crm.deals.search_api.do_search(
+                public_object_search_request=request,
+                _request_timeout=settings.CRM_TIMEOUT_SECONDS,
+            )
+
+        return search
+
+    def _record(self, deal: Any) -> CrmRecord:
+        properties = deal.properties or {}
+        modified = deal.updated_at or datetime.now(UTC)
+        return CrmRecord(
+            crm_id=str(deal.id),
+            prm_id=str(properties.get(self.external_id_field) or ""),
+            fields={
+                f: "" if properties.get(f) is None else str(properties[f]) for f in self.fields
+            },
+            modstamp=modified,
+            deleted=bool(deal.archived),
+        )
+
+
+def hubspot_connector(
+    *, credentials: dict[str, str], external_id_field: str, fields: list[str]
+) -> HubSpotConnector:
+    if not credentials.get("access_token"):
+        raise CrmError("HubSpot is not connected: enter a private app access token.")
+    return HubSpotConnector(
+        credentials=credentials, external_id_field=external_id_field, fields=fields
+    )
