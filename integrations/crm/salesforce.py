@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import requests
 from django.conf import settings
 from simple_salesforce import Salesforce
+from simple_salesforce.api import SFType
 from simple_salesforce.exceptions import (
     SalesforceError,
     SalesforceExpiredSession,
@@ -137,7 +138,9 @@ class SalesforceConnector:
 
     def upsert_deal(self, *, prm_id: str, fields: dict[str, str]) -> UpsertOutcome:
         path = f"{self.external_id_field}/{prm_id}"
-        answer = self._call(lambda sf: sf.Opportunity.upsert(path, dict(fields), raw_response=True))
+        answer = self._call(
+            lambda sf: _opportunities(sf).upsert(path, dict(fields), raw_response=True)
+        )
         if answer.status_code == 201:
             return UpsertOutcome(crm_id=answer.json()["id"], created=True)
         record = self.get_deal(prm_id=prm_id)
@@ -146,7 +149,7 @@ class SalesforceConnector:
     def get_deal(self, *, prm_id: str) -> CrmRecord | None:
         def read(sf: Salesforce) -> dict[str, Any] | None:
             try:
-                return sf.Opportunity.get_by_custom_id(self.external_id_field, prm_id)
+                return _opportunities(sf).get_by_custom_id(self.external_id_field, prm_id)
             except SalesforceResourceNotFound:
                 return None
 
@@ -184,3 +187,9 @@ def salesforce_connector(
     return SalesforceConnector(
         credentials=credentials, external_id_field=external_id_field, fields=fields
     )
+
+
+def _opportunities(sf: Salesforce) -> SFType:
+    """The Opportunity object's REST type (simple-salesforce's attribute access is typed as
+    any of its REST and bulk types)."""
+    return cast(SFType, sf.Opportunity)
