@@ -22,6 +22,11 @@ CREDENTIAL_LABELS = {
 }
 
 
+# Short names in the menus (a phone-width select is as wide as its longest option); the
+# page explains each owner above the form.
+OWNER_CHOICES = [(owner.value, owner.label.split(" (")[0]) for owner in FieldOwner]
+
+
 class CrmSettingsForm(forms.Form):
     """Credentials (blank keeps the stored value; nothing is shown back), each syncable
     field's CRM name and owner, and the CRM stage names of each of our stages."""
@@ -56,7 +61,7 @@ class CrmSettingsForm(forms.Form):
                 help_text="Blank: not synced.",
             )
             self.fields[f"owner_{name}"] = forms.ChoiceField(
-                choices=FieldOwner.choices,
+                choices=OWNER_CHOICES,
                 label=f"{LABELS[name]}: owner",
                 initial=row.get("owner", FieldOwner.BOTH),
             )

@@ -23,6 +23,8 @@ from deals.services.configuration import registration_defaults_install
 from deals.services.decisions import registration_approve
 from deals.services.registrations import registration_create
 from deals.services.screening import registration_screen
+from integrations.models import CrmConnection, SyncConflict, SyncError
+from integrations.services.crm_mapping import DEFAULT_MAPPINGS
 from leads.models import LeadImport
 from leads.services.imports import lead_import_create, lead_import_process
 from pipeline.models import (
@@ -132,6 +134,24 @@ def plans(world: World) -> tuple[PlanVersion, PlanVersion]:
     return current, future
 
 
+def crm_rows(w: World, deal: Opportunity) -> None:
+    """A Salesforce connection with one conflict and one error to show (no CRM is called)."""
+    connection = CrmConnection.objects.create(
+        tenant=w.tenant,
+        system="salesforce",
+        field_mapping=DEFAULT_MAPPINGS["salesforce"],
+        acting_user=w.vendor_admin.user,
+    )
+    SyncConflict.objects.create(
+        tenant=w.tenant, connection=connection, opportunity=deal, field="amount",
+        kind="both_changed", ours="100.00", theirs="120.00", base="90.00",
+    )  # fmt: skip
+    SyncError.objects.create(
+        tenant=w.tenant, connection=connection, opportunity=deal, direction="push",
+        message="More than one Salesforce record has this id.", crm_id="006X",
+    )  # fmt: skip
+
+
 def build_scene() -> Scene:
     w = build_world()
     with tenant_context(w.tenant):
@@ -189,6 +209,7 @@ def build_scene() -> Scene:
             note="Conference",
         )
         cosell_type = CoSellResourceType.objects.get(tenant=w.tenant, code="executive_sponsor")
+        crm_rows(w, open_deal)
 
     won_deal, entry = won(w, "Northwind rollout", Decimal("48000"))
     _, paid = won(w, "Northwind upsell", Decimal("1234567.89"))
@@ -268,6 +289,10 @@ def vendor_admin_pages(s: Scene) -> list[str]:
         "/vendor/settings/cosell/types/new/",
         f"/vendor/settings/cosell/types/{s.cosell_type.pk}/",
         f"/vendor/settings/cosell/people/{s.cosell_resource.pk}/",
+        "/vendor/settings/crm/",
+        "/vendor/settings/crm/conflicts/",
+        "/vendor/settings/crm/salesforce/",
+        "/vendor/settings/crm/hubspot/",
         "/vendor/cosell/",
         "/vendor/cosell/workload/",
         "/vendor/settings/registrations/",
