@@ -44,9 +44,11 @@ def document_idempotency(result: dict[str, Any], generator: Any, **_: Any) -> di
         operation.setdefault("parameters", []).append(dict(PARAMETER))
         responses = operation["responses"]
         for code, description in ANSWERS.items():
-            if code in responses and code != "409":
-                continue
-            responses[code] = {"content": ERROR, "description": description}
+            if code == "409" and code in responses:
+                # keep the operation's own 409 body (e.g. blocking_findings); say both causes
+                responses[code]["description"] = description
+            elif code not in responses:
+                responses[code] = {"content": ERROR, "description": description}
         for code, answer in responses.items():
             if code.startswith("2"):
                 answer.setdefault("headers", {}).update(dict(replayed))
