@@ -243,9 +243,9 @@ def open_request_type_ids(*, opportunity: Opportunity) -> set[int]:
 # --- Workload and utilization ------------------------------------------------------------------
 
 
-@dataclass
-class WeekLoad:
-    week: date
+class _Utilized:
+    """Load as a percentage of capacity (none without capacity), to one decimal."""
+
     capacity: int
     load: int
 
@@ -257,31 +257,26 @@ class WeekLoad:
 
 
 @dataclass
-class PersonUtilization:
+class WeekLoad(_Utilized):
+    week: date
+    capacity: int
+    load: int
+
+
+@dataclass
+class PersonUtilization(_Utilized):
     resource: CoSellResource
     capacity: int
     load: int
     weeks: list[WeekLoad] = field(default_factory=list)
 
-    @property
-    def utilization(self) -> Decimal | None:
-        if not self.capacity:
-            return None
-        return (Decimal(self.load) * 100 / self.capacity).quantize(Decimal("0.1"))
-
 
 @dataclass
-class TypeUtilization:
+class TypeUtilization(_Utilized):
     resource_type: CoSellResourceType
     capacity: int
     load: int
     requests: int
-
-    @property
-    def utilization(self) -> Decimal | None:
-        if not self.capacity:
-            return None
-        return (Decimal(self.load) * 100 / self.capacity).quantize(Decimal("0.1"))
 
 
 @dataclass
