@@ -119,17 +119,17 @@ class PlanVersionForm(TenantForm):
         return [self[f"bonus_{line.pk}"] for line in self.lines]
 
     def changes(self) -> dict[str, Any]:
-        """The service's keyword arguments; an emptied bonus that existed becomes 0 %."""
+        """The service's keyword arguments; an emptied bonus that existed is removed (None)."""
         data = self.cleaned_data
         changes: dict[str, Any] = {name: data[name] for name in SCALARS}
         changes["tier_rates"] = {tier.pk: data[f"tier_{tier.pk}"] for tier in self.tiers}
-        bonuses: dict[int, Decimal] = {}
+        bonuses: dict[int, Decimal | None] = {}
         for line in self.lines:
             value = data[f"bonus_{line.pk}"]
             if value is not None:
                 bonuses[line.pk] = value
             elif line.pk in self.source_bonus_ids:
-                bonuses[line.pk] = Decimal(0)
+                bonuses[line.pk] = None
         changes["product_bonuses"] = bonuses
         return changes
 

@@ -221,10 +221,13 @@ class TierRateInput(InputSerializer):
 
 class ProductBonusInput(InputSerializer):
     product_line_id = WholeNumberField(min_value=1, help_text="A product line of the tenant.")
-    bonus = percent_input(help_text="Extra percent of a registered deal's amount, 0 to 100.")
+    bonus = percent_input(
+        allow_null=True,
+        help_text="Extra percent of a registered deal's amount, 0 to 100; null removes it.",
+    )
 
 
-def unique_ids(rows: list[dict[str, Any]], key: str, value: str) -> dict[int, Decimal]:
+def unique_ids(rows: list[dict[str, Any]], key: str, value: str) -> dict[int, Decimal | None]:
     ids = [row[key] for row in rows]
     if len(ids) != len(set(ids)):
         raise serializers.ValidationError(f"Each {key} at most once.")

@@ -134,7 +134,21 @@ class PartnerRegistrationFilter(TenantFilterSet):
     status = django_filters.ChoiceFilter(
         choices=DealRegistration.Status.choices, empty_label="Any status"
     )
+    protection_ends = django_filters.ChoiceFilter(
+        choices=[("week", "This week")],
+        empty_label="Any time",
+        label="Protection ends",
+        method="filter_protection_ends",
+    )
 
     class Meta:
         model = DealRegistration
-        fields = ("status",)
+        fields = ("status", "protection_ends")
+
+    def filter_protection_ends(self, queryset: Any, name: str, value: str) -> Any:
+        """The partner home's "Protections ending this week" figure (today + 6 days)."""
+        from deals.home import protection_ends_window
+
+        return queryset.filter(
+            status=DealRegistration.Status.APPROVED, protected_until__range=protection_ends_window()
+        )

@@ -1,8 +1,9 @@
 """What deal registration adds to the portal homes (registered in `DealsConfig.ready()`).
 
 Vendor home: registrations waiting for review, those past the review SLA, and protections
-ending this week. Partner home: registrations waiting for the partner's information, and
-the open deals with their protection countdown, soonest ending first. Each figure links to
+ending this week. Partner home: protections ending this week, registrations waiting for
+the partner's information, in the vendor's review and drafts, and the open deals with
+their protection countdown, soonest ending first. Each figure links to
 the list filtered to exactly the rows it counts.
 """
 
@@ -86,18 +87,35 @@ def vendor_registration_tiles(membership: Membership) -> list[HomeTile]:
 
 @home_tiles("partner", order=20)
 def partner_registration_tiles(membership: Membership) -> list[HomeTile]:
+    first, last = protection_ends_window()
     counts = DealRegistration.objects.visible_to(membership).aggregate(
         info=Count("pk", filter=Q(status=Status.INFO_REQUESTED)),
         drafts=Count("pk", filter=Q(status=Status.DRAFT)),
+        in_review=Count("pk", filter=Q(status=Status.IN_REVIEW)),
+        ending=Count("pk", filter=Q(status=Status.APPROVED, protected_until__range=(first, last))),
     )
     mine = "partner:registration_list"
     return [
+        HomeTile(
+            "protections-ending",
+            "Protections ending this week",
+            counts["ending"],
+            link(mine, status=Status.APPROVED, protection_ends="week"),
+            attention=True,
+            note="move the deal on or ask for an extension",
+        ),
         HomeTile(
             "registrations-info-requested",
             "Registrations waiting for your information",
             counts["info"],
             link(mine, status=Status.INFO_REQUESTED),
             attention=True,
+        ),
+        HomeTile(
+            "registrations-in-review",
+            "Registrations in the vendor's review",
+            counts["in_review"],
+            link(mine, status=Status.IN_REVIEW),
         ),
         HomeTile(
             "registrations-drafts",

@@ -109,8 +109,9 @@ def _clean(tenant: Tenant, changes: dict[str, Any], earliest: date | None) -> di
     return cleaned
 
 
-def _rates(tenant: Tenant, field: str, value: Any) -> dict[int, Decimal]:
-    """{tier id | product-line id: percent}, every id the tenant's own."""
+def _rates(tenant: Tenant, field: str, value: Any) -> dict[int, Decimal | None]:
+    """{tier id | product-line id: percent}, every id the tenant's own; a product bonus of
+    None removes it (a tier always has a base rate)."""
     model = PartnerTier if field == "tier_rates" else ProductLine
     if not isinstance(value, dict):
         raise ValidationFailed("A mapping of ids to percents.", fields={field: ["An object."]})
@@ -122,7 +123,9 @@ def _rates(tenant: Tenant, field: str, value: Any) -> dict[int, Decimal]:
     if set(rates) - known:
         raise ValidationFailed("Unknown ids.", fields={field: ["Not found."]})
     return {
-        key: _decimal(field, rate, low=Decimal(0), high=Decimal(100), nullable=False)
+        key: _decimal(
+            field, rate, low=Decimal(0), high=Decimal(100), nullable=field == "product_bonuses"
+        )
         for key, rate in rates.items()
     }
 
@@ -143,6 +146,9 @@ def _apply(version: PlanVersion, cleaned: dict[str, Any]) -> None:
             tenant_id=version.tenant_id, version=version, tier_id=tier_id, defaults={"rate": rate}
         )
     for line_id, bonus in cleaned.get("product_bonuses", {}).items():
+        if bonus is None:
+            ProductBonus.objects.filter(version=version, product_line_id=line_id).delete()
+            continue
         ProductBonus.objects.update_or_create(
             tenant_id=version.tenant_id,
             version=version,

@@ -369,6 +369,26 @@ def test_a_version_not_yet_in_force_changes(deals_world, upcoming):
     assert body["tier_rates"][0]["rate"] == "12.0000"  # untouched
 
 
+def test_a_null_bonus_removes_it(deals_world, upcoming):
+    w = deals_world
+    client = api_as(w, "vendor_admin")
+    added = client.patch(
+        plan_url(upcoming.pk),
+        {"product_bonuses": [{"product_line_id": cloud(w).pk, "bonus": "3"}]},
+        format="json",
+    )
+    assert [b["bonus"] for b in added.json()["product_bonuses"]] == ["3.0000"]
+
+    response = client.patch(
+        plan_url(upcoming.pk),
+        {"product_bonuses": [{"product_line_id": cloud(w).pk, "bonus": None}]},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["product_bonuses"] == []  # removed, not kept at 0 %
+
+
 def test_a_version_in_force_is_a_409_and_changes_nothing(deals_world, plan):
     before = plans_state(deals_world)
     response = api_as(deals_world, "vendor_admin").patch(

@@ -1073,8 +1073,7 @@ def test_a_new_version_is_created_with_its_rates(deals_world, plan, in_tenant, c
     )
     assert [r for r in state[2] if r[0] == bold.pk] == [(bold.pk, w.tier.pk, Decimal("12.5"))]
     assert sorted(b for b in state[3] if b[0] == bold.pk) == [
-        (bold.pk, cloud, Decimal(0)),  # emptied: no bonus any more
-        (bold.pk, security, Decimal(3)),
+        (bold.pk, security, Decimal(3)),  # emptied cloud: no bonus row at all, not 0 %
     ]
 
 

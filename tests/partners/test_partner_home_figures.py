@@ -39,10 +39,10 @@ def deals(deals_world: World) -> dict:
     rows["rep_20"] = deal(w.tenant, w.partner_rep, close=TODAY() + timedelta(days=30))
     protect(rows["rep_20"], w.partner_rep, 20)
     rows["rep_5"] = deal(w.tenant, w.partner_rep, close=TODAY() + timedelta(days=30))
-    protect(rows["rep_5"], w.partner_rep, 5)
+    rows["rep_5_registration"] = protect(rows["rep_5"], w.partner_rep, 5)
     rows["rep_past"] = deal(w.tenant, w.partner_rep, close=TODAY() - timedelta(days=3))
     rows["admin_2"] = deal(w.tenant, w.partner_admin, idle_days=60)
-    protect(rows["admin_2"], w.partner_admin, 2)
+    rows["admin_2_registration"] = protect(rows["admin_2"], w.partner_admin, 2)
     rows["other_1"] = deal(w.tenant, w.other_partner_rep, close=TODAY() - timedelta(days=9))
     protect(rows["other_1"], w.other_partner_rep, 1)
 
@@ -59,6 +59,10 @@ def deals(deals_world: World) -> dict:
     rows["admin_info"] = registration(w.partner_admin, Status.INFO_REQUESTED)
     registration(w.other_partner_rep, Status.INFO_REQUESTED)
     registration(w.other_tenant_partner_admin, Status.INFO_REQUESTED)
+    rows["rep_review"] = registration(w.partner_rep, Status.IN_REVIEW)
+    rows["admin_review"] = registration(w.partner_admin, Status.IN_REVIEW)
+    registration(w.other_partner_rep, Status.IN_REVIEW)
+    registration(w.other_tenant_partner_admin, Status.IN_REVIEW)
     return rows
 
 
@@ -133,6 +137,16 @@ def test_what_needs_an_update_is_mine_only(
         ("partner_rep", "deals-past-close", 1, None, ["rep_past"]),
         ("partner_rep", "registrations-info-requested", 1, None, ["rep_info"]),
         ("partner_admin", "registrations-info-requested", 2, None, ["rep_info", "admin_info"]),
+        ("partner_rep", "registrations-in-review", 1, None, ["rep_review"]),
+        ("partner_admin", "registrations-in-review", 2, None, ["rep_review", "admin_review"]),
+        ("partner_rep", "protections-ending", 1, None, ["rep_5_registration"]),
+        (
+            "partner_admin",
+            "protections-ending",
+            2,
+            None,
+            ["rep_5_registration", "admin_2_registration"],
+        ),
         ("partner_rep", "commissions-earned", 1, "1100.00", ["rep_entry"]),
         ("partner_admin", "commissions-earned", 2, "1160.00", ["rep_entry", "admin_entry"]),
     ],
@@ -155,6 +169,8 @@ def test_another_partner_sees_none_of_ours(deals_world, deals, client_for):
     assert figures["deals-open"].count == 1
     assert figures["commissions-earned"].amount == Decimal("999.00")
     assert figures["registrations-info-requested"].count == 1
+    assert figures["registrations-in-review"].count == 1
+    assert figures["protections-ending"].count == 1  # other_1: a day left
     html = response.content.decode()
     for name in ("rep_5", "rep_20", "admin_2", "rep_past"):
         assert deals[name].name not in html
