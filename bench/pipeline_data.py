@@ -186,11 +186,11 @@ INSERT INTO analytics_forecastsnapshot
     (tenant_id, period, week, partner_id, closed_won, commit, best_case, pipeline, weighted,
      calibrated_weighted, target, created_at)
 SELECT %(tenant)s, period, week, partner_id, closed_won, commit, best_case, pipeline,
-       weighted, calibrated_weighted, NULL, week + time '06:00'
+       weighted, calibrated_weighted, NULL::numeric, week + time '06:00'
 FROM capped
 UNION ALL
 SELECT %(tenant)s, period, week, NULL, sum(closed_won), sum(commit), sum(best_case),
-       sum(pipeline), sum(weighted), sum(calibrated_weighted), NULL, week + time '06:00'
+       sum(pipeline), sum(weighted), sum(calibrated_weighted), NULL::numeric, week + time '06:00'
 FROM capped GROUP BY period, week
 ON CONFLICT DO NOTHING
 """
