@@ -45,11 +45,13 @@ def migrate() -> None:
 
 def analyze() -> None:
     """Fresh statistics and visibility map, as autovacuum would have them (run as the owner
-    role): the Changes waterfall reads the field history by an index-only scan."""
+        role): the Changes waterfall reads the field history and each changed deal's state by
+    index-only scans."""
     import psycopg
 
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("VACUUM pipeline_fieldchange")
+        conn.execute("VACUUM pipeline_opportunity")
         conn.execute("ANALYZE")
 
 
@@ -229,7 +231,7 @@ def main() -> None:
         f"seeded tenant 'bench': {args.partners} partners, {args.people} people "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    from bench.pipeline_data import seed_pipeline
+    from bench.pipeline_data import seed_pipeline, seed_snapshots
     from pipeline.services.stages import stages_install_defaults
 
     with tenant_context(tenant):
@@ -241,6 +243,14 @@ def main() -> None:
         customers=args.customers,
     )
     print(f"pipeline: {count} opportunities with stage and field history ({seconds:.1f} s)")
+    started = time.perf_counter()
+    snapshots = seed_snapshots(
+        tenant_id=tenant.pk, fiscal_start_month=tenant.fiscal_year_start_month
+    )
+    print(
+        f"forecast snapshots: {snapshots} rows, a year of weeks "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
     analyze()
     if args.suite in ("all", "pages"):
         pages(tenant, admin, args.rounds)

@@ -147,3 +147,87 @@ def seed_pipeline(
         conn.execute(FIELD_HISTORY, {"tenant": tenant_id, "after_id": with_history})
         conn.commit()
     return max(have, opportunities), time.perf_counter() - started
+
+
+# A year of weekly forecast snapshots, as the Monday beat job would have stored them: for
+# each of the last 52 Mondays, this quarter and the next (of the tenant's fiscal year),
+# one row per partner and a tenant-total row. The figures are generated from the partner
+# id and the week (deterministic, cumulative: closed won ≤ commit ≤ best case ≤ pipeline),
+# the total row is the sum of the partners' rows. Idempotent (ON CONFLICT DO NOTHING on
+# the once-per-week constraint).
+SNAPSHOTS = """
+WITH weeks AS (
+    SELECT w.week::date AS week, w.period, w.n
+    FROM unnest(%(weeks)s::date[], %(periods)s::text[], %(numbers)s::int[]) AS w(week, period, n)
+), partners AS (
+    SELECT id FROM partners_partnerorganization WHERE tenant_id = %(tenant)s
+), figures AS (
+    SELECT w.week, w.period, p.id AS partner_id,
+           ((p.id * 7919 + w.n * 104729) %% 400000 + 20000)::numeric(16, 2) AS pipeline,
+           ((p.id * 31 + w.n * 17) %% 60 + 20)::numeric / 100 AS best,
+           ((p.id * 13 + w.n * 7) %% 40 + 10)::numeric / 100 AS commit_share,
+           (w.n %% 13)::numeric / 26 AS won_share
+    FROM weeks w CROSS JOIN partners p
+), rows AS (
+    SELECT week, period, partner_id,
+           round(pipeline * commit_share * won_share, 2) AS closed_won,
+           round(pipeline * commit_share, 2) AS commit,
+           round(pipeline * best, 2) + round(pipeline * commit_share, 2) AS best_case_raw,
+           pipeline
+    FROM figures
+), capped AS (
+    SELECT week, period, partner_id, closed_won, commit,
+           least(best_case_raw, pipeline) AS best_case, pipeline,
+           round(closed_won + (pipeline - closed_won) * 0.35, 2) AS weighted,
+           round(closed_won + (pipeline - closed_won) * 0.32, 2) AS calibrated_weighted
+    FROM rows
+)
+INSERT INTO analytics_forecastsnapshot
+    (tenant_id, period, week, partner_id, closed_won, commit, best_case, pipeline, weighted,
+     calibrated_weighted, target, created_at)
+SELECT %(tenant)s, period, week, partner_id, closed_won, commit, best_case, pipeline,
+       weighted, calibrated_weighted, NULL::numeric, week + time '06:00'
+FROM capped
+UNION ALL
+SELECT %(tenant)s, period, week, NULL, sum(closed_won), sum(commit), sum(best_case),
+       sum(pipeline), sum(weighted), sum(calibrated_weighted), NULL::numeric, week + time '06:00'
+FROM capped GROUP BY period, week
+ON CONFLICT DO NOTHING
+"""
+
+
+def seed_snapshots(*, tenant_id: int, fiscal_start_month: int, weeks: int = 52) -> int:
+    """A year of weekly snapshots (see SNAPSHOTS); returns the rows the tenant has."""
+    from datetime import timedelta
+
+    import psycopg
+    from django.utils import timezone
+
+    from analytics.periods import quarter_of
+
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    days, periods, numbers = [], [], []
+    for n in range(weeks):
+        week = monday - timedelta(weeks=n)
+        quarter = quarter_of(week, fiscal_start_month)
+        for period in (quarter, quarter.shifted(1)):
+            days.append(week)
+            periods.append(period.label)
+            numbers.append(n)
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:  # the owner role
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
+        have = conn.execute(
+            "SELECT count(DISTINCT (week, period)) FROM analytics_forecastsnapshot "
+            "WHERE tenant_id = %s AND week >= %s",
+            [tenant_id, monday - timedelta(weeks=weeks - 1)],
+        ).fetchone()[0]
+        if have < len(days):
+            conn.execute(
+                SNAPSHOTS,
+                {"tenant": tenant_id, "weeks": days, "periods": periods, "numbers": numbers},
+            )
+        count = conn.execute(
+            "SELECT count(*) FROM analytics_forecastsnapshot WHERE tenant_id = %s", [tenant_id]
+        ).fetchone()[0]
+        conn.commit()
+    return count

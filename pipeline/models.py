@@ -269,6 +269,20 @@ class Opportunity(FSMModelMixin, TenantScopedModel):
     class Meta:
         verbose_name_plural = "opportunities"
         indexes: ClassVar = [
+            # The Changes waterfall: today's state of each changed deal, index-only.
+            models.Index(
+                fields=["id"],
+                include=[
+                    "tenant",
+                    "partner",
+                    "owner",
+                    "status",
+                    "expected_close_date",
+                    "amount",
+                    "stage",
+                ],
+                name="opp_changes_state",
+            ),
             models.Index(fields=["tenant", "status", "stage", "-id"], name="opp_status_stage"),
             models.Index(fields=["tenant", "partner", "status", "-id"], name="opp_partner"),
             models.Index(fields=["tenant", "owner", "status", "-id"], name="opp_owner"),
@@ -432,6 +446,44 @@ class StageMove(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.from_stage} → {self.to_stage}"
+
+
+class OpportunityRollup(TenantScopedModel):
+    """Σ amount and number of the tenant's open and won deals per partner × stage ×
+    category override × month (of the expected close date for open deals, of `closed_on`
+    for won ones), kept by statement-level triggers on pipeline_opportunity (migration
+    pipeline 0020_opportunity_rollup): every INSERT, UPDATE and DELETE adds its deals'
+    net change in the same statement, so the figures are exact and transactional whatever
+    writes the deals (services, bulk SQL). The forecast and the Changes' live total read a
+    few thousand of these rows instead of aggregating a period's deals. Rows may reach
+    zero deals; readers skip them. Lost deals are not kept."""
+
+    # Not a foreign key: rows follow the deals (the triggers), never a deletion.
+    tenant = models.ForeignKey(
+        "accounts.Tenant",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(max_length=8)
+    partner_id = models.BigIntegerField(null=True)
+    stage_id = models.BigIntegerField()
+    category_override = models.CharField(max_length=16, blank=True)
+    month = models.DateField(null=True, help_text="First day of the month; none: no date.")
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    deals = models.IntegerField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "status", "month", "partner_id", "stage_id", "category_override"],
+                name="opportunityrollup_key",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.month} partner {self.partner_id}: {self.amount}"
 
 
 class FieldChange(TenantScopedModel):

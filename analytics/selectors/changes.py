@@ -113,8 +113,9 @@ def _state(moment: str) -> str:
 
 # Built from constants only (no input): every value is a query parameter. One pass over
 # the history rows after `since` (index fieldchange_recent, sorted once by deal, field and
-# time) gives each changed deal's fields at `since` and at `until`; a primary-key lookup
-# per changed deal gives today's values of the fields that did not change since then.
+# time) gives each changed deal's fields at `since` and at `until`; an index-only lookup
+# per changed deal (opp_changes_state) gives today's values of the fields that did not
+# change since then.
 # Category and owner rows are not read: they change no deal's contribution (the scope
 # follows today's owner).
 CLASSIFIED = f"""
@@ -128,18 +129,19 @@ WITH moves AS (
 ), ends AS MATERIALIZED (
     SELECT id, {_ends()} FROM moves GROUP BY id
 ), states AS (
-    SELECT o.id, o.name, o.partner_id,
+    SELECT o.id, o.partner_id,
            CASE WHEN o.status = 'open' AND (NOT %(has_period)s OR
                 (o.expected_close_date >= %(start)s AND o.expected_close_date < %(end)s))
                 THEN coalesce(o.amount, 0) ELSE 0 END AS now_c,
            {_state("s")}, {_state("u")}
     FROM ends h CROSS JOIN LATERAL (
-        SELECT * FROM pipeline_opportunity o
+        SELECT o.id, o.partner_id, o.status, o.expected_close_date, o.amount, o.stage_id
+        FROM pipeline_opportunity o
         WHERE o.id = h.id AND o.tenant_id = %(tenant)s {{scope}}
-        LIMIT 1  -- a primary-key lookup per changed deal, not a scan of every deal
+        LIMIT 1  -- an index-only lookup per changed deal (opp_changes_state), no heap
     ) o
 ), both_ends AS (
-    SELECT x.id, x.name, x.partner_id, x.now_c, x.s_amount, x.u_amount,
+    SELECT x.id, x.partner_id, x.now_c, x.s_amount, x.u_amount,
            nullif(x.s_status, '') AS s_status, nullif(x.u_status, '') AS u_status,
            nullif(x.s_stage, '') AS s_stage, nullif(x.u_stage, '') AS u_stage,
            x.s_close, x.u_close,
@@ -172,25 +174,41 @@ FIGURES = (
 SELECT part, sum(delta), count(*), sum(now_c - s_c), sum(now_c - u_c)
 FROM classified GROUP BY part
 UNION ALL
-SELECT '_live', coalesce(sum(o.amount), 0), count(*), 0, 0
+{live}
+"""
+)
+# Today's total: of a partner's or the tenant's deals from the rollup the database keeps
+# per month (pipeline.OpportunityRollup; periods are whole months), a few thousand rows;
+# of a rep's own deals (the rollup has no owner) from the deals.
+LIVE_KEPT = """
+SELECT '_live', coalesce(sum(o.amount), 0), 0, 0, 0
+FROM pipeline_opportunityrollup o
+WHERE o.tenant_id = %(tenant)s AND o.status = 'open' {scope} AND (NOT %(has_period)s OR
+      (o.month >= %(start)s AND o.month < %(end)s))
+"""
+LIVE_DEALS = """
+SELECT '_live', coalesce(sum(o.amount), 0), 0, 0, 0
 FROM pipeline_opportunity o
 WHERE o.tenant_id = %(tenant)s AND o.status = 'open' {scope} AND (NOT %(has_period)s OR
       (o.expected_close_date >= %(start)s AND o.expected_close_date < %(end)s))
 """
-)
 
+# Built from constants only, like CLASSIFIED.
 PART_DEALS = (
-    CLASSIFIED
+    CLASSIFIED  # noqa: S608
     + """
-SELECT k.id, k.name, p.name, k.delta, k.s_amount, k.u_amount, k.s_status, k.u_status,
+SELECT k.id, n.name, p.name, k.delta, k.s_amount, k.u_amount, k.s_status, k.u_status,
        ss.name, us.name, k.s_close, k.u_close
-FROM classified k
+FROM (
+    SELECT id, partner_id, delta, s_amount, u_amount, s_status, u_status, s_stage, u_stage,
+           s_close, u_close
+    FROM classified WHERE part = %(part)s ORDER BY abs(delta) DESC, id LIMIT %(limit)s
+) k
+JOIN pipeline_opportunity n ON n.id = k.id
 LEFT JOIN partners_partnerorganization p ON p.id = k.partner_id
 LEFT JOIN pipeline_stage ss ON ss.id = nullif(k.s_stage, '')::bigint
 LEFT JOIN pipeline_stage us ON us.id = nullif(k.u_stage, '')::bigint
-WHERE k.part = %(part)s
 ORDER BY abs(k.delta) DESC, k.id
-LIMIT %(limit)s
 """
 )
 
@@ -285,7 +303,9 @@ def pipeline_changes(
 ) -> PipelineChanges:
     """The waterfall from the pipeline total at `since` to the total at `until` (see
     the module's docstring for the scope and the parts). One query."""
-    rows = _rows(FIGURES.format(scope=scope.sql()), _params(scope, since, until, period))
+    live = (LIVE_DEALS if scope.owner_id is not None else LIVE_KEPT).format(scope=scope.sql())
+    sql = FIGURES.format(scope=scope.sql(), live=live)
+    rows = _rows(sql, _params(scope, since, until, period))
     live = next(row[1] for row in rows if row[0] == "_live")
     parts = {part: Decimal("0.00") for part in PARTS}
     counts = dict.fromkeys(PARTS, 0)

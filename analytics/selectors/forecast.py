@@ -18,8 +18,10 @@ it (`closed_on`). Lost deals never count. Categories are cumulative as in Salesf
   (every adjustment for the total); adjusted commit = commit + adjustment. The raw
   figures are never changed.
 
-The deals are summed per partner × stage × category in SQL (forecast_groups.py, index-only
-scans); Python maps those few thousand groups to rows and folds them.
+The deals are summed per partner × stage × category: for the vendor's forecast read from
+the rollup the database keeps per month (pipeline.OpportunityRollup), for a partner's own
+deals in SQL over the deals (forecast_groups.py, index-only scans); Python maps those few
+thousand groups to rows and folds them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from analytics.periods import Period
 from analytics.selectors.calibration import Calibration
 from analytics.selectors.calibration_cache import calibration_now
 from analytics.selectors.dimensions import DIMENSIONS
-from analytics.selectors.forecast_groups import Group, aggregate, keyed_groups
+from analytics.selectors.forecast_groups import Group, aggregate_kept, keyed_groups
 from pipeline.models import ForecastCategory, Opportunity
 
 ZERO = Decimal("0.00")
@@ -198,13 +200,13 @@ def forecast_for_tenant(*, tenant: Tenant, period: Period, group_by: str) -> For
     """The vendor's forecast: every deal of the tenant, with targets and adjustments."""
     deals = Opportunity.objects.for_tenant(tenant)
     calibration = calibration_now(tenant=tenant)
+    base = aggregate_kept(tenant.pk, period.start, period.end)  # the kept rollup's groups
     if group_by == "product_line":  # a deal may be in two rows: the total needs its own sum
-        base = aggregate(deals, period.start, period.end)  # summed once for both
         rows = rollup(deals, period, group_by, calibration, base=base)
         summary = total(deals, period, calibration, "Total", base)
     else:
         summary = ForecastRow(key=None, label="Total")
-        rows = rollup(deals, period, group_by, calibration, summary)
+        rows = rollup(deals, period, group_by, calibration, summary, base)
         summary.rounded()
     targets, adjustments = targets_of(tenant, period), adjustments_of(tenant, period)
     if group_by in (Scope.PARTNER, Scope.TIER):

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce, NullIf
 from analytics.selectors.dimensions import DIMENSIONS, customer_region
 from deals.models import RegistrationProductLine
 from partners.models import PartnerOrganization, Region
-from pipeline.models import ForecastCategory, Opportunity, Stage
+from pipeline.models import ForecastCategory, Opportunity, OpportunityRollup, Stage
 
 REGION_LABELS = dict(Region.choices)
 
@@ -102,6 +102,36 @@ def aggregate(deals: QuerySet, start: Any, end: Any, **extra: Any) -> list[Group
     return groups
 
 
+def aggregate_kept(tenant_id: int, start: Any, end: Any) -> list[Group]:
+    """`aggregate` of all the tenant's deals, read from the rollup the database keeps
+    (pipeline.OpportunityRollup, per month: periods are whole months): the same groups
+    from a few thousand rows instead of the period's deals. One query, and the stages'."""
+    rows = list(
+        OpportunityRollup.objects.filter(
+            tenant_id=tenant_id, month__gte=start, month__lt=end, status__in=("open", "won")
+        )
+        .values("status", "partner_id", "stage_id", "category_override")
+        .annotate(total=Sum("amount"), count=Sum("deals"))
+        .filter(count__gt=0)
+        .order_by()
+    )
+    stage_ids = {row["stage_id"] for row in rows if row["status"] == Opportunity.Status.OPEN}
+    stages = dict(Stage.objects.filter(pk__in=stage_ids).values_list("id", "forecast_category"))
+    return [
+        Group(
+            partner_id=row["partner_id"],
+            stage_id=row["stage_id"],
+            status=row["status"],
+            category=ForecastCategory.CLOSED
+            if row["status"] == Opportunity.Status.WON
+            else row["category_override"] or stages[row["stage_id"]],
+            amount=row["total"],
+            deals=row["count"],
+        )
+        for row in rows
+    ]
+
+
 def _partners(ids: set[int]) -> dict[int, dict[str, Any]]:
     manager = Coalesce(
         NullIf(F("channel_manager__full_name"), Value("")),
@@ -138,7 +168,7 @@ def keyed_groups(
         ]
     if group_by == "product_line":
         return by_product_line(deals, start, end, base)
-    groups = aggregate(deals, start, end)
+    groups = aggregate(deals, start, end) if base is None else base
     if group_by == "region":  # direct deals take their customer's region
         groups = [g for g in groups if g.partner_id is not None]
         direct = deals.filter(partner__isnull=True)

@@ -18,6 +18,7 @@ from analytics.models import Scope
 from analytics.periods import Period
 from analytics.selectors.calibration_cache import calibration_now
 from analytics.selectors.forecast import FIGURES, ZERO, ForecastRow, rollup, targets_of, total
+from analytics.selectors.forecast_groups import aggregate_kept
 from partners.models import PartnerOrganization
 from pipeline.models import Opportunity
 
@@ -52,7 +53,9 @@ def partner_forecast(*, membership: Membership, period: Period) -> PartnerForeca
     own.key = membership.partner_id
     own.target = targets_of(tenant, period).get((Scope.PARTNER, membership.partner_id))
     partner_deals = Opportunity.objects.for_tenant(tenant).filter(partner__isnull=False)
-    rows = rollup(partner_deals, period, "partner", calibration)
+    kept = aggregate_kept(tenant.pk, period.start, period.end)
+    base = [group for group in kept if group.partner_id is not None]
+    rows = rollup(partner_deals, period, "partner", calibration, base=base)
     active = PartnerOrganization.objects.for_tenant(tenant).filter(
         status=PartnerOrganization.Status.ACTIVE
     )

@@ -13,6 +13,7 @@ from analytics.periods import Period, current_quarter
 from analytics.selectors.calibration import Calibration
 from analytics.selectors.calibration_cache import calibration_current
 from analytics.selectors.forecast import ForecastRow, rollup, targets_of
+from analytics.selectors.forecast_groups import aggregate_kept
 from pipeline.models import Opportunity
 
 
@@ -40,7 +41,8 @@ def _period_rows(
     deals = Opportunity.objects.for_tenant(tenant)
     targets = targets_of(tenant, period)
     summary = ForecastRow(key=None, label="Total")
-    rows = {row.key: row for row in rollup(deals, period, "partner", calibration, summary)}
+    base = aggregate_kept(tenant.pk, period.start, period.end)
+    rows = {row.key: row for row in rollup(deals, period, "partner", calibration, summary, base)}
     for (scope, partner_id), _ in targets.items():
         if scope == Scope.PARTNER and partner_id not in rows:
             rows[partner_id] = ForecastRow(key=partner_id, label="")

@@ -46,6 +46,27 @@ def test_forecast_page_shows_rows_formulas_chart_and_csv(world, client_for):
     assert len(lines) >= 4
 
 
+def test_forecast_page_shows_the_largest_rows_and_all_on_request(world, client_for, monkeypatch):
+    """A tenant with thousands of partners: the table shows the largest rows first, the
+    total and CSV count every row, and "Show all" renders them all."""
+    from analytics.views import vendor
+
+    generate(world, count=40)
+    monkeypatch.setattr(vendor, "ROWS_SHOWN", 1)
+    client = client_for(world.vendor_admin)
+    query = {"period": "2027-Q1", "group_by": "partner"}
+    capped = client.get("/vendor/forecast/", query).content.decode()
+    every = client.get("/vendor/forecast/", query | {"rows": "all"}).content.decode()
+    rows = every.count('data-testid="forecast-row"')
+    assert rows >= 2
+    assert capped.count('data-testid="forecast-row"') == 1
+    assert f"The 1 largest of {rows} rows" in capped
+    assert "rows=all" in capped
+    assert 'data-testid="forecast-more"' not in every
+    total = every.split('data-testid="forecast-total"')[1].split("</tr>")[0]
+    assert total in capped
+
+
 @pytest.mark.parametrize("query", [{"period": "garbage"}, {"group_by": "nonsense"}])
 def test_forecast_page_bad_query_is_a_form_error(world, client_for, query):
     page = client_for(world.channel_manager).get("/vendor/forecast/", query)
