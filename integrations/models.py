@@ -240,6 +240,9 @@ class CrmConnection(TenantScopedModel):
         "accounts.User", on_delete=models.PROTECT, related_name="+", null=True
     )
     polled_until = models.DateTimeField(null=True, blank=True)
+    # Held by the worker polling this connection (no transaction is open during the CRM's
+    # HTTP calls, so no row lock can say so); a dead worker's lease simply ends.
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

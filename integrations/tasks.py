@@ -60,10 +60,10 @@ CRM_RETRIES = 8
 
 @shared_task(bind=True, **{**TASK_OPTIONS, "max_retries": CRM_RETRIES})
 def crm_push(self: Task, tenant_id: int, connection_id: int, opportunity_id: int) -> bool | str:
-    with tenant_context(tenant_id):
-        result = crm_sync.crm_push(
-            tenant=tenant_id, connection_id=connection_id, opportunity_id=opportunity_id
-        )
+    # crm_push opens its own short transactions: none is held during the CRM's HTTP call
+    result = crm_sync.crm_push(
+        tenant=tenant_id, connection_id=connection_id, opportunity_id=opportunity_id
+    )
     if result == crm_sync.RETRY:
         _retry_or_give_up(self, tenant_id, connection_id, opportunity_id)
     return result
@@ -71,8 +71,8 @@ def crm_push(self: Task, tenant_id: int, connection_id: int, opportunity_id: int
 
 @shared_task(bind=True, **{**TASK_OPTIONS, "max_retries": CRM_RETRIES})
 def crm_pull(self: Task, tenant_id: int, connection_id: int) -> int | str:
+    result = crm_sync.crm_pull(tenant=tenant_id, connection_id=connection_id)
     with tenant_context(tenant_id):
-        result = crm_sync.crm_pull(tenant=tenant_id, connection_id=connection_id)
         edited = crm_sync.crm_deals_edited_here(tenant=tenant_id, connection_id=connection_id)
     if result == crm_sync.RETRY:
         _retry_or_give_up(self, tenant_id, connection_id, None)

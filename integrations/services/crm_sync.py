@@ -17,17 +17,25 @@ Each deal's sync runs under a transaction-scoped advisory lock on (connection, d
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from accounts.models import Membership, Role, Tenant
 from accounts.services.external_ids import ExternalIdTaken, external_ids_write
-from integrations.crm.base import CrmConnector, CrmError, CrmRecord, CrmTransientError
+from accounts.tenancy import tenant_context
+from integrations.crm.base import (
+    CrmConnector,
+    CrmError,
+    CrmRecord,
+    CrmTransientError,
+    UpsertOutcome,
+)
 from integrations.crm.credentials import credentials_decrypt, credentials_encrypt
 from integrations.crm.hubspot import hubspot_connector
 from integrations.crm.salesforce import salesforce_connector
@@ -146,81 +154,160 @@ def conflict_open(
 RETRY = "retry"
 
 
-@transaction.atomic
+@dataclass
+class PushPlan:
+    """What one push read in its first short transaction: the connection, our values of the
+    deal, and the sync state (crm id, base) at that moment."""
+
+    connection: CrmConnection
+    opportunity_id: int
+    ours: dict[str, str]
+    crm_id: str
+    base: dict[str, str]
+    stages: dict[int, Stage]
+    read_at: datetime
+    extra: dict[str, str] = field(default_factory=dict)  # CRM values computed here (owner)
+
+
 def crm_push(*, tenant: Tenant | int, connection_id: int, opportunity_id: int) -> bool | str:
     """Send the deal's PRM-side changes; True if the CRM was called, RETRY when the CRM is
     rate limiting or down (the task tries again). Other CRM errors are recorded for the
-    status page."""
+    status page.
+
+    Three steps, and no transaction is open during the CRM's HTTP calls: read what to send
+    (one short transaction), call the CRM (none), record what was sent (another short
+    transaction, under the deal's advisory lock, re-checking the base a pull may have
+    moved meanwhile)."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    with tenant_context(tenant_id):
+        plan = _push_plan(tenant_id, connection_id, opportunity_id)
+    if plan is None:
+        return False
+    connection = plan.connection
+    try:
+        connector = connector_for(connection)
+    except CrmError as error:
+        with tenant_context(tenant_id):
+            sync_error(
+                connection, direction="push", message=str(error), opportunity_id=opportunity_id
+            )
+        return False
+    try:
+        outcome, sent, conflicts = _push_call(plan, connector)  # HTTP, outside any transaction
+    except CrmTransientError:
+        with tenant_context(tenant_id):
+            _keep_credentials(connection, connector)
+        return RETRY
+    except CrmError as error:
+        with tenant_context(tenant_id):
+            _keep_credentials(connection, connector)
+            sync_error(
+                connection,
+                direction=SyncError.Direction.PUSH,
+                message=str(error),
+                opportunity_id=opportunity_id,
+                crm_id=plan.crm_id,
+            )
+        return False
+    with tenant_context(tenant_id):
+        _keep_credentials(connection, connector)
+        _push_record(plan, outcome, sent, conflicts)
+    return outcome is not None
+
+
+def _push_plan(tenant_id: int, connection_id: int, opportunity_id: int) -> PushPlan | None:
     connection = CrmConnection.objects.filter(
         tenant_id=tenant_id, pk=connection_id, is_active=True
     ).first()
     opportunity = Opportunity.objects.filter(tenant_id=tenant_id, pk=opportunity_id).first()
     if connection is None or opportunity is None:
-        return False
-    lock_deal(connection.pk, opportunity.pk)
+        return None
     state = CrmRecordState.objects.filter(connection=connection, opportunity=opportunity).first()
-    try:
-        connector = connector_for(connection)
-    except CrmError as error:
-        sync_error(connection, direction="push", message=str(error), opportunity_id=opportunity_id)
-        return False
-    try:
-        with transaction.atomic():
-            return _push(connection, connector, opportunity, state)
-    except CrmTransientError:
-        return RETRY
-    except CrmError as error:
-        sync_error(
-            connection,
-            direction=SyncError.Direction.PUSH,
-            message=str(error),
-            opportunity_id=opportunity.pk,
-            crm_id=state.crm_id if state else "",
-        )
-        return False
-    finally:
-        _keep_credentials(connection, connector)
-
-
-def _push(
-    connection: CrmConnection,
-    connector: CrmConnector,
-    opportunity: Opportunity,
-    state: CrmRecordState | None,
-) -> bool:
     fields = mappings(connection)
-    first = state is None or not state.crm_id
-    base = {} if state is None else dict(state.base)
-    ours = prm_values(opportunity, fields)
-    theirs = _their_values(connection, connector, opportunity, fields) if not first else {}
-    stages = _stages(connection.tenant_id)
+    return PushPlan(
+        connection=connection,
+        opportunity_id=opportunity.pk,
+        ours=prm_values(opportunity, fields),
+        crm_id=state.crm_id if state else "",
+        base={} if state is None else dict(state.base),
+        stages=_stages(tenant_id),
+        read_at=timezone.now(),
+    )
+
+
+Conflict = tuple[str, str, str, str]  # field, ours, theirs, base
+
+
+def _push_call(
+    plan: PushPlan, connector: CrmConnector
+) -> tuple[UpsertOutcome | None, dict[str, str], list[Conflict]]:
+    """The CRM calls of a push: a read of the fields both own (when there are), then the
+    upsert of what changed here. No database access."""
+    connection = plan.connection
+    fields = mappings(connection)
+    first = not plan.crm_id
+    base = plan.base
+    theirs = _their_values(connection, connector, plan, fields) if not first else {}
     send: dict[str, object] = {}
     pushed: dict[str, str] = {}
+    conflicts: list[Conflict] = []
     for mapped in fields:
-        if not _pushes(mapped, first) or mapped.prm not in ours:
+        if not _pushes(mapped, first) or mapped.prm not in plan.ours:
             continue
-        value = ours[mapped.prm]
+        value = plan.ours[mapped.prm]
         if not first and value == base.get(mapped.prm, ""):
             continue
         if mapped.owner == FieldOwner.BOTH and not first:
             their = theirs.get(mapped.prm, base.get(mapped.prm, ""))
             if their not in (base.get(mapped.prm, ""), value):
-                conflict_open(
-                    connection, opportunity.pk, mapped.prm,
-                    kind=SyncConflict.Kind.BOTH_CHANGED,
-                    ours=value, theirs=their, base=base.get(mapped.prm, ""),
-                )  # fmt: skip
+                conflicts.append((mapped.prm, value, their, base.get(mapped.prm, "")))
                 continue
-        send[mapped.crm] = to_crm(connection, mapped.prm, value, stages)
+        send[mapped.crm] = to_crm(connection, mapped.prm, value, plan.stages)
         pushed[mapped.prm] = value
-    if not send and state is not None and not first:
-        state.synced_at = timezone.now()  # looked at: nothing of ours to send
-        state.save(update_fields=["synced_at"])
-        return False
-    outcome = connector.upsert_deal(prm_id=str(opportunity.pk), fields=send)  # type: ignore[arg-type]
-    _remember(connection, opportunity, state, crm_id=outcome.crm_id, values=pushed)
-    return True
+    if not send and not first:
+        return None, {}, conflicts
+    outcome = connector.upsert_deal(prm_id=str(plan.opportunity_id), fields=send)  # type: ignore[arg-type]
+    return outcome, pushed, conflicts
+
+
+def _push_record(
+    plan: PushPlan,
+    outcome: UpsertOutcome | None,
+    sent: dict[str, str],
+    conflicts: list[Conflict],
+) -> None:
+    """Record a push (its own short transaction). A pull that moved a pushed field's base
+    while the CRM was being called means both sides changed it: a conflict where both own
+    the field, not a silent overwrite of what the pull recorded."""
+    connection = plan.connection
+    lock_deal(connection.pk, plan.opportunity_id)
+    opportunity = Opportunity.objects.filter(pk=plan.opportunity_id).first()
+    if opportunity is None:
+        return  # deleted here meanwhile
+    state = CrmRecordState.objects.filter(connection=connection, opportunity=opportunity).first()
+    owners = {m.prm: m.owner for m in mappings(connection)}
+    fresh_base = {} if state is None else dict(state.base)
+    values = {}
+    for prm_field, value in sent.items():
+        moved = fresh_base.get(prm_field, "") != plan.base.get(prm_field, "")
+        if moved and state is not None and fresh_base.get(prm_field, "") != value:
+            if owners.get(prm_field) == FieldOwner.BOTH:
+                conflicts.append(
+                    (prm_field, value, fresh_base.get(prm_field, ""), plan.base.get(prm_field, ""))
+                )
+            continue
+        values[prm_field] = value
+    for prm_field, ours, theirs, base in conflicts:
+        conflict_open(
+            connection, opportunity.pk, prm_field, kind=SyncConflict.Kind.BOTH_CHANGED,
+            ours=ours, theirs=theirs, base=base,
+        )  # fmt: skip
+    if outcome is None:
+        if state is not None:
+            state.synced_at = plan.read_at  # looked at: nothing of ours to send
+            state.save(update_fields=["synced_at"])
+        return
+    _remember(connection, opportunity, state, crm_id=outcome.crm_id, values=values, at=plan.read_at)
 
 
 def _pushes(mapped: Mapped, first: bool) -> bool:
@@ -232,20 +319,19 @@ def _pushes(mapped: Mapped, first: bool) -> bool:
 def _their_values(
     connection: CrmConnection,
     connector: CrmConnector,
-    opportunity: Opportunity,
+    plan: PushPlan,
     fields: list[Mapped],
 ) -> dict[str, str]:
     """The CRM's current values of the fields both own (one read, only when there are)."""
     both = [m for m in fields if m.owner == FieldOwner.BOTH]
     if not both:
         return {}
-    record = connector.get_deal(prm_id=str(opportunity.pk))
+    record = connector.get_deal(prm_id=str(plan.opportunity_id))
     if record is None:
         return {}
-    stages = _stages(connection.tenant_id)
     values = {}
     for mapped in both:
-        value = from_crm(connection, mapped.prm, record.fields.get(mapped.crm, ""), stages)
+        value = from_crm(connection, mapped.prm, record.fields.get(mapped.crm, ""), plan.stages)
         if value is not None:
             values[mapped.prm] = value
     return values
@@ -258,6 +344,7 @@ def _remember(
     *,
     crm_id: str,
     values: dict[str, str],
+    at: datetime,
 ) -> None:
     if state is None:
         state = CrmRecordState(
@@ -266,12 +353,13 @@ def _remember(
     if crm_id and state.crm_id != crm_id:
         state.crm_id = crm_id
         try:
-            external_ids_write(
-                tenant=connection.tenant,
-                model=OpportunityExternalId,
-                owner_id=opportunity.pk,
-                external_ids={connection.system: crm_id},
-            )
+            with transaction.atomic():
+                external_ids_write(
+                    tenant=connection.tenant,
+                    model=OpportunityExternalId,
+                    owner_id=opportunity.pk,
+                    external_ids={connection.system: crm_id},
+                )
         except ExternalIdTaken:  # e.g. a CRM sandbox reset reusing ids: say so, keep syncing
             sync_error(
                 connection,
@@ -281,46 +369,73 @@ def _remember(
                 crm_id=crm_id,
             )
     state.base = {**state.base, **values}
-    state.synced_at = timezone.now()
+    # The moment our values were read: an edit made here during the CRM call is newer, so
+    # the poll's "edited here since the last sync" pushes it.
+    state.synced_at = at
     state.save()
 
 
 # --- CRM → PRM ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+POLL_LEASE = timedelta(minutes=5)
+
+
 def crm_pull(*, tenant: Tenant | int, connection_id: int) -> int | str:
     """Apply the CRM's changes since the last poll; returns how many records changed us, or
-    RETRY when the CRM is rate limiting or down."""
+    RETRY when the CRM is rate limiting or down.
+
+    No transaction is open during the CRM's HTTP calls: a short transaction takes the
+    connection's poll lease (one poller at a time; a lease a dead worker left ends after
+    POLL_LEASE), the CRM is read outside any transaction, then each record is applied in
+    its own short transaction (the deal's advisory lock, our values read again there, so an
+    edit made here during the call is compared, not overwritten), and a last one moves
+    `polled_until` (only past records that were applied)."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    connection = (
-        CrmConnection.objects.select_for_update(skip_locked=True)
-        .filter(tenant_id=tenant_id, pk=connection_id, is_active=True)
-        .first()
-    )
+    now = timezone.now()
+    with tenant_context(tenant_id):
+        taken = (
+            CrmConnection.objects.filter(tenant_id=tenant_id, pk=connection_id, is_active=True)
+            .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
+            .update(poll_lease_until=now + POLL_LEASE, last_run_at=now)
+        )
+        connection = CrmConnection.objects.filter(pk=connection_id).first() if taken else None
     if connection is None:
         return 0  # gone, paused, or another worker is polling it right now
-    now = timezone.now()
+    try:
+        return _pull_leased(tenant_id, connection, now)
+    finally:
+        with tenant_context(tenant_id):
+            CrmConnection.objects.filter(pk=connection.pk).update(poll_lease_until=None)
+
+
+def _pull_leased(tenant_id: int, connection: CrmConnection, now: datetime) -> int | str:
     since = (connection.polled_until or now - FIRST_POLL_WINDOW) - timedelta(
         seconds=connection.lookback_seconds
     )
-    connection.last_run_at = now
-    connection.save(update_fields=["last_run_at"])
     try:
         connector = connector_for(connection)
-        records = connector.changed_deals(since=since)
+        records = connector.changed_deals(since=since)  # HTTP, outside any transaction
     except CrmTransientError:
         return RETRY
     except CrmError as error:
-        sync_error(connection, direction=SyncError.Direction.PULL, message=str(error))
+        with tenant_context(tenant_id):
+            sync_error(connection, direction=SyncError.Direction.PULL, message=str(error))
         return 0
-    _keep_credentials(connection, connector)
-    applied = sum(crm_pull_record(connection, record) for record in records)
+    with tenant_context(tenant_id):
+        _keep_credentials(connection, connector)
+    applied = 0
+    for record in records:
+        with tenant_context(tenant_id):
+            applied += crm_pull_record(connection, record)
     newest = max((r.modstamp for r in records), default=None)
-    if newest is not None and (connection.polled_until is None or newest > connection.polled_until):
-        connection.polled_until = newest
-    connection.last_success_at = now
-    connection.save(update_fields=["last_success_at", "polled_until"])
+    with tenant_context(tenant_id):
+        changes: dict[str, object] = {"last_success_at": now}
+        if newest is not None and (
+            connection.polled_until is None or newest > connection.polled_until
+        ):
+            changes["polled_until"] = newest
+        CrmConnection.objects.filter(pk=connection.pk).update(**changes)
     return applied
 
 
@@ -341,6 +456,7 @@ def crm_pull_record(connection: CrmConnection, record: CrmRecord) -> bool:
         return False
     with transaction.atomic():
         lock_deal(connection.pk, opportunity.pk)
+        opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
         state = CrmRecordState.objects.filter(
             connection=connection, opportunity=opportunity
         ).first() or CrmRecordState(

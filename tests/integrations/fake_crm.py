@@ -83,6 +83,9 @@ class FakeSalesforce:
     _last: dt.datetime = field(default_factory=lambda: dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     url: str = ""
     cert: str = ""
+    # Called with each request before it is answered (in the server's thread): tests check
+    # what the worker's database session is doing during the call, or edit our side then.
+    on_request: Any = None
 
     # --- what tests do on the CRM side ---------------------------------------------------
 
@@ -146,6 +149,8 @@ class FakeSalesforce:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        if self.on_request is not None:
+            self.on_request(request)
         with self.lock:
             response = self._answer(request)
             self.calls.append((request.method, request.path, response.status_code))
@@ -270,6 +275,7 @@ class FakeHubSpot:
     created_at: dict[str, dt.datetime] = field(default_factory=dict)
     url: str = ""
     cert: str = ""
+    on_request: Any = None  # as FakeSalesforce.on_request
 
     def credentials(self) -> dict[str, str]:
         return {"access_token": self.token, "api_url": self.url}
@@ -302,6 +308,8 @@ class FakeHubSpot:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        if self.on_request is not None:
+            self.on_request(request)
         with self.lock:
             response = self._answer(request)
             self.calls.append((request.method, request.path, response.status_code))
