@@ -104,3 +104,24 @@ def crm_poll_sweep() -> int:
             crm_pull.delay(tenant.pk, connection_id)
             count += 1
     return count
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def crm_push_sweep() -> int:
+    """Beat: re-queue the pushes that were lost (the worker died after the commit, the
+    broker was down): approved registrations' deals never sent and linked deals edited
+    since their last sync. Resending is idempotent (upsert by our id)."""
+    count = 0
+    for tenant in Tenant.objects.only("pk"):
+        with tenant_context(tenant.pk):
+            lost = [
+                (connection_id, opportunity_id)
+                for connection_id in crm_sync.crm_connections_due(tenant=tenant.pk)
+                for opportunity_id in crm_sync.crm_pushes_lost(
+                    tenant=tenant.pk, connection_id=connection_id
+                )
+            ]
+        for connection_id, opportunity_id in lost:
+            crm_push.delay(tenant.pk, connection_id, opportunity_id)
+            count += 1
+    return count

@@ -29,6 +29,7 @@ from accounts.errors import ApplicationError
 from accounts.models import Membership, Role, Tenant
 from accounts.services.external_ids import ExternalIdTaken, external_ids_write
 from accounts.tenancy import tenant_context
+from deals.models import DealRegistration
 from integrations.crm.base import (
     CrmConnector,
     CrmError,
@@ -601,3 +602,44 @@ def crm_deals_edited_here(*, tenant: Tenant | int, connection_id: int) -> list[i
             opportunity__updated_at__gt=F("synced_at"),
         ).values_list("opportunity_id", flat=True)[:500]
     )
+
+
+LOST_PUSH_GRACE = timedelta(minutes=2)
+SWEEP_BATCH = 500
+
+
+def crm_pushes_lost(
+    *, tenant: Tenant | int, connection_id: int, grace: timedelta = LOST_PUSH_GRACE
+) -> list[int]:
+    """Deals whose latest change was never pushed though it should have been (the worker
+    died after the commit, the broker was down): an approved registration's deal (approved,
+    won or lost since the connection exists) the CRM was never sent, and a linked deal
+    edited here after its last sync. Changes younger than `grace` are left to the push
+    already queued. Re-pushing is harmless: the CRM upserts by our id."""
+    connection = CrmConnection.objects.filter(
+        tenant=tenant, pk=connection_id, is_active=True
+    ).first()
+    if connection is None:
+        return []
+    before = timezone.now() - grace
+    synced = CrmRecordState.objects.filter(connection=connection, crm_id__gt="")
+    never_sent = (
+        DealRegistration.objects.filter(
+            tenant=tenant,
+            status__in=[
+                DealRegistration.Status.APPROVED,
+                DealRegistration.Status.WON,
+                DealRegistration.Status.LOST,
+            ],
+            opportunity__isnull=False,
+            decided_at__gte=connection.created_at,
+            decided_at__lt=before,
+        )
+        .exclude(opportunity_id__in=synced.values("opportunity_id"))
+        .order_by("decided_at")
+        .values_list("opportunity_id", flat=True)[:SWEEP_BATCH]
+    )
+    stale = synced.filter(
+        opportunity__updated_at__gt=F("synced_at"), opportunity__updated_at__lt=before
+    ).values_list("opportunity_id", flat=True)[:SWEEP_BATCH]
+    return sorted({*never_sent, *stale})
