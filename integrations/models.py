@@ -270,6 +270,9 @@ class CrmRecordState(TenantScopedModel):
     base = models.JSONField(default=dict)
     crm_modstamp = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(default=timezone.now)
+    # The CRM record was deleted (archived): the deal is kept here, unlinked, and never
+    # pushed again by itself (no push, poll or sweep recreates what the CRM deleted).
+    unlinked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [

@@ -224,6 +224,8 @@ def _push_plan(tenant_id: int, connection_id: int, opportunity_id: int) -> PushP
     if connection is None or opportunity is None:
         return None
     state = CrmRecordState.objects.filter(connection=connection, opportunity=opportunity).first()
+    if state is not None and state.unlinked_at is not None:
+        return None  # deleted in the CRM: kept here, unlinked, not recreated there
     fields = mappings(connection)
     return PushPlan(
         connection=connection,
@@ -468,6 +470,8 @@ def crm_pull_record(connection: CrmConnection, record: CrmRecord) -> bool:
         )
         if state.crm_modstamp is not None and record.modstamp <= state.crm_modstamp:
             return False  # a duplicate, or older than a change already applied
+        if state.unlinked_at is not None and not record.deleted:
+            return False  # restored in the CRM: stays unlinked until linked again here
         if record.deleted:
             return _deleted(connection, opportunity, state, record)
         changed = _apply_record(connection, opportunity, state, record)
@@ -480,9 +484,16 @@ def crm_pull_record(connection: CrmConnection, record: CrmRecord) -> bool:
 def _deleted(
     connection: CrmConnection, opportunity: Opportunity, state: CrmRecordState, record: CrmRecord
 ) -> bool:
-    """The CRM record is gone: our deal stays, unlinked, and the status page says so."""
-    if state.pk:
-        state.delete()
+    """The CRM record is gone: our deal stays, unlinked (its state is kept, marked, so a
+    replayed deletion, a push or the sweep neither repeats the error nor recreates the CRM
+    record), and the status page says so."""
+    if state.unlinked_at is not None or (state.pk is None and not state.crm_id):
+        return False  # already unlinked (a replay in the look-back window)
+    state.crm_id = ""
+    state.base = {}
+    state.crm_modstamp = record.modstamp
+    state.unlinked_at = timezone.now()
+    state.save()
     OpportunityExternalId.objects.filter(
         opportunity=opportunity, system=connection.system, external_id=record.crm_id
     ).delete()
@@ -599,6 +610,7 @@ def crm_deals_edited_here(*, tenant: Tenant | int, connection_id: int) -> list[i
         CrmRecordState.objects.filter(
             tenant=tenant,
             connection_id=connection_id,
+            unlinked_at__isnull=True,
             opportunity__updated_at__gt=F("synced_at"),
         ).values_list("opportunity_id", flat=True)[:500]
     )
@@ -622,7 +634,8 @@ def crm_pushes_lost(
     if connection is None:
         return []
     before = timezone.now() - grace
-    synced = CrmRecordState.objects.filter(connection=connection, crm_id__gt="")
+    known = CrmRecordState.objects.filter(connection=connection)
+    synced = known.filter(crm_id__gt="", unlinked_at__isnull=True)
     never_sent = (
         DealRegistration.objects.filter(
             tenant=tenant,
@@ -635,7 +648,7 @@ def crm_pushes_lost(
             decided_at__gte=connection.created_at,
             decided_at__lt=before,
         )
-        .exclude(opportunity_id__in=synced.values("opportunity_id"))
+        .exclude(opportunity_id__in=known.values("opportunity_id"))
         .order_by("decided_at")
         .values_list("opportunity_id", flat=True)[:SWEEP_BATCH]
     )

@@ -289,13 +289,21 @@ class FakeHubSpot:
             return [
                 dict(r["properties"], id=r["id"])
                 for r in self.records.values()
-                if r["properties"].get(self.id_property) == str(prm_id)
+                if r["properties"].get(self.id_property) == str(prm_id) and not r.get("archived")
             ]
 
     def edit(self, crm_id: str, **properties: Any) -> None:
         with self.lock:
             self.records[crm_id]["properties"].update(properties)
             self._touch(self.records[crm_id])
+
+    def archive(self, crm_id: str) -> None:
+        """Delete a deal as HubSpot does: archived, gone from search, in the archived list."""
+        with self.lock:
+            record = self.records[crm_id]
+            self._touch(record)
+            record["archived"] = True
+            record["archivedAt"] = record["updatedAt"]
 
     def count(self, method: str) -> int:
         return sum(1 for m, _, _ in self.calls if m == method)
@@ -325,6 +333,8 @@ class FakeHubSpot:
             return self._upsert(json.loads(request.get_data()))
         if request.path == "/crm/v3/objects/deals/search":
             return self._search(json.loads(request.get_data()))
+        if request.path == "/crm/v3/objects/deals" and request.method == "GET":
+            return self._archived(request)
         match = re.match(r"^/crm/v3/objects/deals/([^/]+)$", request.path)
         if match and request.method == "GET":
             found = self.by_prm_id(match.group(1))
@@ -339,9 +349,22 @@ class FakeHubSpot:
             "properties": dict(record["properties"]),
             "createdAt": record["createdAt"],
             "updatedAt": record["updatedAt"],
-            "archived": False,
+            "archived": bool(record.get("archived")),
         }
+        if record.get("archived"):
+            body["archivedAt"] = record["archivedAt"]
         return body if new is None else {**body, "new": new}
+
+    def _archived(self, request: Request) -> Response:
+        """GET /crm/v3/objects/deals?archived=true (paged; without it, live deals)."""
+        archived = request.args.get("archived", "").lower() == "true"
+        rows = [r for r in self.records.values() if bool(r.get("archived")) == archived]
+        start = int(request.args.get("after") or 0)
+        page = rows[start : start + self.page_size]
+        answer: dict[str, Any] = {"results": [self._out(r) for r in page]}
+        if start + self.page_size < len(rows):
+            answer["paging"] = {"next": {"after": str(start + self.page_size)}}
+        return _json(answer)
 
     def _upsert(self, body: dict[str, Any]) -> Response:
         results = []
@@ -371,7 +394,7 @@ class FakeHubSpot:
         since = int(body["filterGroups"][0]["filters"][0]["value"])
         rows = sorted(
             (r for r in self.records.values()
-             if int(r["properties"]["hs_lastmodifieddate"]) > since),
+             if int(r["properties"]["hs_lastmodifieddate"]) > since and not r.get("archived")),
             key=lambda r: int(r["properties"]["hs_lastmodifieddate"]),
         )  # fmt: skip
         start = int(body.get("after") or 0)
