@@ -258,6 +258,33 @@ class CrmConnection(TenantScopedModel):
         return self.get_system_display()
 
 
+class CrmUserMapping(TenantScopedModel):
+    """A CRM user (Salesforce User, HubSpot owner) and the member of ours they are: matched
+    by e-mail automatically (an active member of this tenant with the same address), or set
+    by a vendor admin on the settings page (then never re-matched). No member: the CRM
+    owner of a deal is a conflict on the status page, never dropped nor guessed."""
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="+")
+    crm_user_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    membership = models.ForeignKey(
+        "accounts.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    set_by_admin = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "crm_user_id"], name="crmusermapping_one_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.crm_user_id
+
+
 class CrmRecordState(TenantScopedModel):
     """What both sides agreed on at the last sync of one deal (the base of the three-way
     comparison), and the CRM's modstamp of that moment (older change events are ignored)."""

@@ -27,6 +27,7 @@ from integrations.crm.base import (
     CrmError,
     CrmRecord,
     CrmTransientError,
+    CrmUser,
     UpsertOutcome,
 )
 
@@ -162,6 +163,28 @@ class HubSpotConnector:
             )
 
         return search
+
+    def users(self) -> list[CrmUser]:
+        """The account's owners (a deal's `hubspot_owner_id` names one), paged."""
+        found: list[CrmUser] = []
+        after: str | None = None
+        while True:
+            page = self._call(self._owners_page(after))
+            for owner in page.results:
+                name = " ".join(p for p in (owner.first_name, owner.last_name) if p)
+                found.append(CrmUser(crm_id=str(owner.id), name=name, email=owner.email or ""))
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return found
+
+    def _owners_page(self, after: str | None) -> Callable[[], Any]:
+        def read() -> Any:
+            return self.client.crm.owners.owners_api.get_page(
+                limit=PAGE, after=after, archived=False,
+                _request_timeout=settings.CRM_TIMEOUT_SECONDS,
+            )  # fmt: skip
+
+        return read
 
     def _record(self, deal: Any) -> CrmRecord:
         properties = deal.properties or {}

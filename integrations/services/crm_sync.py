@@ -25,8 +25,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.errors import ApplicationError
-from accounts.models import Membership, Role, Tenant
+from accounts.errors import ApplicationError, ValidationFailed
+from accounts.models import Membership, Role, Tenant, User
 from accounts.services.external_ids import ExternalIdTaken, external_ids_write
 from accounts.tenancy import tenant_context
 from deals.models import DealRegistration
@@ -48,14 +48,21 @@ from integrations.services.crm_mapping import (
     prm_values,
     to_crm,
 )
+from integrations.services.crm_users import (
+    crm_user_describe,
+    crm_users_by_member,
+    crm_users_refresh,
+    member_user_of,
+)
 from pipeline.models import Opportunity, OpportunityExternalId, Stage
 from pipeline.services.activities import activity_add
 from pipeline.services.external_ids import opportunity_reach_stage
-from pipeline.services.opportunity_edits import opportunity_update
+from pipeline.services.opportunity_edits import opportunity_owner_set, opportunity_update
 
 FIRST_POLL_WINDOW = timedelta(days=1)
 PUSHED_OWNERS = {FieldOwner.PRM, FieldOwner.BOTH, FieldOwner.FIRST_SYNC}
 PULLED_OWNERS = {FieldOwner.CRM, FieldOwner.BOTH}
+UNMAPPED = "crm:"  # a CRM owner no member is mapped to, as a conflict's "theirs"
 
 
 def connector_for(connection: CrmConnection) -> CrmConnector:
@@ -167,7 +174,7 @@ class PushPlan:
     base: dict[str, str]
     stages: dict[int, Stage]
     read_at: datetime
-    extra: dict[str, str] = field(default_factory=dict)  # CRM values computed here (owner)
+    users: dict[str, str] = field(default_factory=dict)  # our user id → CRM user id
 
 
 def crm_push(*, tenant: Tenant | int, connection_id: int, opportunity_id: int) -> bool | str:
@@ -235,6 +242,7 @@ def _push_plan(tenant_id: int, connection_id: int, opportunity_id: int) -> PushP
         base={} if state is None else dict(state.base),
         stages=_stages(tenant_id),
         read_at=timezone.now(),
+        users=crm_users_by_member(connection) if any(m.prm == "owner" for m in fields) else {},
     )
 
 
@@ -265,7 +273,12 @@ def _push_call(
             if their not in (base.get(mapped.prm, ""), value):
                 conflicts.append((mapped.prm, value, their, base.get(mapped.prm, "")))
                 continue
-        send[mapped.crm] = to_crm(connection, mapped.prm, value, plan.stages)
+        if mapped.prm == "owner":
+            if value not in plan.users:
+                continue  # our owner is no CRM user (mapped on the settings page): not sent
+            send[mapped.crm] = plan.users[value]
+        else:
+            send[mapped.crm] = to_crm(connection, mapped.prm, value, plan.stages)
         pushed[mapped.prm] = value
     if not send and not first:
         return None, {}, conflicts
@@ -333,8 +346,14 @@ def _their_values(
     if record is None:
         return {}
     values = {}
+    our_user = {crm_id: user_id for user_id, crm_id in plan.users.items()}
     for mapped in both:
-        value = from_crm(connection, mapped.prm, record.fields.get(mapped.crm, ""), plan.stages)
+        raw = record.fields.get(mapped.crm, "")
+        if mapped.prm == "owner":
+            if raw in our_user:
+                values["owner"] = our_user[raw]
+            continue
+        value = from_crm(connection, mapped.prm, raw, plan.stages)
         if value is not None:
             values[mapped.prm] = value
     return values
@@ -419,6 +438,8 @@ def _pull_leased(tenant_id: int, connection: CrmConnection, now: datetime) -> in
     try:
         connector = connector_for(connection)
         records = connector.changed_deals(since=since)  # HTTP, outside any transaction
+        owners_synced = any(m.prm == "owner" for m in mappings(connection))
+        users = connector.users() if owners_synced and records else None
     except CrmTransientError:
         return RETRY
     except CrmError as error:
@@ -427,6 +448,8 @@ def _pull_leased(tenant_id: int, connection: CrmConnection, now: datetime) -> in
         return 0
     with tenant_context(tenant_id):
         _keep_credentials(connection, connector)
+        if users is not None:
+            crm_users_refresh(connection, users)
     applied = 0
     for record in records:
         with tenant_context(tenant_id):
@@ -517,8 +540,24 @@ def _apply_record(
     changed = False
     for mapped in fields:
         raw = record.fields.get(mapped.crm, "")
-        theirs = from_crm(connection, mapped.prm, raw, stages)
         before = base.get(mapped.prm, "")
+        if mapped.prm == "owner":
+            if not raw:
+                continue  # no owner there: ours stays
+            user_id = member_user_of(connection, raw)
+            if user_id is None:
+                if before != UNMAPPED + raw:
+                    conflict_open(
+                        connection, opportunity.pk, "owner", kind=SyncConflict.Kind.REFUSED,
+                        ours=ours.get("owner", ""), theirs=UNMAPPED + raw, base=before,
+                        reason=f"The {connection.get_system_display()} user "
+                        f"{crm_user_describe(connection, raw)} is not mapped to an active "
+                        "member here: map them in CRM sync settings, then take theirs.",
+                    )  # fmt: skip
+                continue
+            theirs: str | None = str(user_id)
+        else:
+            theirs = from_crm(connection, mapped.prm, raw, stages)
         if theirs is None:
             conflict_open(
                 connection, opportunity.pk, mapped.prm, kind=SyncConflict.Kind.REFUSED,
@@ -570,6 +609,18 @@ def apply_value(connection: CrmConnection, opportunity_id: int, field: str, valu
         if str(current.stage_id) != value:
             stage = Stage.objects.get(tenant_id=connection.tenant_id, pk=int(value))
             opportunity_reach_stage(tenant, actor, opportunity_id, stage)
+        return
+    if field == "owner":
+        if value.startswith(UNMAPPED):  # a conflict's "theirs": the CRM user, mapped since?
+            user_id = member_user_of(connection, value.removeprefix(UNMAPPED))
+            if user_id is None:
+                raise ValidationFailed("This CRM user is still not mapped to a member here.")
+            value = str(user_id)
+        if value and str(current.owner_id) != value:
+            opportunity_owner_set(
+                tenant=tenant, actor=actor, opportunity_id=opportunity_id,
+                owner=User.objects.get(pk=int(value)),
+            )  # fmt: skip
         return
     if field == "amount":
         changes: dict[str, object] = {"amount": value or None}

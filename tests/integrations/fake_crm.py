@@ -77,6 +77,7 @@ class FakeSalesforce:
     tokens: set[str] = field(default_factory=set)
     calls: list[tuple[str, str, int]] = field(default_factory=list)
     replay_events: bool = False  # queryAll answers every version, twice, newest first
+    users: list[dict[str, Any]] = field(default_factory=list)  # {"Id", "Name", "Email"}
     created_at: dict[str, dt.datetime] = field(default_factory=dict)  # our id → arrival
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Any = field(default_factory=lambda: itertools.count(secrets.randbelow(10**9) * 1000))
@@ -170,6 +171,8 @@ class FakeSalesforce:
             return self._by_external_id(request, match.group(2))
         if re.match(r"^/services/data/v[\d.]+/queryAll/?$", request.path):
             return self._query(request.args.get("q", ""))
+        if re.match(r"^/services/data/v[\d.]+/query/?$", request.path):
+            return self._query_users(request.args.get("q", ""))
         return _json([{"errorCode": "NOT_FOUND", "message": request.path}], 404)
 
     def _token(self, request: Request) -> Response:
@@ -207,6 +210,10 @@ class FakeSalesforce:
         self._touch(record)
         return _json({"id": record["Id"], "success": True, "errors": [], "created": True}, 201)
 
+    def _query_users(self, soql: str) -> Response:
+        """GET …/query/?q=SELECT Id, Name, Email FROM User WHERE IsActive = true …"""
+        return _users_answer(soql, self.users)
+
     def _query(self, soql: str) -> Response:
         found = re.search(r"SystemModstamp > (\S+)", soql)
         since = found.group(1) if found else "1970-01-01T00:00:00Z"
@@ -217,6 +224,13 @@ class FakeSalesforce:
         if self.replay_events:
             rows = [dict(r) for r in reversed(rows) for _ in (1, 2)]
         return _json({"totalSize": len(rows), "done": True, "records": rows})
+
+
+def _users_answer(soql: str, users: list[dict[str, Any]]) -> Response:
+    if " FROM User" not in soql:
+        return _json([{"errorCode": "INVALID_TYPE", "message": soql}], 400)
+    rows = [{"attributes": {"type": "User"}, **u} for u in users]
+    return _json({"totalSize": len(rows), "done": True, "records": rows})
 
 
 def _moment(value: str) -> dt.datetime:
@@ -276,6 +290,7 @@ class FakeHubSpot:
     url: str = ""
     cert: str = ""
     on_request: Any = None  # as FakeSalesforce.on_request
+    owners: list[dict[str, Any]] = field(default_factory=list)  # {"id", "email", "firstName"…}
 
     def credentials(self) -> dict[str, str]:
         return {"access_token": self.token, "api_url": self.url}
@@ -333,6 +348,13 @@ class FakeHubSpot:
             return self._upsert(json.loads(request.get_data()))
         if request.path == "/crm/v3/objects/deals/search":
             return self._search(json.loads(request.get_data()))
+        if re.match(r"^/crm/v3/owners/?$", request.path):
+            start = int(request.args.get("after") or 0)
+            page = self.owners[start : start + self.page_size]
+            answer: dict[str, Any] = {"results": [{"archived": False, **o} for o in page]}
+            if start + self.page_size < len(self.owners):
+                answer["paging"] = {"next": {"after": str(start + self.page_size)}}
+            return _json(answer)
         if request.path == "/crm/v3/objects/deals" and request.method == "GET":
             return self._archived(request)
         match = re.match(r"^/crm/v3/objects/deals/([^/]+)$", request.path)
