@@ -17,6 +17,8 @@ Each deal's sync runs under a transaction-scoped advisory lock on (connection, d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -177,7 +179,27 @@ class PushPlan:
     users: dict[str, str] = field(default_factory=dict)  # our user id → CRM user id
 
 
+@contextmanager
+def one_push_at_a_time(connection_id: int, opportunity_id: int) -> Iterator[None]:
+    """A session-level advisory lock (no transaction is opened for it): pushes of one deal
+    run one after the other, so a second push reads what the first recorded and sends
+    nothing twice. Released at the end, or when the session ends."""
+    key: list[str | int] = [f"crm-push:{connection_id}:{opportunity_id}", connection_id]
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, %s))", key)
+    try:
+        yield
+    finally:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, %s))", key)
+
+
 def crm_push(*, tenant: Tenant | int, connection_id: int, opportunity_id: int) -> bool | str:
+    with one_push_at_a_time(connection_id, opportunity_id):
+        return _crm_push(tenant=tenant, connection_id=connection_id, opportunity_id=opportunity_id)
+
+
+def _crm_push(*, tenant: Tenant | int, connection_id: int, opportunity_id: int) -> bool | str:
     """Send the deal's PRM-side changes; True if the CRM was called, RETRY when the CRM is
     rate limiting or down (the task tries again). Other CRM errors are recorded for the
     status page.
