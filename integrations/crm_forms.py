@@ -102,3 +102,10 @@ class CrmSettingsForm(forms.Form):
 class ConflictResolveForm(forms.Form):
     resolution = forms.ChoiceField(choices=SyncConflict.Resolution.choices)
     value = forms.CharField(max_length=500, required=False)
+
+
+class CrmUserMapForm(forms.Form):
+    """The member a CRM user is (blank: none); the service checks it is an active vendor
+    member of this tenant."""
+
+    membership = forms.IntegerField(required=False, min_value=1, label="Member")

@@ -240,6 +240,9 @@ class CrmConnection(TenantScopedModel):
         "accounts.User", on_delete=models.PROTECT, related_name="+", null=True
     )
     polled_until = models.DateTimeField(null=True, blank=True)
+    # Held by the worker polling this connection (no transaction is open during the CRM's
+    # HTTP calls, so no row lock can say so); a dead worker's lease simply ends.
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -255,6 +258,33 @@ class CrmConnection(TenantScopedModel):
         return self.get_system_display()
 
 
+class CrmUserMapping(TenantScopedModel):
+    """A CRM user (Salesforce User, HubSpot owner) and the member of ours they are: matched
+    by e-mail automatically (an active member of this tenant with the same address), or set
+    by a vendor admin on the settings page (then never re-matched). No member: the CRM
+    owner of a deal is a conflict on the status page, never dropped nor guessed."""
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="+")
+    crm_user_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    membership = models.ForeignKey(
+        "accounts.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    set_by_admin = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "crm_user_id"], name="crmusermapping_one_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.crm_user_id
+
+
 class CrmRecordState(TenantScopedModel):
     """What both sides agreed on at the last sync of one deal (the base of the three-way
     comparison), and the CRM's modstamp of that moment (older change events are ignored)."""
@@ -267,6 +297,9 @@ class CrmRecordState(TenantScopedModel):
     base = models.JSONField(default=dict)
     crm_modstamp = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(default=timezone.now)
+    # The CRM record was deleted (archived): the deal is kept here, unlinked, and never
+    # pushed again by itself (no push, poll or sweep recreates what the CRM deleted).
+    unlinked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [

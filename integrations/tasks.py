@@ -60,10 +60,10 @@ CRM_RETRIES = 8
 
 @shared_task(bind=True, **{**TASK_OPTIONS, "max_retries": CRM_RETRIES})
 def crm_push(self: Task, tenant_id: int, connection_id: int, opportunity_id: int) -> bool | str:
-    with tenant_context(tenant_id):
-        result = crm_sync.crm_push(
-            tenant=tenant_id, connection_id=connection_id, opportunity_id=opportunity_id
-        )
+    # crm_push opens its own short transactions: none is held during the CRM's HTTP call
+    result = crm_sync.crm_push(
+        tenant=tenant_id, connection_id=connection_id, opportunity_id=opportunity_id
+    )
     if result == crm_sync.RETRY:
         _retry_or_give_up(self, tenant_id, connection_id, opportunity_id)
     return result
@@ -71,8 +71,8 @@ def crm_push(self: Task, tenant_id: int, connection_id: int, opportunity_id: int
 
 @shared_task(bind=True, **{**TASK_OPTIONS, "max_retries": CRM_RETRIES})
 def crm_pull(self: Task, tenant_id: int, connection_id: int) -> int | str:
+    result = crm_sync.crm_pull(tenant=tenant_id, connection_id=connection_id)
     with tenant_context(tenant_id):
-        result = crm_sync.crm_pull(tenant=tenant_id, connection_id=connection_id)
         edited = crm_sync.crm_deals_edited_here(tenant=tenant_id, connection_id=connection_id)
     if result == crm_sync.RETRY:
         _retry_or_give_up(self, tenant_id, connection_id, None)
@@ -102,5 +102,26 @@ def crm_poll_sweep() -> int:
             connections = list(crm_sync.crm_connections_due(tenant=tenant.pk))
         for connection_id in connections:
             crm_pull.delay(tenant.pk, connection_id)
+            count += 1
+    return count
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def crm_push_sweep() -> int:
+    """Beat: re-queue the pushes that were lost (the worker died after the commit, the
+    broker was down): approved registrations' deals never sent and linked deals edited
+    since their last sync. Resending is idempotent (upsert by our id)."""
+    count = 0
+    for tenant in Tenant.objects.only("pk"):
+        with tenant_context(tenant.pk):
+            lost = [
+                (connection_id, opportunity_id)
+                for connection_id in crm_sync.crm_connections_due(tenant=tenant.pk)
+                for opportunity_id in crm_sync.crm_pushes_lost(
+                    tenant=tenant.pk, connection_id=connection_id
+                )
+            ]
+        for connection_id, opportunity_id in lost:
+            crm_push.delay(tenant.pk, connection_id, opportunity_id)
             count += 1
     return count

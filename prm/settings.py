@@ -233,6 +233,7 @@ CRM_TIMEOUT_SECONDS = 10
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "accounts.tasks.outbox_sweep", "schedule": SWEEP_EVERY},
     "crm-poll": {"task": "integrations.tasks.crm_poll_sweep", "schedule": 60.0},
+    "crm-push-sweep": {"task": "integrations.tasks.crm_push_sweep", "schedule": 300.0},
     "notification-email-sweep": {
         "task": "accounts.tasks.notification_email_sweep",
         "schedule": SWEEP_EVERY,

@@ -38,6 +38,15 @@ class CrmRecord:
     deleted: bool = False
 
 
+@dataclass(frozen=True)
+class CrmUser:
+    """A CRM user who may own deals (Salesforce User, HubSpot owner)."""
+
+    crm_id: str
+    name: str
+    email: str
+
+
 @dataclass
 class UpsertOutcome:
     crm_id: str
@@ -50,6 +59,8 @@ class CrmConnector(Protocol):
     def get_deal(self, *, prm_id: str) -> CrmRecord | None: ...
 
     def changed_deals(self, *, since: datetime) -> list[CrmRecord]: ...
+
+    def users(self) -> list[CrmUser]: ...
 
     def refreshed_credentials(self) -> dict[str, str] | None:
         """New credentials (a refreshed access token) to store, if the call made any."""

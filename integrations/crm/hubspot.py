@@ -2,7 +2,9 @@
 that holds our id (`idProperty`: created or updated, never duplicated), a read by that
 property, and a poll of the deals whose `hs_lastmodifieddate` moved (search API, paged).
 Authentication: a private app's access token (no refresh; a 401 asks to reconnect).
-HubSpot's search does not return archived deals: deletions are not seen by the poll.
+HubSpot's search does not return archived (deleted) deals, so the poll also pages through
+the archived listing (GET /crm/v3/objects/deals?archived=true) and hands back those
+archived since the moment as deleted records.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from integrations.crm.base import (
     CrmError,
     CrmRecord,
     CrmTransientError,
+    CrmUser,
     UpsertOutcome,
 )
 
@@ -122,7 +125,35 @@ class HubSpotConnector:
             records.extend(self._record(deal) for deal in page.results)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
+                break
+        return records + self._archived_since(since)
+
+    def _archived_since(self, since: datetime) -> list[CrmRecord]:
+        """Deals archived (deleted) after `since`: the archived listing has no filter, so
+        every page is read and the moments compared here."""
+        records: list[CrmRecord] = []
+        after: str | None = None
+        while True:
+            page = self._call(self._archived_page(after))
+            for deal in page.results:
+                record = self._record(deal)
+                if record.modstamp > since:
+                    records.append(record)
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
                 return records
+
+    def _archived_page(self, after: str | None) -> Callable[[], Any]:
+        def read() -> Any:
+            return self.client.crm.deals.basic_api.get_page(
+                limit=PAGE,
+                after=after,
+                properties=[self.external_id_field, MODIFIED, *self.fields],
+                archived=True,
+                _request_timeout=settings.CRM_TIMEOUT_SECONDS,
+            )
+
+        return read
 
     def _searcher(self, request: PublicObjectSearchRequest) -> Callable[[], Any]:
         def search() -> Any:
@@ -133,9 +164,33 @@ class HubSpotConnector:
 
         return search
 
+    def users(self) -> list[CrmUser]:
+        """The account's owners (a deal's `hubspot_owner_id` names one), paged."""
+        found: list[CrmUser] = []
+        after: str | None = None
+        while True:
+            page = self._call(self._owners_page(after))
+            for owner in page.results:
+                name = " ".join(p for p in (owner.first_name, owner.last_name) if p)
+                found.append(CrmUser(crm_id=str(owner.id), name=name, email=owner.email or ""))
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return found
+
+    def _owners_page(self, after: str | None) -> Callable[[], Any]:
+        def read() -> Any:
+            return self.client.crm.owners.owners_api.get_page(
+                limit=PAGE, after=after, archived=False,
+                _request_timeout=settings.CRM_TIMEOUT_SECONDS,
+            )  # fmt: skip
+
+        return read
+
     def _record(self, deal: Any) -> CrmRecord:
         properties = deal.properties or {}
         modified = deal.updated_at or datetime.now(UTC)
+        if deal.archived and getattr(deal, "archived_at", None):
+            modified = max(modified, deal.archived_at)
         return CrmRecord(
             crm_id=str(deal.id),
             prm_id=str(properties.get(self.external_id_field) or ""),

@@ -29,6 +29,7 @@ from integrations.crm.base import (
     CrmMultipleMatch,
     CrmRecord,
     CrmTransientError,
+    CrmUser,
     UpsertOutcome,
 )
 
@@ -168,6 +169,17 @@ class SalesforceConnector:
         )
         rows = self._call(lambda sf: sf.query_all(query, include_deleted=True))["records"]
         return [self._record(row) for row in rows]
+
+    def users(self) -> list[CrmUser]:
+        """The org's active users (an Opportunity's OwnerId names one)."""
+        query = "SELECT Id, Name, Email FROM User WHERE IsActive = true ORDER BY Id"
+        rows = self._call(lambda sf: sf.query_all(query))["records"]
+        return [
+            CrmUser(
+                crm_id=str(r["Id"]), name=str(r.get("Name") or ""), email=str(r.get("Email") or "")
+            )
+            for r in rows
+        ]
 
     def _record(self, row: dict[str, Any]) -> CrmRecord:
         return CrmRecord(

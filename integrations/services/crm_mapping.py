@@ -2,7 +2,8 @@
 
 Every mapped field is written as one canonical string on both sides (amount "40000.00",
 dates ISO, the stage as our stage's id), so "changed since the last sync" is a plain
-comparison with the stored base. `notes` is special: a new CRM value becomes an activity
+comparison with the stored base. The owner is our user's id here and the CRM user's id
+there (crm_users.py maps one to the other). `notes` is special: a new CRM value becomes an activity
 note on the deal (CRM → PRM only).
 """
 
@@ -17,12 +18,13 @@ from integrations.models import CrmConnection, FieldOwner
 from pipeline.models import Opportunity, Stage
 
 # Our fields a mapping may name, in the order the settings page shows them.
-SYNCABLE = ("name", "amount", "expected_close_date", "stage", "next_step", "notes")
+SYNCABLE = ("name", "amount", "expected_close_date", "stage", "owner", "next_step", "notes")
 LABELS = {
     "name": "Deal name",
     "amount": "Amount",
     "expected_close_date": "Close date",
     "stage": "Stage",
+    "owner": "Owner",
     "next_step": "Next step",
     "notes": "Activity notes",
 }
@@ -32,6 +34,7 @@ DEFAULT_MAPPINGS = {
         {"prm": "amount", "crm": "Amount", "owner": FieldOwner.BOTH},
         {"prm": "expected_close_date", "crm": "CloseDate", "owner": FieldOwner.BOTH},
         {"prm": "stage", "crm": "StageName", "owner": FieldOwner.BOTH},
+        {"prm": "owner", "crm": "OwnerId", "owner": FieldOwner.CRM},
         {"prm": "next_step", "crm": "NextStep", "owner": FieldOwner.CRM},
         {"prm": "notes", "crm": "Description", "owner": FieldOwner.CRM},
     ],
@@ -40,6 +43,7 @@ DEFAULT_MAPPINGS = {
         {"prm": "amount", "crm": "amount", "owner": FieldOwner.BOTH},
         {"prm": "expected_close_date", "crm": "closedate", "owner": FieldOwner.BOTH},
         {"prm": "stage", "crm": "dealstage", "owner": FieldOwner.BOTH},
+        {"prm": "owner", "crm": "hubspot_owner_id", "owner": FieldOwner.CRM},
     ],
 }
 
@@ -78,6 +82,8 @@ def prm_values(opportunity: Opportunity, fields: list[Mapped]) -> dict[str, str]
     for mapped in fields:
         if mapped.prm == "stage":
             values["stage"] = str(opportunity.stage_id)
+        elif mapped.prm == "owner":
+            values["owner"] = str(opportunity.owner_id or "")  # our user's id
         elif mapped.prm == "notes":
             continue  # notes only come back from the CRM
         else:

@@ -17,17 +17,28 @@ Each deal's sync runs under a transaction-scoped advisory lock on (connection, d
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.errors import ApplicationError
-from accounts.models import Membership, Role, Tenant
+from accounts.errors import ApplicationError, ValidationFailed
+from accounts.models import Membership, Role, Tenant, User
 from accounts.services.external_ids import ExternalIdTaken, external_ids_write
-from integrations.crm.base import CrmConnector, CrmError, CrmRecord, CrmTransientError
+from accounts.tenancy import tenant_context
+from deals.models import DealRegistration
+from integrations.crm.base import (
+    CrmConnector,
+    CrmError,
+    CrmRecord,
+    CrmTransientError,
+    UpsertOutcome,
+)
 from integrations.crm.credentials import credentials_decrypt, credentials_encrypt
 from integrations.crm.hubspot import hubspot_connector
 from integrations.crm.salesforce import salesforce_connector
@@ -39,14 +50,21 @@ from integrations.services.crm_mapping import (
     prm_values,
     to_crm,
 )
+from integrations.services.crm_users import (
+    crm_user_describe,
+    crm_users_by_member,
+    crm_users_refresh,
+    member_user_of,
+)
 from pipeline.models import Opportunity, OpportunityExternalId, Stage
 from pipeline.services.activities import activity_add
 from pipeline.services.external_ids import opportunity_reach_stage
-from pipeline.services.opportunity_edits import opportunity_update
+from pipeline.services.opportunity_edits import opportunity_owner_set, opportunity_update
 
 FIRST_POLL_WINDOW = timedelta(days=1)
 PUSHED_OWNERS = {FieldOwner.PRM, FieldOwner.BOTH, FieldOwner.FIRST_SYNC}
 PULLED_OWNERS = {FieldOwner.CRM, FieldOwner.BOTH}
+UNMAPPED = "crm:"  # a CRM owner no member is mapped to, as a conflict's "theirs"
 
 
 def connector_for(connection: CrmConnection) -> CrmConnector:
@@ -146,81 +164,188 @@ def conflict_open(
 RETRY = "retry"
 
 
-@transaction.atomic
+@dataclass
+class PushPlan:
+    """What one push read in its first short transaction: the connection, our values of the
+    deal, and the sync state (crm id, base) at that moment."""
+
+    connection: CrmConnection
+    opportunity_id: int
+    ours: dict[str, str]
+    crm_id: str
+    base: dict[str, str]
+    stages: dict[int, Stage]
+    read_at: datetime
+    users: dict[str, str] = field(default_factory=dict)  # our user id → CRM user id
+
+
+@contextmanager
+def one_push_at_a_time(connection_id: int, opportunity_id: int) -> Iterator[None]:
+    """A session-level advisory lock (no transaction is opened for it): pushes of one deal
+    run one after the other, so a second push reads what the first recorded and sends
+    nothing twice. Released at the end, or when the session ends."""
+    key: list[str | int] = [f"crm-push:{connection_id}:{opportunity_id}", connection_id]
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, %s))", key)
+    try:
+        yield
+    finally:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, %s))", key)
+
+
 def crm_push(*, tenant: Tenant | int, connection_id: int, opportunity_id: int) -> bool | str:
+    with one_push_at_a_time(connection_id, opportunity_id):
+        return _crm_push(tenant=tenant, connection_id=connection_id, opportunity_id=opportunity_id)
+
+
+def _crm_push(*, tenant: Tenant | int, connection_id: int, opportunity_id: int) -> bool | str:
     """Send the deal's PRM-side changes; True if the CRM was called, RETRY when the CRM is
     rate limiting or down (the task tries again). Other CRM errors are recorded for the
-    status page."""
+    status page.
+
+    Three steps, and no transaction is open during the CRM's HTTP calls: read what to send
+    (one short transaction), call the CRM (none), record what was sent (another short
+    transaction, under the deal's advisory lock, re-checking the base a pull may have
+    moved meanwhile)."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    with tenant_context(tenant_id):
+        plan = _push_plan(tenant_id, connection_id, opportunity_id)
+    if plan is None:
+        return False
+    connection = plan.connection
+    try:
+        connector = connector_for(connection)
+    except CrmError as error:
+        with tenant_context(tenant_id):
+            sync_error(
+                connection, direction="push", message=str(error), opportunity_id=opportunity_id
+            )
+        return False
+    try:
+        outcome, sent, conflicts = _push_call(plan, connector)  # HTTP, outside any transaction
+    except CrmTransientError:
+        with tenant_context(tenant_id):
+            _keep_credentials(connection, connector)
+        return RETRY
+    except CrmError as error:
+        with tenant_context(tenant_id):
+            _keep_credentials(connection, connector)
+            sync_error(
+                connection,
+                direction=SyncError.Direction.PUSH,
+                message=str(error),
+                opportunity_id=opportunity_id,
+                crm_id=plan.crm_id,
+            )
+        return False
+    with tenant_context(tenant_id):
+        _keep_credentials(connection, connector)
+        _push_record(plan, outcome, sent, conflicts)
+    return outcome is not None
+
+
+def _push_plan(tenant_id: int, connection_id: int, opportunity_id: int) -> PushPlan | None:
     connection = CrmConnection.objects.filter(
         tenant_id=tenant_id, pk=connection_id, is_active=True
     ).first()
     opportunity = Opportunity.objects.filter(tenant_id=tenant_id, pk=opportunity_id).first()
     if connection is None or opportunity is None:
-        return False
-    lock_deal(connection.pk, opportunity.pk)
+        return None
     state = CrmRecordState.objects.filter(connection=connection, opportunity=opportunity).first()
-    try:
-        connector = connector_for(connection)
-    except CrmError as error:
-        sync_error(connection, direction="push", message=str(error), opportunity_id=opportunity_id)
-        return False
-    try:
-        with transaction.atomic():
-            return _push(connection, connector, opportunity, state)
-    except CrmTransientError:
-        return RETRY
-    except CrmError as error:
-        sync_error(
-            connection,
-            direction=SyncError.Direction.PUSH,
-            message=str(error),
-            opportunity_id=opportunity.pk,
-            crm_id=state.crm_id if state else "",
-        )
-        return False
-    finally:
-        _keep_credentials(connection, connector)
-
-
-def _push(
-    connection: CrmConnection,
-    connector: CrmConnector,
-    opportunity: Opportunity,
-    state: CrmRecordState | None,
-) -> bool:
+    if state is not None and state.unlinked_at is not None:
+        return None  # deleted in the CRM: kept here, unlinked, not recreated there
     fields = mappings(connection)
-    first = state is None or not state.crm_id
-    base = {} if state is None else dict(state.base)
-    ours = prm_values(opportunity, fields)
-    theirs = _their_values(connection, connector, opportunity, fields) if not first else {}
-    stages = _stages(connection.tenant_id)
+    return PushPlan(
+        connection=connection,
+        opportunity_id=opportunity.pk,
+        ours=prm_values(opportunity, fields),
+        crm_id=state.crm_id if state else "",
+        base={} if state is None else dict(state.base),
+        stages=_stages(tenant_id),
+        read_at=timezone.now(),
+        users=crm_users_by_member(connection) if any(m.prm == "owner" for m in fields) else {},
+    )
+
+
+Conflict = tuple[str, str, str, str]  # field, ours, theirs, base
+
+
+def _push_call(
+    plan: PushPlan, connector: CrmConnector
+) -> tuple[UpsertOutcome | None, dict[str, str], list[Conflict]]:
+    """The CRM calls of a push: a read of the fields both own (when there are), then the
+    upsert of what changed here. No database access."""
+    connection = plan.connection
+    fields = mappings(connection)
+    first = not plan.crm_id
+    base = plan.base
+    theirs = _their_values(connection, connector, plan, fields) if not first else {}
     send: dict[str, object] = {}
     pushed: dict[str, str] = {}
+    conflicts: list[Conflict] = []
     for mapped in fields:
-        if not _pushes(mapped, first) or mapped.prm not in ours:
+        if not _pushes(mapped, first) or mapped.prm not in plan.ours:
             continue
-        value = ours[mapped.prm]
+        value = plan.ours[mapped.prm]
         if not first and value == base.get(mapped.prm, ""):
             continue
         if mapped.owner == FieldOwner.BOTH and not first:
             their = theirs.get(mapped.prm, base.get(mapped.prm, ""))
             if their not in (base.get(mapped.prm, ""), value):
-                conflict_open(
-                    connection, opportunity.pk, mapped.prm,
-                    kind=SyncConflict.Kind.BOTH_CHANGED,
-                    ours=value, theirs=their, base=base.get(mapped.prm, ""),
-                )  # fmt: skip
+                conflicts.append((mapped.prm, value, their, base.get(mapped.prm, "")))
                 continue
-        send[mapped.crm] = to_crm(connection, mapped.prm, value, stages)
+        if mapped.prm == "owner":
+            if value not in plan.users:
+                continue  # our owner is no CRM user (mapped on the settings page): not sent
+            send[mapped.crm] = plan.users[value]
+        else:
+            send[mapped.crm] = to_crm(connection, mapped.prm, value, plan.stages)
         pushed[mapped.prm] = value
-    if not send and state is not None and not first:
-        state.synced_at = timezone.now()  # looked at: nothing of ours to send
-        state.save(update_fields=["synced_at"])
-        return False
-    outcome = connector.upsert_deal(prm_id=str(opportunity.pk), fields=send)  # type: ignore[arg-type]
-    _remember(connection, opportunity, state, crm_id=outcome.crm_id, values=pushed)
-    return True
+    if not send and not first:
+        return None, {}, conflicts
+    outcome = connector.upsert_deal(prm_id=str(plan.opportunity_id), fields=send)  # type: ignore[arg-type]
+    return outcome, pushed, conflicts
+
+
+def _push_record(
+    plan: PushPlan,
+    outcome: UpsertOutcome | None,
+    sent: dict[str, str],
+    conflicts: list[Conflict],
+) -> None:
+    """Record a push (its own short transaction). A pull that moved a pushed field's base
+    while the CRM was being called means both sides changed it: a conflict where both own
+    the field, not a silent overwrite of what the pull recorded."""
+    connection = plan.connection
+    lock_deal(connection.pk, plan.opportunity_id)
+    opportunity = Opportunity.objects.filter(pk=plan.opportunity_id).first()
+    if opportunity is None:
+        return  # deleted here meanwhile
+    state = CrmRecordState.objects.filter(connection=connection, opportunity=opportunity).first()
+    owners = {m.prm: m.owner for m in mappings(connection)}
+    fresh_base = {} if state is None else dict(state.base)
+    values = {}
+    for prm_field, value in sent.items():
+        moved = fresh_base.get(prm_field, "") != plan.base.get(prm_field, "")
+        if moved and state is not None and fresh_base.get(prm_field, "") != value:
+            if owners.get(prm_field) == FieldOwner.BOTH:
+                conflicts.append(
+                    (prm_field, value, fresh_base.get(prm_field, ""), plan.base.get(prm_field, ""))
+                )
+            continue
+        values[prm_field] = value
+    for prm_field, ours, theirs, base in conflicts:
+        conflict_open(
+            connection, opportunity.pk, prm_field, kind=SyncConflict.Kind.BOTH_CHANGED,
+            ours=ours, theirs=theirs, base=base,
+        )  # fmt: skip
+    if outcome is None:
+        if state is not None:
+            state.synced_at = plan.read_at  # looked at: nothing of ours to send
+            state.save(update_fields=["synced_at"])
+        return
+    _remember(connection, opportunity, state, crm_id=outcome.crm_id, values=values, at=plan.read_at)
 
 
 def _pushes(mapped: Mapped, first: bool) -> bool:
@@ -232,20 +357,25 @@ def _pushes(mapped: Mapped, first: bool) -> bool:
 def _their_values(
     connection: CrmConnection,
     connector: CrmConnector,
-    opportunity: Opportunity,
+    plan: PushPlan,
     fields: list[Mapped],
 ) -> dict[str, str]:
     """The CRM's current values of the fields both own (one read, only when there are)."""
     both = [m for m in fields if m.owner == FieldOwner.BOTH]
     if not both:
         return {}
-    record = connector.get_deal(prm_id=str(opportunity.pk))
+    record = connector.get_deal(prm_id=str(plan.opportunity_id))
     if record is None:
         return {}
-    stages = _stages(connection.tenant_id)
     values = {}
+    our_user = {crm_id: user_id for user_id, crm_id in plan.users.items()}
     for mapped in both:
-        value = from_crm(connection, mapped.prm, record.fields.get(mapped.crm, ""), stages)
+        raw = record.fields.get(mapped.crm, "")
+        if mapped.prm == "owner":
+            if raw in our_user:
+                values["owner"] = our_user[raw]
+            continue
+        value = from_crm(connection, mapped.prm, raw, plan.stages)
         if value is not None:
             values[mapped.prm] = value
     return values
@@ -258,6 +388,7 @@ def _remember(
     *,
     crm_id: str,
     values: dict[str, str],
+    at: datetime,
 ) -> None:
     if state is None:
         state = CrmRecordState(
@@ -266,12 +397,13 @@ def _remember(
     if crm_id and state.crm_id != crm_id:
         state.crm_id = crm_id
         try:
-            external_ids_write(
-                tenant=connection.tenant,
-                model=OpportunityExternalId,
-                owner_id=opportunity.pk,
-                external_ids={connection.system: crm_id},
-            )
+            with transaction.atomic():
+                external_ids_write(
+                    tenant=connection.tenant,
+                    model=OpportunityExternalId,
+                    owner_id=opportunity.pk,
+                    external_ids={connection.system: crm_id},
+                )
         except ExternalIdTaken:  # e.g. a CRM sandbox reset reusing ids: say so, keep syncing
             sync_error(
                 connection,
@@ -281,46 +413,77 @@ def _remember(
                 crm_id=crm_id,
             )
     state.base = {**state.base, **values}
-    state.synced_at = timezone.now()
+    # The moment our values were read: an edit made here during the CRM call is newer, so
+    # the poll's "edited here since the last sync" pushes it.
+    state.synced_at = at
     state.save()
 
 
 # --- CRM → PRM ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+POLL_LEASE = timedelta(minutes=5)
+
+
 def crm_pull(*, tenant: Tenant | int, connection_id: int) -> int | str:
     """Apply the CRM's changes since the last poll; returns how many records changed us, or
-    RETRY when the CRM is rate limiting or down."""
+    RETRY when the CRM is rate limiting or down.
+
+    No transaction is open during the CRM's HTTP calls: a short transaction takes the
+    connection's poll lease (one poller at a time; a lease a dead worker left ends after
+    POLL_LEASE), the CRM is read outside any transaction, then each record is applied in
+    its own short transaction (the deal's advisory lock, our values read again there, so an
+    edit made here during the call is compared, not overwritten), and a last one moves
+    `polled_until` (only past records that were applied)."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    connection = (
-        CrmConnection.objects.select_for_update(skip_locked=True)
-        .filter(tenant_id=tenant_id, pk=connection_id, is_active=True)
-        .first()
-    )
+    now = timezone.now()
+    with tenant_context(tenant_id):
+        taken = (
+            CrmConnection.objects.filter(tenant_id=tenant_id, pk=connection_id, is_active=True)
+            .filter(Q(poll_lease_until__isnull=True) | Q(poll_lease_until__lt=now))
+            .update(poll_lease_until=now + POLL_LEASE, last_run_at=now)
+        )
+        connection = CrmConnection.objects.filter(pk=connection_id).first() if taken else None
     if connection is None:
         return 0  # gone, paused, or another worker is polling it right now
-    now = timezone.now()
+    try:
+        return _pull_leased(tenant_id, connection, now)
+    finally:
+        with tenant_context(tenant_id):
+            CrmConnection.objects.filter(pk=connection.pk).update(poll_lease_until=None)
+
+
+def _pull_leased(tenant_id: int, connection: CrmConnection, now: datetime) -> int | str:
     since = (connection.polled_until or now - FIRST_POLL_WINDOW) - timedelta(
         seconds=connection.lookback_seconds
     )
-    connection.last_run_at = now
-    connection.save(update_fields=["last_run_at"])
     try:
         connector = connector_for(connection)
-        records = connector.changed_deals(since=since)
+        records = connector.changed_deals(since=since)  # HTTP, outside any transaction
+        owners_synced = any(m.prm == "owner" for m in mappings(connection))
+        users = connector.users() if owners_synced and records else None
     except CrmTransientError:
         return RETRY
     except CrmError as error:
-        sync_error(connection, direction=SyncError.Direction.PULL, message=str(error))
+        with tenant_context(tenant_id):
+            sync_error(connection, direction=SyncError.Direction.PULL, message=str(error))
         return 0
-    _keep_credentials(connection, connector)
-    applied = sum(crm_pull_record(connection, record) for record in records)
+    with tenant_context(tenant_id):
+        _keep_credentials(connection, connector)
+        if users is not None:
+            crm_users_refresh(connection, users)
+    applied = 0
+    for record in records:
+        with tenant_context(tenant_id):
+            applied += crm_pull_record(connection, record)
     newest = max((r.modstamp for r in records), default=None)
-    if newest is not None and (connection.polled_until is None or newest > connection.polled_until):
-        connection.polled_until = newest
-    connection.last_success_at = now
-    connection.save(update_fields=["last_success_at", "polled_until"])
+    with tenant_context(tenant_id):
+        changes: dict[str, object] = {"last_success_at": now}
+        if newest is not None and (
+            connection.polled_until is None or newest > connection.polled_until
+        ):
+            changes["polled_until"] = newest
+        CrmConnection.objects.filter(pk=connection.pk).update(**changes)
     return applied
 
 
@@ -341,6 +504,7 @@ def crm_pull_record(connection: CrmConnection, record: CrmRecord) -> bool:
         return False
     with transaction.atomic():
         lock_deal(connection.pk, opportunity.pk)
+        opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
         state = CrmRecordState.objects.filter(
             connection=connection, opportunity=opportunity
         ).first() or CrmRecordState(
@@ -351,6 +515,8 @@ def crm_pull_record(connection: CrmConnection, record: CrmRecord) -> bool:
         )
         if state.crm_modstamp is not None and record.modstamp <= state.crm_modstamp:
             return False  # a duplicate, or older than a change already applied
+        if state.unlinked_at is not None and not record.deleted:
+            return False  # restored in the CRM: stays unlinked until linked again here
         if record.deleted:
             return _deleted(connection, opportunity, state, record)
         changed = _apply_record(connection, opportunity, state, record)
@@ -363,9 +529,16 @@ def crm_pull_record(connection: CrmConnection, record: CrmRecord) -> bool:
 def _deleted(
     connection: CrmConnection, opportunity: Opportunity, state: CrmRecordState, record: CrmRecord
 ) -> bool:
-    """The CRM record is gone: our deal stays, unlinked, and the status page says so."""
-    if state.pk:
-        state.delete()
+    """The CRM record is gone: our deal stays, unlinked (its state is kept, marked, so a
+    replayed deletion, a push or the sweep neither repeats the error nor recreates the CRM
+    record), and the status page says so."""
+    if state.unlinked_at is not None or (state.pk is None and not state.crm_id):
+        return False  # already unlinked (a replay in the look-back window)
+    state.crm_id = ""
+    state.base = {}
+    state.crm_modstamp = record.modstamp
+    state.unlinked_at = timezone.now()
+    state.save()
     OpportunityExternalId.objects.filter(
         opportunity=opportunity, system=connection.system, external_id=record.crm_id
     ).delete()
@@ -389,8 +562,24 @@ def _apply_record(
     changed = False
     for mapped in fields:
         raw = record.fields.get(mapped.crm, "")
-        theirs = from_crm(connection, mapped.prm, raw, stages)
         before = base.get(mapped.prm, "")
+        if mapped.prm == "owner":
+            if not raw:
+                continue  # no owner there: ours stays
+            user_id = member_user_of(connection, raw)
+            if user_id is None:
+                if before != UNMAPPED + raw:
+                    conflict_open(
+                        connection, opportunity.pk, "owner", kind=SyncConflict.Kind.REFUSED,
+                        ours=ours.get("owner", ""), theirs=UNMAPPED + raw, base=before,
+                        reason=f"The {connection.get_system_display()} user "
+                        f"{crm_user_describe(connection, raw)} is not mapped to an active "
+                        "member here: map them in CRM sync settings, then take theirs.",
+                    )  # fmt: skip
+                continue
+            theirs: str | None = str(user_id)
+        else:
+            theirs = from_crm(connection, mapped.prm, raw, stages)
         if theirs is None:
             conflict_open(
                 connection, opportunity.pk, mapped.prm, kind=SyncConflict.Kind.REFUSED,
@@ -443,6 +632,18 @@ def apply_value(connection: CrmConnection, opportunity_id: int, field: str, valu
             stage = Stage.objects.get(tenant_id=connection.tenant_id, pk=int(value))
             opportunity_reach_stage(tenant, actor, opportunity_id, stage)
         return
+    if field == "owner":
+        if value.startswith(UNMAPPED):  # a conflict's "theirs": the CRM user, mapped since?
+            user_id = member_user_of(connection, value.removeprefix(UNMAPPED))
+            if user_id is None:
+                raise ValidationFailed("This CRM user is still not mapped to a member here.")
+            value = str(user_id)
+        if value and str(current.owner_id) != value:
+            opportunity_owner_set(
+                tenant=tenant, actor=actor, opportunity_id=opportunity_id,
+                owner=User.objects.get(pk=int(value)),
+            )  # fmt: skip
+        return
     if field == "amount":
         changes: dict[str, object] = {"amount": value or None}
     elif field == "expected_close_date":
@@ -482,6 +683,49 @@ def crm_deals_edited_here(*, tenant: Tenant | int, connection_id: int) -> list[i
         CrmRecordState.objects.filter(
             tenant=tenant,
             connection_id=connection_id,
+            unlinked_at__isnull=True,
             opportunity__updated_at__gt=F("synced_at"),
         ).values_list("opportunity_id", flat=True)[:500]
     )
+
+
+LOST_PUSH_GRACE = timedelta(minutes=2)
+SWEEP_BATCH = 500
+
+
+def crm_pushes_lost(
+    *, tenant: Tenant | int, connection_id: int, grace: timedelta = LOST_PUSH_GRACE
+) -> list[int]:
+    """Deals whose latest change was never pushed though it should have been (the worker
+    died after the commit, the broker was down): an approved registration's deal (approved,
+    won or lost since the connection exists) the CRM was never sent, and a linked deal
+    edited here after its last sync. Changes younger than `grace` are left to the push
+    already queued. Re-pushing is harmless: the CRM upserts by our id."""
+    connection = CrmConnection.objects.filter(
+        tenant=tenant, pk=connection_id, is_active=True
+    ).first()
+    if connection is None:
+        return []
+    before = timezone.now() - grace
+    known = CrmRecordState.objects.filter(connection=connection)
+    synced = known.filter(crm_id__gt="", unlinked_at__isnull=True)
+    never_sent = (
+        DealRegistration.objects.filter(
+            tenant=tenant,
+            status__in=[
+                DealRegistration.Status.APPROVED,
+                DealRegistration.Status.WON,
+                DealRegistration.Status.LOST,
+            ],
+            opportunity__isnull=False,
+            decided_at__gte=connection.created_at,
+            decided_at__lt=before,
+        )
+        .exclude(opportunity_id__in=known.values("opportunity_id"))
+        .order_by("decided_at")
+        .values_list("opportunity_id", flat=True)[:SWEEP_BATCH]
+    )
+    stale = synced.filter(
+        opportunity__updated_at__gt=F("synced_at"), opportunity__updated_at__lt=before
+    ).values_list("opportunity_id", flat=True)[:SWEEP_BATCH]
+    return sorted({*never_sent, *stale})

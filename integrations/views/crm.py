@@ -13,11 +13,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
+from accounts.models import Membership
 from accounts.portals import VENDOR_ADMIN, ObjectActionView, ServiceFormMixin, VendorPortalMixin
 from accounts.scoping import ScopedQuerysetMixin
-from integrations.crm_forms import ConflictResolveForm, CrmSettingsForm
-from integrations.models import CrmConnection, SyncConflict, SyncError
-from integrations.services import crm_conflicts, crm_settings
+from integrations.crm_forms import ConflictResolveForm, CrmSettingsForm, CrmUserMapForm
+from integrations.models import CrmConnection, CrmUserMapping, SyncConflict, SyncError
+from integrations.services import crm_conflicts, crm_settings, crm_users
 from integrations.services.crm_mapping import LABELS
 from pipeline.models import Stage
 
@@ -47,9 +48,28 @@ class CrmSettingsView(CrmMixin, ServiceFormMixin, FormView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         connection = self.connection()
+        crm_people = (
+            list(
+                CrmUserMapping.objects.for_tenant(self.tenant)
+                .filter(connection=connection)
+                .select_related("membership__user")
+                .order_by("name", "crm_user_id")
+            )
+            if connection.pk
+            else []
+        )
+        crm_people.sort(key=lambda m: (m.membership_id is not None, m.name.lower()))
+        members = (
+            Membership.objects.for_tenant(self.tenant)
+            .filter(is_active=True, user__is_active=True, partner__isnull=True)
+            .select_related("user")
+            .order_by("user__email")
+        )
         return super().get_context_data(
             connection=connection,
             stored=crm_settings.credentials_present(connection),
+            crm_people=crm_people,
+            members=members,
             **kwargs,
         )
 
@@ -73,10 +93,12 @@ class CrmStatusView(CrmMixin, TemplateView):
         now = timezone.now()
         connections = list(CrmConnection.objects.for_tenant(self.tenant).order_by("system"))
         open_conflicts = SyncConflict.objects.for_tenant(self.tenant).filter(status="open")
+        unmapped = CrmUserMapping.objects.for_tenant(self.tenant).filter(membership__isnull=True)
         for connection in connections:
             seen = connection.polled_until or connection.last_success_at
             connection.lag_seconds = int((now - seen).total_seconds()) if seen else None  # type: ignore[attr-defined]
             connection.open_conflicts = open_conflicts.filter(connection=connection).count()  # type: ignore[attr-defined]
+            connection.unmapped_users = unmapped.filter(connection=connection).count()  # type: ignore[attr-defined]
         errors = (
             SyncError.objects.for_tenant(self.tenant)
             .filter(retried_at__isnull=True)
@@ -141,6 +163,27 @@ class CrmErrorRetryView(ScopedQuerysetMixin, CrmMixin, ObjectActionView):
         return redirect("vendor:crm_status")
 
 
+class CrmUserMapView(ScopedQuerysetMixin, CrmMixin, ObjectActionView):
+    """Set (or clear) the member a CRM user is; another tenant's CRM user is a 404, a
+    member who is not an active vendor member here an error, and nothing changes."""
+
+    model = CrmUserMapping
+    form_class = CrmUserMapForm
+
+    def act(self, record: CrmUserMapping, data: dict[str, Any]) -> str:
+        crm_users.crm_user_map(
+            tenant=self.tenant,
+            actor=self.membership,
+            mapping_id=record.pk,
+            membership_id=data.get("membership"),
+        )
+        return f"{record} mapped."
+
+    def done(self, record: CrmUserMapping) -> HttpResponse:
+        system = CrmConnection.objects.get(pk=record.connection_id).system
+        return redirect("vendor:crm_settings", system=system)
+
+
 class CrmSyncNowView(ScopedQuerysetMixin, CrmMixin, ObjectActionView):
     model = CrmConnection
 
@@ -163,5 +206,6 @@ urlpatterns = [
     ),
     path(f"{BASE}errors/<int:pk>/retry/", CrmErrorRetryView.as_view(), name="crm_error_retry"),
     path(f"{BASE}<int:pk>/sync-now/", CrmSyncNowView.as_view(), name="crm_sync_now"),
+    path(f"{BASE}users/<int:pk>/map/", CrmUserMapView.as_view(), name="crm_user_map"),
     path(f"{BASE}<str:system>/", CrmSettingsView.as_view(), name="crm_settings"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.errors import NotFound, PermissionDenied, ValidationFailed
@@ -249,5 +250,43 @@ def opportunity_set_forecast_category(
         before=before | {"forecast_category": history["forecast_category"]},
         after=snapshot(opportunity, ["forecast_category_override"])
         | {"forecast_category": opportunity.forecast_category},
+    )
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_owner_set(
+    *, tenant: Tenant, actor: Membership, opportunity_id: int, owner: User
+) -> Opportunity:
+    """Hand an open deal to another owner (vendor roles): an active member of this tenant,
+    one of the vendor's people or of the deal's partner. History and audit as any edit."""
+    require_vendor(actor)
+    opportunity = lock_opportunity(tenant, actor, opportunity_id)
+    if opportunity.status != Opportunity.Status.OPEN:
+        raise refuse("A closed deal cannot be edited; reopen it first.")
+    allowed = Membership.objects.for_tenant(tenant).filter(user=owner, is_active=True)
+    if opportunity.partner_id is None:
+        allowed = allowed.filter(partner__isnull=True)
+    else:
+        allowed = allowed.filter(Q(partner__isnull=True) | Q(partner_id=opportunity.partner_id))
+    if not allowed.exists():
+        raise ValidationFailed(
+            "The owner must be an active member of the vendor or of the deal's partner.",
+            fields={"owner_id": ["Not found."]},
+        )
+    if opportunity.owner_id == owner.pk:
+        return opportunity
+    before, history = snapshot(opportunity, ["owner"]), history_state(opportunity)
+    opportunity.owner = owner
+    opportunity.updated_at = timezone.now()
+    opportunity.save(update_fields=["owner", "updated_at"])
+    history_record(opportunity, before=history, actor=actor.user, source="edit")
+    audit_record(
+        tenant=tenant,
+        actor=actor.user,
+        verb="opportunity_owner_changed",
+        subject=opportunity,
+        before=before,
+        after=snapshot(opportunity, ["owner"]),
     )
     return opportunity

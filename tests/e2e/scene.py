@@ -23,7 +23,7 @@ from deals.services.configuration import registration_defaults_install
 from deals.services.decisions import registration_approve
 from deals.services.registrations import registration_create
 from deals.services.screening import registration_screen
-from integrations.models import CrmConnection, SyncConflict, SyncError
+from integrations.models import CrmConnection, CrmUserMapping, SyncConflict, SyncError
 from integrations.services.crm_mapping import DEFAULT_MAPPINGS
 from leads.models import LeadImport
 from leads.services.imports import lead_import_create, lead_import_process
@@ -149,6 +149,15 @@ def crm_rows(w: World, deal: Opportunity) -> None:
     SyncError.objects.create(
         tenant=w.tenant, connection=connection, opportunity=deal, direction="push",
         message="More than one Salesforce record has this id.", crm_id="006X",
+    )  # fmt: skip
+    CrmUserMapping.objects.create(
+        tenant=w.tenant, connection=connection, crm_user_id="005UNMAPPED0000001",
+        name="Bartholomew Featherstonehaugh-Montgomery",
+        email="bartholomew.featherstonehaugh-montgomery@subsidiary.example.com",
+    )  # fmt: skip
+    CrmUserMapping.objects.create(
+        tenant=w.tenant, connection=connection, crm_user_id="005MAPPED000000001",
+        name="Cara Manager", email="cm@acme.test", membership=w.channel_manager,
     )  # fmt: skip
 
 

@@ -77,12 +77,16 @@ class FakeSalesforce:
     tokens: set[str] = field(default_factory=set)
     calls: list[tuple[str, str, int]] = field(default_factory=list)
     replay_events: bool = False  # queryAll answers every version, twice, newest first
+    users: list[dict[str, Any]] = field(default_factory=list)  # {"Id", "Name", "Email"}
     created_at: dict[str, dt.datetime] = field(default_factory=dict)  # our id → arrival
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Any = field(default_factory=lambda: itertools.count(secrets.randbelow(10**9) * 1000))
     _last: dt.datetime = field(default_factory=lambda: dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     url: str = ""
     cert: str = ""
+    # Called with each request before it is answered (in the server's thread): tests check
+    # what the worker's database session is doing during the call, or edit our side then.
+    on_request: Any = None
 
     # --- what tests do on the CRM side ---------------------------------------------------
 
@@ -146,6 +150,8 @@ class FakeSalesforce:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        if self.on_request is not None:
+            self.on_request(request)
         with self.lock:
             response = self._answer(request)
             self.calls.append((request.method, request.path, response.status_code))
@@ -165,6 +171,8 @@ class FakeSalesforce:
             return self._by_external_id(request, match.group(2))
         if re.match(r"^/services/data/v[\d.]+/queryAll/?$", request.path):
             return self._query(request.args.get("q", ""))
+        if re.match(r"^/services/data/v[\d.]+/query/?$", request.path):
+            return self._query_users(request.args.get("q", ""))
         return _json([{"errorCode": "NOT_FOUND", "message": request.path}], 404)
 
     def _token(self, request: Request) -> Response:
@@ -202,6 +210,10 @@ class FakeSalesforce:
         self._touch(record)
         return _json({"id": record["Id"], "success": True, "errors": [], "created": True}, 201)
 
+    def _query_users(self, soql: str) -> Response:
+        """GET …/query/?q=SELECT Id, Name, Email FROM User WHERE IsActive = true …"""
+        return _users_answer(soql, self.users)
+
     def _query(self, soql: str) -> Response:
         found = re.search(r"SystemModstamp > (\S+)", soql)
         since = found.group(1) if found else "1970-01-01T00:00:00Z"
@@ -212,6 +224,13 @@ class FakeSalesforce:
         if self.replay_events:
             rows = [dict(r) for r in reversed(rows) for _ in (1, 2)]
         return _json({"totalSize": len(rows), "done": True, "records": rows})
+
+
+def _users_answer(soql: str, users: list[dict[str, Any]]) -> Response:
+    if " FROM User" not in soql:
+        return _json([{"errorCode": "INVALID_TYPE", "message": soql}], 400)
+    rows = [{"attributes": {"type": "User"}, **u} for u in users]
+    return _json({"totalSize": len(rows), "done": True, "records": rows})
 
 
 def _moment(value: str) -> dt.datetime:
@@ -270,6 +289,8 @@ class FakeHubSpot:
     created_at: dict[str, dt.datetime] = field(default_factory=dict)
     url: str = ""
     cert: str = ""
+    on_request: Any = None  # as FakeSalesforce.on_request
+    owners: list[dict[str, Any]] = field(default_factory=list)  # {"id", "email", "firstName"…}
 
     def credentials(self) -> dict[str, str]:
         return {"access_token": self.token, "api_url": self.url}
@@ -283,13 +304,21 @@ class FakeHubSpot:
             return [
                 dict(r["properties"], id=r["id"])
                 for r in self.records.values()
-                if r["properties"].get(self.id_property) == str(prm_id)
+                if r["properties"].get(self.id_property) == str(prm_id) and not r.get("archived")
             ]
 
     def edit(self, crm_id: str, **properties: Any) -> None:
         with self.lock:
             self.records[crm_id]["properties"].update(properties)
             self._touch(self.records[crm_id])
+
+    def archive(self, crm_id: str) -> None:
+        """Delete a deal as HubSpot does: archived, gone from search, in the archived list."""
+        with self.lock:
+            record = self.records[crm_id]
+            self._touch(record)
+            record["archived"] = True
+            record["archivedAt"] = record["updatedAt"]
 
     def count(self, method: str) -> int:
         return sum(1 for m, _, _ in self.calls if m == method)
@@ -302,6 +331,8 @@ class FakeHubSpot:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        if self.on_request is not None:
+            self.on_request(request)
         with self.lock:
             response = self._answer(request)
             self.calls.append((request.method, request.path, response.status_code))
@@ -317,6 +348,15 @@ class FakeHubSpot:
             return self._upsert(json.loads(request.get_data()))
         if request.path == "/crm/v3/objects/deals/search":
             return self._search(json.loads(request.get_data()))
+        if re.match(r"^/crm/v3/owners/?$", request.path):
+            start = int(request.args.get("after") or 0)
+            page = self.owners[start : start + self.page_size]
+            answer: dict[str, Any] = {"results": [{"archived": False, **o} for o in page]}
+            if start + self.page_size < len(self.owners):
+                answer["paging"] = {"next": {"after": str(start + self.page_size)}}
+            return _json(answer)
+        if request.path == "/crm/v3/objects/deals" and request.method == "GET":
+            return self._archived(request)
         match = re.match(r"^/crm/v3/objects/deals/([^/]+)$", request.path)
         if match and request.method == "GET":
             found = self.by_prm_id(match.group(1))
@@ -331,9 +371,22 @@ class FakeHubSpot:
             "properties": dict(record["properties"]),
             "createdAt": record["createdAt"],
             "updatedAt": record["updatedAt"],
-            "archived": False,
+            "archived": bool(record.get("archived")),
         }
+        if record.get("archived"):
+            body["archivedAt"] = record["archivedAt"]
         return body if new is None else {**body, "new": new}
+
+    def _archived(self, request: Request) -> Response:
+        """GET /crm/v3/objects/deals?archived=true (paged; without it, live deals)."""
+        archived = request.args.get("archived", "").lower() == "true"
+        rows = [r for r in self.records.values() if bool(r.get("archived")) == archived]
+        start = int(request.args.get("after") or 0)
+        page = rows[start : start + self.page_size]
+        answer: dict[str, Any] = {"results": [self._out(r) for r in page]}
+        if start + self.page_size < len(rows):
+            answer["paging"] = {"next": {"after": str(start + self.page_size)}}
+        return _json(answer)
 
     def _upsert(self, body: dict[str, Any]) -> Response:
         results = []
@@ -363,7 +416,7 @@ class FakeHubSpot:
         since = int(body["filterGroups"][0]["filters"][0]["value"])
         rows = sorted(
             (r for r in self.records.values()
-             if int(r["properties"]["hs_lastmodifieddate"]) > since),
+             if int(r["properties"]["hs_lastmodifieddate"]) > since and not r.get("archived")),
             key=lambda r: int(r["properties"]["hs_lastmodifieddate"]),
         )  # fmt: skip
         start = int(body.get("after") or 0)

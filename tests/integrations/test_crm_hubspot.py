@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.tenancy import tenant_context
 from integrations.models import SyncConflict, SyncError
-from integrations.services.crm_sync import RETRY, crm_pull, crm_push
-from pipeline.models import Opportunity
+from integrations.services.crm_sync import RETRY, crm_deals_edited_here, crm_pull, crm_push
+from pipeline.models import Opportunity, OpportunityExternalId
 from pipeline.services.opportunity_edits import opportunity_update
 from tests.integrations.crm_fixtures import connect_hubspot
 from tests.pipeline.factories import OpportunityFactory
@@ -101,3 +101,32 @@ def test_the_paged_poll_brings_changes_back_and_finds_conflicts(world, hubspot, 
         conflicts = list(SyncConflict.objects.values_list("opportunity_id", "ours", "theirs"))
     assert [amounts[d.pk] for d in deals] == [Decimal("9999.50"), Decimal("9999.50"), Decimal(7000)]
     assert conflicts == [(deals[2].pk, "7000.00", "9999.50")]
+
+
+def test_a_deal_deleted_in_hubspot_is_unlinked_visibly_once_and_not_recreated(
+    world, hubspot, linked
+):
+    connection, deals = linked
+    for deal in deals:
+        push(world, connection, deal)
+    crm_id = hubspot.by_prm_id(deals[0].pk)[0]["id"]
+    hubspot.archive(crm_id)
+
+    assert pull(world, connection) == 1
+    pull(world, connection)  # the look-back window reads the deletion again
+    with tenant_context(world.tenant):
+        opportunity_update(
+            tenant=world.tenant, actor=world.vendor_admin, opportunity_id=deals[0].pk,
+            name="Renamed here",
+        )  # fmt: skip
+    assert push(world, connection, deals[0]) is False
+
+    with tenant_context(world.tenant):
+        assert Opportunity.objects.filter(pk=deals[0].pk).exists()  # kept here
+        assert not OpportunityExternalId.objects.filter(opportunity=deals[0]).exists()
+        assert list(SyncError.objects.values_list("message", "crm_id")) == [
+            ("Deleted in HubSpot: the deal is kept here, unlinked.", crm_id)
+        ]
+        assert crm_deals_edited_here(tenant=world.tenant, connection_id=connection.pk) == []
+    assert hubspot.by_prm_id(deals[0].pk) == []  # not recreated
+    assert len(hubspot.by_prm_id(deals[1].pk)) == 1

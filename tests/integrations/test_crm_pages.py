@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.tenancy import tenant_context
-from integrations.models import CrmConnection, SyncConflict, SyncError
+from integrations.models import CrmConnection, CrmUserMapping, SyncConflict, SyncError
 from pipeline.models import Opportunity
 from tests.conftest import World
 from tests.integrations.crm_fixtures import connect
@@ -202,3 +202,75 @@ def test_retry_queues_the_push_again(
     assert len(callbacks) == 1
     with tenant_context(world.tenant):
         assert SyncError.objects.get(pk=error.pk).retried_at is not None
+
+
+def crm_person(tenant, connection, crm_user_id="005X") -> CrmUserMapping:
+    with tenant_context(tenant):
+        return CrmUserMapping.objects.create(
+            tenant=tenant, connection=connection, crm_user_id=crm_user_id,
+            name="Nadia Owner", email="nadia@crm.example",
+        )  # fmt: skip
+
+
+def test_an_admin_maps_a_crm_user_on_the_settings_page(world: World, client_for, ours):
+    connection = ours[0]
+    person = crm_person(world.tenant, connection)
+    page = client_for(world.vendor_admin)
+    settings_page = page.get(SETTINGS).content.decode()
+    assert f'data-testid="crm-user-{person.pk}"' in settings_page
+    assert "Nadia Owner" in settings_page
+    url = reverse("vendor:crm_user_map", args=[person.pk])
+
+    response = page.post(url, {"membership": world.channel_manager.pk})
+
+    assert response.status_code == 302
+    with tenant_context(world.tenant):
+        person.refresh_from_db()
+    assert (person.membership_id, person.set_by_admin) == (world.channel_manager.pk, True)
+    status_page = page.get(STATUS).content.decode()
+    assert "CRM users without a member" in status_page
+
+
+@pytest.mark.parametrize("who", ["other_tenant_admin", "partner_rep"])
+def test_another_tenants_or_a_partners_member_is_refused(world: World, client_for, ours, who):
+    person = crm_person(world.tenant, ours[0])
+    page = client_for(world.vendor_admin)
+
+    response = page.post(
+        reverse("vendor:crm_user_map", args=[person.pk]),
+        {"membership": getattr(world, who).pk},
+        follow=True,
+    )
+
+    assert "Choose an active member of your own team." in messages_of(response)
+    with tenant_context(world.tenant):
+        assert CrmUserMapping.objects.get(pk=person.pk).membership_id is None
+
+
+def test_another_tenants_crm_user_is_a_404(world: World, client_for, ours, theirs):
+    person = crm_person(world.other_tenant, theirs[0])
+
+    response = client_for(world.vendor_admin).post(
+        reverse("vendor:crm_user_map", args=[person.pk]),
+        {"membership": world.vendor_admin.pk},
+    )
+
+    assert response.status_code == 404
+    with tenant_context(world.other_tenant):
+        assert CrmUserMapping.objects.get(pk=person.pk).membership_id is None
+
+
+def test_only_vendor_admins_map_crm_users(world: World, client_for, ours):
+    person = crm_person(world.tenant, ours[0])
+
+    answers = [
+        client_for(getattr(world, who))
+        .post(
+            reverse("vendor:crm_user_map", args=[person.pk]),
+            {"membership": world.channel_manager.pk},
+        )
+        .status_code
+        for who in ("channel_manager", "partner_admin")
+    ]
+
+    assert answers == [403, 403]

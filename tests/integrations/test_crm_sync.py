@@ -263,12 +263,16 @@ def test_a_deleted_crm_record_unlinks_the_deal_visibly(world, connected, deal, s
     salesforce.delete(crm_id)
 
     pull(world, connected)
+    pull(world, connected)  # queryAll's look-back window returns the deletion again
+    edit_ours(world, deal, name="Renamed here")
 
-    assert reload(world, deal).name == "Fleet renewal"
+    assert push(world, connected, deal) is False  # not recreated in the CRM
+    assert reload(world, deal).name == "Renamed here"
     assert errors(world) == ["Deleted in Salesforce: the deal is kept here, unlinked."]
+    assert salesforce.by_prm_id(deal.pk) == []
     with tenant_context(world.tenant):
         assert not OpportunityExternalId.objects.filter(opportunity=deal).exists()
-        assert not CrmRecordState.objects.exists()
+        assert CrmRecordState.objects.get().unlinked_at is not None
 
 
 def test_a_past_close_date_from_the_crm_is_refused_visibly(world, connected, deal, salesforce):
