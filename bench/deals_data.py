@@ -89,7 +89,8 @@ INSERT INTO deals_dealregistration (
     root_domain, amount, currency, expected_close_date, budget_confirmed, decision_maker,
     need, timeline, description, status, first_submitted_at, submitted_at, screened_at,
     decided_at, decided_by_id, decision_code, decision_message, auto_approved,
-    protected_until, extensions_granted, escalated_at, created_at, updated_at, override_reason)
+    protected_until, extensions_granted, escalated_at, created_at, updated_at, override_reason,
+    source)
 SELECT %(tenant)s, partner_ids[p], owner_ids[p], NULL, name, 'https://www.' || domain,
        country, 'Pat Buyer', 'buyer@' || domain, '', normalized, core, domain,
        ((g * 37) %% 200000 + 1000)::numeric(14, 2), 'USD', current_date + (g %% 180)::int,
@@ -106,7 +107,7 @@ SELECT %(tenant)s, partner_ids[p], owner_ids[p], NULL, name, 'https://www.' || d
        CASE WHEN status = 'approved' THEN current_date + (g %% 90)::int
             WHEN status IN ('expired', 'won', 'lost') THEN (created + interval '91 days')::date
        END,
-       0, NULL, created, created + interval '1 day', ''
+       0, NULL, created, created + interval '1 day', '', ''
 FROM named
 """
 
