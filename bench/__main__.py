@@ -163,6 +163,12 @@ def main() -> None:
     parser.add_argument("--screenings", type=int, default=200)
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument(
+        "--screening-ab",
+        type=int,
+        default=0,
+        help="deals: only an interleaved A/B of find_matches against the reference on N names",
+    )
+    parser.add_argument(
         "--deals-reseed", action="store_true", help="regenerate the generated registrations"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="api: per side")
@@ -277,6 +283,7 @@ def main() -> None:
             calls=args.screenings,
             submissions=args.submissions,
             reseed=args.deals_reseed,
+            ab=args.screening_ab,
         )
 
 

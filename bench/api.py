@@ -43,14 +43,14 @@ INSERT INTO deals_dealregistration (
     customer_country, contact_name, contact_email, contact_phone, name_normalized, name_core,
     root_domain, amount, currency, expected_close_date, budget_confirmed, decision_maker, need,
     timeline, description, status, first_submitted_at, submitted_at, decision_code,
-    decision_message, auto_approved, extensions_granted, override_reason, created_at,
+    decision_message, auto_approved, extensions_granted, override_reason, source, created_at,
     updated_at)
 SELECT o.tenant_id, o.partner_id, o.owner_id, NULL, 'Registered ' || o.id || ' GmbH',
        'https://registered' || o.id || '.example', 'DE', 'Contact ' || o.id,
        'contact' || o.id || '@registered.example', '', 'registered ' || o.id,
        'registered ' || o.id, 'registered' || o.id || '.example', o.amount, 'USD',
        o.expected_close_date, true, true, 'Generated need', 'This year', 'Bench registration',
-       'submitted', now(), now(), '', '', false, 0, '', now(), now()
+       'submitted', now(), now(), '', '', false, 0, '', '', now(), now()
 FROM pipeline_opportunity o
 WHERE o.tenant_id = %(tenant)s AND o.partner_id IS NOT NULL
 ORDER BY o.id LIMIT %(count)s

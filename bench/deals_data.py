@@ -89,7 +89,8 @@ INSERT INTO deals_dealregistration (
     root_domain, amount, currency, expected_close_date, budget_confirmed, decision_maker,
     need, timeline, description, status, first_submitted_at, submitted_at, screened_at,
     decided_at, decided_by_id, decision_code, decision_message, auto_approved,
-    protected_until, extensions_granted, escalated_at, created_at, updated_at, override_reason)
+    protected_until, extensions_granted, escalated_at, created_at, updated_at, override_reason,
+    source)
 SELECT %(tenant)s, partner_ids[p], owner_ids[p], NULL, name, 'https://www.' || domain,
        country, 'Pat Buyer', 'buyer@' || domain, '', normalized, core, domain,
        ((g * 37) %% 200000 + 1000)::numeric(14, 2), 'USD', current_date + (g %% 180)::int,
@@ -106,7 +107,7 @@ SELECT %(tenant)s, partner_ids[p], owner_ids[p], NULL, name, 'https://www.' || d
        CASE WHEN status = 'approved' THEN current_date + (g %% 90)::int
             WHEN status IN ('expired', 'won', 'lost') THEN (created + interval '91 days')::date
        END,
-       0, NULL, created, created + interval '1 day', ''
+       0, NULL, created, created + interval '1 day', '', ''
 FROM named
 """
 
@@ -374,6 +375,174 @@ def screening_figure(tenant, membership, *, calls: int, short: bool = False) -> 
     return ScreeningFigures(Timing.of(matching), Timing.of(screening), found / max(calls, 1))
 
 
+def reference_find_matches(  # type: ignore[no-untyped-def]
+    *, tenant, registration, product_line_codes: set[str], threshold: int
+) -> list[Any]:
+    """`find_matches` as it was before its statements were cut (the A/B reference): the
+    root-domain lookups compiled by the ORM on every call, the matching registrations
+    loaded with their partner and a prefetch of their product lines."""
+    from django.db import connection
+
+    from deals.models import DealRegistration, Finding
+    from deals.services import candidates, screening
+    from deals.services.blocking import lines_overlap
+    from deals.services.keys import registration_keys
+    from pipeline.models import Customer
+
+    keys = registration_keys(registration)
+    parts = []
+    for kind in candidates.KINDS:
+        if keys.name_core:
+            bound = candidates.core_length_bound(keys.name_normalized or keys.name_core, threshold)
+            trigrams = str(candidates.trigram_threshold(threshold))
+            parts.append(
+                (
+                    kind,
+                    candidates.NAME_LOOKUPS[kind],
+                    (trigrams, keys.name_core, candidates.CANDIDATE_LIMIT, bound),
+                )
+            )
+        if keys.root_domain:
+            if kind == candidates.REGISTRATION:
+                same = (
+                    DealRegistration.objects.for_tenant(tenant)
+                    .filter(status__in=DealRegistration.LIVE, root_domain=keys.root_domain)
+                    .values_list(
+                        "pk", "name_normalized", "name_core", "root_domain", "customer_country"
+                    )
+                )
+            else:
+                same = (
+                    Customer.objects.for_tenant(tenant)
+                    .filter(root_domain=keys.root_domain)
+                    .values_list("pk", "name_normalized", "name_core", "root_domain", "country")
+                )
+            parts.append((kind, *same[: candidates.CANDIDATE_LIMIT].query.sql_with_params()))
+    rows: dict[str, list[Any]] = {kind: [] for kind in candidates.KINDS}
+    statement = " UNION ALL ".join(
+        f"SELECT %s::text, s.* FROM ({sql}) AS s"  # noqa: S608  (the lookups' own SQL)
+        for _, sql, _ in parts
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [v for kind, _, params in parts for v in (kind, *params)])
+        for kind, *row in cursor.fetchall():
+            rows[kind].append(candidates.KeyRow(*row))
+    scored = screening._scored(keys, rows[candidates.REGISTRATION], threshold)
+    scored.pop(registration.pk, None)
+    matches = []
+    if scored:
+        live = DealRegistration.objects.for_tenant(tenant).filter(status__in=DealRegistration.LIVE)
+        found = (
+            live.filter(pk__in=scored)
+            .select_related("partner")
+            .prefetch_related("product_lines")
+            .order_by("pk")
+        )
+        for other in found:
+            score, matched = scored[other.pk]
+            theirs = {line.code for line in other.product_lines.all()}
+            if not lines_overlap(product_line_codes, theirs) or not screening.came_first(
+                other, registration
+            ):
+                continue
+            shared = (product_line_codes & theirs) or (product_line_codes | theirs)
+            same_partner = other.partner_id == registration.partner_id
+            matches.append(
+                screening.Match(
+                    kind=Finding.Kind.DUPLICATE if same_partner else Finding.Kind.PARTNER_CONFLICT,
+                    score=score,
+                    matched_keys=[*matched, "product_line"],
+                    first_registered_at=other.first_registered_at,
+                    product_lines=sorted(shared),
+                    other_registration=other,
+                )
+            )
+    for deal, score, matched in screening.opportunity_matches(
+        tenant=tenant, keys=keys, threshold=threshold, rows=rows[candidates.CUSTOMER]
+    ):
+        matches.append(
+            screening.Match(
+                kind=screening._opportunity_kind(deal, registration.partner_id),
+                score=score,
+                matched_keys=matched,
+                first_registered_at=deal.created_at,
+                other_opportunity=deal,
+            )
+        )
+    return matches
+
+
+def match_signature(matches: list[Any]) -> list[tuple[Any, ...]]:
+    """What a finding stores of each match, comparable across implementations."""
+    return sorted(
+        (
+            match.kind,
+            match.score,
+            tuple(match.matched_keys),
+            tuple(match.product_lines),
+            match.other_registration.pk if match.other_registration else None,
+            match.other_opportunity.pk if match.other_opportunity else None,
+        )
+        for match in matches
+    )
+
+
+def screening_ab(tenant, membership, *, calls: int) -> None:  # type: ignore[no-untyped-def]
+    """Interleaved A/B of `find_matches` against `reference_find_matches` on the same
+    registrations (half the usual sample names, half short ones), alternating which runs
+    first: both timed, and every name's matches compared (they must be identical)."""
+    from accounts.tenancy import tenant_context
+    from deals.services.configuration import registration_settings_for
+    from deals.services.registrations import registration_create
+    from deals.services.screening import find_matches
+
+    rng = random.Random(14)  # noqa: S311  (benchmark sample, not security)
+    with tenant_context(tenant):
+        threshold = registration_settings_for(tenant).match_threshold
+    names = screening_names(tenant, calls // 2, rng) + short_names(calls - calls // 2, rng)
+    timings: dict[str, list[float]] = {"reference": [], "ours": []}
+    differing, found = [], 0
+    for number, (name, website, country) in enumerate(names):
+        try:
+            with tenant_context(tenant):
+                registration = registration_create(
+                    tenant=tenant,
+                    actor=membership,
+                    submit=True,
+                    **submission(name, website, country, rng.choice(PRODUCT_LINES)[0]),
+                )
+                codes = {line.code for line in registration.product_lines.all()}
+                results = {}
+                order = ("reference", "ours") if number % 2 else ("ours", "reference")
+                for side in order:
+                    function = find_matches if side == "ours" else reference_find_matches
+                    start = time.perf_counter()
+                    matches = function(
+                        tenant=tenant,
+                        registration=registration,
+                        product_line_codes=codes,
+                        threshold=threshold,
+                    )
+                    timings[side].append((time.perf_counter() - start) * 1000)
+                    results[side] = match_signature(matches)
+                found += len(results["ours"])
+                if results["ours"] != results["reference"]:
+                    differing.append(name)
+                raise RolledBack
+        except RolledBack:
+            pass
+    for side, samples in timings.items():
+        timing = Timing.of(samples)
+        print(
+            f"screening A/B {side} ({len(names)} names, interleaved): p50 {timing.p50:.1f} ms, "
+            f"p95 {timing.p95:.1f} ms, p99 {timing.p99:.1f} ms, max {timing.worst:.1f} ms"
+        )
+    print(
+        f"screening A/B: {len(names) - len(differing)} of {len(names)} names identical "
+        f"({found} matches); differing: {differing[:10]}"
+    )
+
+
 def submission(name: str, website: str, country: str, line: str) -> dict[str, Any]:
     from django.utils import timezone
 
@@ -478,7 +647,9 @@ def latency_figure(tenant, membership, *, submissions: int) -> tuple[Timing, lis
     return Timing.of(samples), outcomes
 
 
-def run(*, tenant, registrations: int, calls: int, submissions: int, reseed: bool = False) -> None:  # type: ignore[no-untyped-def]
+def run(  # type: ignore[no-untyped-def]
+    *, tenant, registrations: int, calls: int, submissions: int, reseed: bool = False, ab: int = 0
+) -> None:
     from accounts.models import Membership, Role
     from accounts.tenancy import tenant_context
 
@@ -496,6 +667,9 @@ def run(*, tenant, registrations: int, calls: int, submissions: int, reseed: boo
             .order_by("pk")
             .first()
         )
+    if ab:
+        screening_ab(tenant, rep, calls=ab)
+        return
     figures = screening_figure(tenant, rep, calls=calls)
     short = screening_figure(tenant, rep, calls=calls, short=True)
     for label, timing, found, target in (

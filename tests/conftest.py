@@ -45,7 +45,10 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterato
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
+    from analytics.selectors.calibration_cache import local_lookups_clear
+
     cache.clear()
+    local_lookups_clear()
 
 
 @pytest.fixture

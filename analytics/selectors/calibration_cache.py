@@ -8,10 +8,12 @@
 - `calibration_current`: exact as of now (the weekly snapshots).
 - `probability_lookup_for`: for deal pages and the opportunity API, which must not add
   queries per request: the whole table is cached per tenant for LOOKUP_SECONDS (at most
-  that much behind the history).
+  that much behind the history), and each process keeps its copy until that entry expires.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -100,17 +102,38 @@ def calibration_now(*, tenant: Tenant | int) -> Calibration:
 
 
 LOOKUP_SECONDS = 300
+# Each process also keeps the lookups it read, until the shared entry they came from
+# expires (its expiry is stored with it): the opportunity API's list and detail read a
+# lookup on every request, and a Redis round trip plus unpickling the table was the one
+# thing they did that a bare DRF list does not (pyinstrument, make bench BENCH_ARGS=api).
+# A lookup is still never older than LOOKUP_SECONDS. Bounded: the oldest tenant goes first.
+LOCAL_TENANTS = 256
+_local: dict[int, tuple[float, Lookup]] = {}
+
+
+def local_lookups_clear() -> None:
+    """Forget this process's copies (tests clear the shared cache between them)."""
+    _local.clear()
 
 
 def probability_lookup_for(tenant_id: int) -> Lookup:
     """`(partner_id, stage_id) → Decimal`, from a table cached per tenant for 5 minutes.
     On a miss it reads the stored table like the forecast does (`calibration_now`), so a
     deal page never counts a large history inline."""
+    now = time.time()
+    held = _local.get(tenant_id)
+    if held is not None and held[0] > now:
+        return held[1]
     key = f"analytics:probability-table:{tenant_id}"
     cached = cache.get(key)
-    if cached is None:
+    if cached is None or len(cached) != 3:  # (or stored by the version without its expiry)
         fresh = calibration_now(tenant=tenant_id)
-        cached = (fresh.counts, fresh.configured)
+        cached = (fresh.counts, fresh.configured, now + LOOKUP_SECONDS)
         cache.set(key, cached, LOOKUP_SECONDS)
-    counts, configured = cached
-    return Calibration(configured=configured, counts=counts).probability
+    counts, configured, expires = cached
+    lookup = Calibration(configured=configured, counts=counts).probability
+    _local.pop(tenant_id, None)
+    while len(_local) >= LOCAL_TENANTS:
+        _local.pop(next(iter(_local)))
+    _local[tenant_id] = (expires, lookup)
+    return lookup

@@ -12,6 +12,7 @@ Each returns at most ``CANDIDATE_LIMIT`` rows, re-ranked by deals/services/scree
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,32 @@ def core_length_bound(name_normalized: str, match_threshold: int) -> int | None:
     return len(name_normalized) * (401 - 2 * match_threshold) // (2 * match_threshold - 1)
 
 
+# Placeholders the root-domain lookups are compiled with once (no tenant id or domain is
+# either): compiling the two ORM queries on every screening cost more than running them.
+_TENANT, _DOMAIN = -1, "\x00domain"
+
+
+@functools.cache
+def _domain_lookup(kind: str) -> Lookup:
+    """The root-domain lookup of a kind as SQL and parameters, `_TENANT` and `_DOMAIN` in
+    place of the tenant's id and the domain."""
+    same_domain: QuerySet[Any, tuple[int, str, str, str, str]]
+    if kind == REGISTRATION:
+        same_domain = (
+            DealRegistration.objects.for_tenant(_TENANT)
+            .filter(status__in=DealRegistration.LIVE, root_domain=_DOMAIN)
+            .values_list("pk", "name_normalized", "name_core", "root_domain", "customer_country")
+        )
+    else:
+        same_domain = (
+            Customer.objects.for_tenant(_TENANT)
+            .filter(root_domain=_DOMAIN)
+            .values_list("pk", "name_normalized", "name_core", "root_domain", "country")
+        )
+    sql, params = same_domain[:CANDIDATE_LIMIT].query.sql_with_params()
+    return sql, tuple(str(value) if isinstance(value, str) else value for value in params)
+
+
 def _lookups(kind: str, tenant: Tenant, keys: CustomerKeys, threshold: int) -> list[Lookup]:
     """The SQL and parameters of one kind's candidate lookups: the trigram function, and
     the root-domain index when there is a domain."""
@@ -89,22 +116,9 @@ def _lookups(kind: str, tenant: Tenant, keys: CustomerKeys, threshold: int) -> l
         trigrams = str(trigram_threshold(threshold))
         lookups.append((NAME_LOOKUPS[kind], (trigrams, keys.name_core, CANDIDATE_LIMIT, bound)))
     if keys.root_domain:
-        same_domain: QuerySet[Any, tuple[int, str, str, str, str]]
-        if kind == REGISTRATION:
-            same_domain = (
-                DealRegistration.objects.for_tenant(tenant)
-                .filter(status__in=DealRegistration.LIVE, root_domain=keys.root_domain)
-                .values_list(
-                    "pk", "name_normalized", "name_core", "root_domain", "customer_country"
-                )
-            )
-        else:
-            same_domain = (
-                Customer.objects.for_tenant(tenant)
-                .filter(root_domain=keys.root_domain)
-                .values_list("pk", "name_normalized", "name_core", "root_domain", "country")
-            )
-        lookups.append(same_domain[:CANDIDATE_LIMIT].query.sql_with_params())
+        sql, params = _domain_lookup(kind)
+        values = {_TENANT: tenant.pk, _DOMAIN: keys.root_domain}
+        lookups.append((sql, tuple(values.get(value, value) for value in params)))
     return lookups
 
 

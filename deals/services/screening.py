@@ -19,14 +19,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 from rapidfuzz import fuzz
 
 from accounts.errors import ApplicationError
 from accounts.models import Tenant
-from deals.models import DealRegistration, Finding, RegistrationEvent
+from deals.models import DealRegistration, Finding, ProductLine, RegistrationEvent
 from deals.services.blocking import lines_overlap
 from deals.services.candidates import (
     CANDIDATE_LIMIT,
@@ -142,7 +143,9 @@ def registration_matches(
 ) -> list[tuple[DealRegistration, int, list[str]]]:
     """Live registrations of the same customer: (registration, score, matched keys).
 
-    Keys first (`candidate_rows`, unless given), re-ranked, and only the matches loaded."""
+    Keys first (`candidate_rows`, unless given), re-ranked, and only the matches loaded,
+    each with its product lines' codes (`line_codes`) in the same query: one statement
+    instead of three (the rows, their partner, a prefetch of their lines)."""
     if rows is None:
         rows = candidate_rows(tenant=tenant, keys=keys, threshold=threshold, kinds=(REGISTRATION,))[
             REGISTRATION
@@ -152,7 +155,8 @@ def registration_matches(
     if not scored:
         return []
     live = DealRegistration.objects.for_tenant(tenant).filter(status__in=DealRegistration.LIVE)
-    found = live.filter(pk__in=scored).select_related("partner").prefetch_related("product_lines")
+    codes = ProductLine.objects.filter(registrations=OuterRef("pk")).values("code")
+    found = live.filter(pk__in=scored).annotate(line_codes=ArraySubquery(codes))
     return [(other, *scored[other.pk]) for other in found.order_by("pk")]
 
 
@@ -219,7 +223,7 @@ def find_matches(
         exclude_id=registration.pk,
         rows=rows[REGISTRATION],
     ):
-        theirs = {line.code for line in other.product_lines.all()}
+        theirs = set(other.line_codes)  # type: ignore[attr-defined]
         if not lines_overlap(product_line_codes, theirs) or not came_first(other, registration):
             continue
         # no lines on one side stands for every line (deals/services/blocking.py)
