@@ -260,11 +260,11 @@ def _refresh(tenant_id: int, facts: dict[str, Any], partner_id: int) -> bool:
     candidate = next(c for c in facts["candidates"] if c["partner_id"] == partner_id)
     partner = (
         PartnerOrganization.objects.for_tenant(tenant_id)
-        .filter(pk=partner_id)
+        .filter(pk=partner_id, status=PartnerOrganization.Status.ACTIVE)
         .values(*PARTNER_COLUMNS)
         .first()
     )
-    if partner is None:
+    if partner is None:  # deactivated meanwhile: no capacity
         fresh = {**candidate["stats"], "capacity": 0}
     else:
         offers = _offer_stats(tenant_id, timezone.now() - RECENT, partner_id)
