@@ -178,6 +178,9 @@ def main() -> None:
     parser.add_argument("--api-opportunities", type=int, default=100_000)
     parser.add_argument("--lead-partners", type=int, default=500, help="leads: partners")
     parser.add_argument("--leads", type=int, default=200, help="leads: leads routed")
+    parser.add_argument(
+        "--lead-threads", type=int, default=4, help="leads: threads creating leads at once"
+    )
     parser.add_argument("--sim-leads", type=int, default=10_000, help="lead_routing: leads")
     parser.add_argument("--sim-partners", type=int, default=40, help="lead_routing: partners")
     parser.add_argument("--sim-seed", type=int, default=1, help="lead_routing: seed")
@@ -224,7 +227,7 @@ def main() -> None:
     if args.suite == "leads":
         from bench import leads_routing
 
-        leads_routing.run(partners=args.lead_partners, leads=args.leads)
+        leads_routing.run(partners=args.lead_partners, leads=args.leads, threads=args.lead_threads)
         return
     if args.suite == "lead_import":
         from bench import lead_import

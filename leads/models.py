@@ -151,6 +151,9 @@ class Lead(FSMModelMixin, TenantScopedModel):
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When the worker's sweep flagged the lead stale (leads/services/stale.py); a lead
+    # updated since then goes stale again later and is flagged again.
+    stale_flagged_at = models.DateTimeField(null=True, blank=True)
 
     # Partner people see the leads offered to their organization (one offer per partner).
     partner_scope_field = "offers__partner_id"

@@ -11,7 +11,7 @@ from celery import shared_task
 from accounts.models import Tenant
 from accounts.queue import LOST_AFTER, SWEEP_TASK_OPTIONS, TASK_OPTIONS, send_task_now
 from accounts.tenancy import tenant_context
-from leads.services import imports, offers
+from leads.services import imports, offers, stale
 from leads.services.routing import lead_route as route
 
 logger = logging.getLogger(__name__)
@@ -28,9 +28,12 @@ def lead_route(tenant_id: int, lead_id: int) -> str | None:
 
 
 @shared_task(**TASK_OPTIONS)
-def lead_route_batch(tenant_id: int, lead_ids: list[int]) -> int:
+def lead_route_batch(
+    tenant_id: int, lead_ids: list[int], then: list[list[int]] | None = None
+) -> int:
     """Route many leads (an import's), each in its own transaction; answers how many were
-    offered to a partner. A lead already routed is left alone, as by `lead_route`."""
+    offered to a partner. A lead already routed is left alone, as by `lead_route`. `then`:
+    the next batches of this import's lane, the first sent when this one is done."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return 0
@@ -39,6 +42,11 @@ def lead_route_batch(tenant_id: int, lead_ids: list[int]) -> int:
         with tenant_context(tenant):
             result = route(tenant=tenant, lead_id=int(lead_id))
         offered += bool(result and result.offer_id)
+    if then:
+        following, *rest = then
+        send_task_now(
+            "leads.tasks.lead_route_batch", tenant_id, following, *([rest] if rest else [])
+        )
     return offered
 
 
@@ -71,3 +79,17 @@ def lead_offer_sweep() -> int:
         except Exception:  # one tenant's failure must not starve the others
             logger.exception("lead offer sweep failed for tenant %s", tenant.pk)
     return done
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def leads_stale_flag() -> int:
+    """Beat (hourly): flag the leads that went stale and tell their channel managers, once
+    per lead going stale (leads/services/stale.py)."""
+    flagged = 0
+    for tenant in Tenant.objects.only("pk"):
+        try:
+            with tenant_context(tenant):
+                flagged += stale.leads_stale_flag(tenant=tenant)
+        except Exception:  # one tenant's failure must not starve the others
+            logger.exception("stale lead sweep failed for tenant %s", tenant.pk)
+    return flagged

@@ -266,6 +266,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week="mon", hour=5, minute=30),
     },
     "lead-offer-sweep": {"task": "leads.tasks.lead_offer_sweep", "schedule": SWEEP_EVERY},
+    "leads-stale-flag": {"task": "leads.tasks.leads_stale_flag", "schedule": crontab(minute=23)},
     "commission-attribute-pending-sweep": {
         "task": "commissions.tasks.commission_attribute_pending_sweep",
         "schedule": crontab(minute="*/10"),

@@ -13,6 +13,7 @@ Each returns at most ``CANDIDATE_LIMIT`` rows, re-ranked by deals/services/scree
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,10 @@ NAME_LOOKUPS = {
         "SELECT c.* FROM set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
         "LATERAL deals_customer_name_candidates(%s || left(t.value, 0), %s, %s) AS c"
     ),
+}
+NAME_FUNCTIONS = {
+    REGISTRATION: "deals_registration_name_candidates",
+    CUSTOMER: "deals_customer_name_candidates",
 }
 # Cores up to this long are looked up on their own trigram index (live_key_short_core_trgm).
 SHORT_CORE = 8
@@ -142,4 +147,74 @@ def candidate_rows(
         cursor.execute(statement, [value for kind, _, params in parts for value in (kind, *params)])
         for kind, *row in cursor.fetchall():
             found[kind].append(KeyRow(*row))
+    return found
+
+
+def _domain_many(kind: str, tenant: Tenant) -> tuple[str, tuple[Any, ...]]:
+    """One kind's root-domain lookup for many keys at once (`k.domain` of the unnest), the
+    same query and limit as `_lookups` per key, run as a lateral subquery."""
+    rows: QuerySet[Any, tuple[int, str, str, str, str]]
+    if kind == REGISTRATION:
+        rows = (
+            DealRegistration.objects.for_tenant(tenant)
+            .filter(status__in=DealRegistration.LIVE, root_domain="\x00")
+            .values_list("pk", "name_normalized", "name_core", "root_domain", "customer_country")
+        )
+    else:
+        rows = (
+            Customer.objects.for_tenant(tenant)
+            .filter(root_domain="\x00")
+            .values_list("pk", "name_normalized", "name_core", "root_domain", "country")
+        )
+    sql, params = rows[:CANDIDATE_LIMIT].query.sql_with_params()
+    # The placeholder domain's parameter becomes the outer row's domain.
+    at = params.index("\x00")
+    marks = [m.start() for m in re.finditer("%s", sql)]
+    sql = sql[: marks[at]] + "k.domain" + sql[marks[at] + 2 :]
+    return sql, params[:at] + params[at + 1 :]
+
+
+def candidate_rows_many(
+    *, tenant: Tenant, keys: list[CustomerKeys], threshold: int
+) -> list[dict[str, list[KeyRow]]]:
+    """`candidate_rows` of many keys in one statement (an import's chunk): the same lookups,
+    functions, limits and bounds for each key, the keys passed as arrays and each lookup
+    run per key as a lateral call. Position i of the answer is keys[i]'s."""
+    found: list[dict[str, list[KeyRow]]] = [{kind: [] for kind in KINDS} for _ in keys]
+    named = [(i, k) for i, k in enumerate(keys) if k.name_core]
+    domains = [(i, k.root_domain) for i, k in enumerate(keys) if k.root_domain]
+    branches: list[str] = []
+    params: list[Any] = []
+    if named:
+        bounds = [core_length_bound(k.name_normalized or k.name_core, threshold) for _, k in named]
+        for kind in KINDS:
+            function = NAME_FUNCTIONS[kind]
+            branches.append(
+                f"SELECT k.i, %s::text, c.* FROM "  # noqa: S608 (fixed function names)
+                "set_config('pg_trgm.similarity_threshold', %s, true) AS t(value), "
+                "unnest(%s::int[], %s::text[], %s::int[]) AS k(i, core, bound), "
+                f"LATERAL {function}(k.core || left(t.value, 0), %s, k.bound) AS c"
+            )
+            params += [
+                kind,
+                str(trigram_threshold(threshold)),
+                [i for i, _ in named],
+                [k.name_core for _, k in named],
+                bounds,
+                CANDIDATE_LIMIT,
+            ]
+    if domains:
+        for kind in KINDS:
+            sql, lookup_params = _domain_many(kind, tenant)
+            branches.append(
+                "SELECT k.i, %s::text, s.* FROM unnest(%s::int[], %s::text[]) AS k(i, domain), "  # noqa: S608 (the ORM's SQL, values are parameters)
+                f"LATERAL ({sql}) AS s"
+            )
+            params += [kind, [i for i, _ in domains], [d for _, d in domains], *lookup_params]
+    if not branches:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        for index, kind, *row in cursor.fetchall():
+            found[index][kind].append(KeyRow(*row))
     return found

@@ -133,6 +133,11 @@ def _scored(keys: CustomerKeys, rows: list[KeyRow], threshold: int) -> Scored:
     return scored
 
 
+def rerank(keys: CustomerKeys, rows: list[KeyRow], threshold: int) -> Scored:
+    """The candidates that match `keys` (id → score, matched keys), as screening ranks them."""
+    return _scored(keys, rows, threshold)
+
+
 def registration_matches(
     *,
     tenant: Tenant,

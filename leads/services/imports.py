@@ -33,6 +33,7 @@ from deals.selectors import active_product_line_codes
 from deals.services.configuration import registration_settings_for
 from leads.models import Lead, LeadImport
 from leads.services.intake import lead_build, lead_clean
+from leads.services.screening import leads_screen
 
 IMPORT_COLUMNS = (
     "company_name",
@@ -56,6 +57,9 @@ IMPORT_MAX_ROWS = 20_000
 ERRORS_KEPT = 1000
 CHECK_CHUNK = 500
 ROUTE_BATCH = 200
+# An import's batches run in at most this many lanes at once (each batch task sends its
+# lane's next one when done), so a big import leaves worker threads to other routings.
+ROUTE_LANES = 2
 PROCESS_TASK = "leads.tasks.lead_import_process"
 ROUTE_BATCH_TASK = "leads.tasks.lead_route_batch"
 PHONE = re.compile(r"\+[\d\s().\-/x]*")
@@ -208,9 +212,14 @@ def _check_rows(
         checked.errors += sorted(errors, key=lambda e: COLUMN_ORDER.get(e.column, -1))
         if not errors:
             lead = lead_build(
-                tenant=tenant, created_by=created_by, fields=fields, threshold=threshold
+                tenant=tenant,
+                created_by=created_by,
+                fields=fields,
+                threshold=threshold,
+                screen=False,
             )
             checked.leads.append(lead)
+    leads_screen(tenant=tenant, leads=checked.leads, threshold=threshold)
     return checked
 
 
@@ -312,8 +321,10 @@ def _store(tenant: Tenant, lead_import: LeadImport, leads: list[Lead]) -> None:
         after={"leads": len(created)},
     )
     ids = [lead.pk for lead in created]
-    for start in range(0, len(ids), ROUTE_BATCH):
-        enqueue_on_commit(ROUTE_BATCH_TASK, tenant.pk, ids[start : start + ROUTE_BATCH])
+    batches = [ids[start : start + ROUTE_BATCH] for start in range(0, len(ids), ROUTE_BATCH)]
+    for lane in range(min(ROUTE_LANES, len(batches))):
+        first, *rest = batches[lane::ROUTE_LANES]
+        enqueue_on_commit(ROUTE_BATCH_TASK, tenant.pk, first, *([rest] if rest else []))
 
 
 def imports_waiting(*, tenant: Tenant, older_than: timedelta) -> list[int]:

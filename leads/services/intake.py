@@ -165,14 +165,21 @@ def lead_build(
     created_by: User | None,
     fields: dict[str, Any],
     threshold: int | None = None,
+    screen: bool = True,
 ) -> Lead:
-    """An unsaved lead from cleaned fields, screened: its matches and preferred partner."""
+    """An unsaved lead from cleaned fields, screened (unless `screen` is false: the caller
+    screens many at once, leads/services/screening.py): its matches and preferred partner."""
     lead = Lead(tenant=tenant, created_by=created_by, **fields)
     lead.region = lead.region or region_for_country(str(lead.country)) or ""
-    matches = lead_screen(tenant=tenant, lead=lead, threshold=threshold)
+    if screen:
+        lead_matches_set(lead, lead_screen(tenant=tenant, lead=lead, threshold=threshold))
+    return lead
+
+
+def lead_matches_set(lead: Lead, matches: list[LeadMatch]) -> None:
+    """A screened lead's matches, and the partner routing prefers (the best match's)."""
     lead.matches = [m.__dict__ for m in matches]
     lead.preferred_partner_id = next((m.partner_id for m in matches if m.partner_id), None)
-    return lead
 
 
 @transaction.atomic

@@ -212,7 +212,7 @@ def offers_remind(*, tenant: Tenant, limit: int = 200) -> int:
     return len(due)
 
 
-IMPORT_ROUTING_GRACE = timedelta(minutes=10)
+IMPORT_ROUTING_GRACE = timedelta(minutes=30)
 
 
 def leads_unrouted(*, tenant: Tenant, older_than: timedelta) -> list[int]:

@@ -1,9 +1,15 @@
 """Routing a lead: gather the facts, decide (leads/routing.py), make the offer or queue.
 
-Capacity holds under concurrent routings: each routing takes transaction-scoped advisory
-locks on every active partner of the tenant (one statement, in one order, so never a
-deadlock) before it counts loads, and keeps them until its offer commits. A partner's load
-is its open offers plus its accepted, unconverted leads."""
+Capacity holds under concurrent routings without serializing them: the facts of every
+candidate are read without locks (a few set-based queries), the decision picks the best,
+and only that partner is locked (a transaction-scoped advisory lock) while its load and
+capacity are read again. If they changed meanwhile, the candidate's facts are replaced by
+the fresh ones and the decision is taken again (so the stored facts still replay to the
+stored decision); a partner that filled up meanwhile fails the capacity rule and the next
+best is tried. Each try runs in a savepoint, so a lock on a partner that is not chosen is
+released at once: a routing waits for a lock only while it holds none (never a deadlock),
+and the offer's lock is kept until it commits. A partner's load is its open offers plus
+its accepted, unconverted leads."""
 
 from __future__ import annotations
 
@@ -44,44 +50,44 @@ class RoutingResult:
     partner_id: int | None = None
 
 
-def lock_partner_capacity(*, tenant_id: int, partner_ids: list[int]) -> None:
-    if not partner_ids:
-        return
+def lock_partner_capacity(*, tenant_id: int, partner_id: int) -> None:
+    """Until the transaction (or the savepoint it was taken in) ends, no other routing
+    reads this partner's load to offer it a lead."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(h) FROM ("
-            "  SELECT DISTINCT hashtextextended('lead-capacity:' || p, %s) AS h"
-            "  FROM unnest(%s::bigint[]) AS p"
-            ") AS keys ORDER BY h",
-            [tenant_id, sorted(partner_ids)],
+            "SELECT pg_advisory_xact_lock(hashtextextended('lead-capacity:' || %s, %s))",
+            [partner_id, tenant_id],
         )
 
 
-def _offer_stats(tenant_id: int, since: Any) -> dict[int, dict[str, Any]]:
-    rows = (
-        LeadOffer.objects.for_tenant(tenant_id)
-        .values("partner_id")
-        .annotate(
-            decided=Count("id", filter=Q(status__in=DECIDED)),
-            accepted=Count("id", filter=Q(status=LeadOffer.Status.ACCEPTED)),
-            open=Count("id", filter=Q(status=LeadOffer.Status.OFFERED)),
-            recent=Count("id", filter=Q(offered_at__gte=since)),
-            no_capacity=Count(
-                "id",
-                filter=Q(
-                    reason_code=LeadOffer.Reason.NO_CAPACITY,
-                    decided_at__gte=timezone.now() - NO_CAPACITY_FOR,
-                ),
+def _offer_stats(
+    tenant_id: int, since: Any, partner_id: int | None = None
+) -> dict[int, dict[str, Any]]:
+    offers = LeadOffer.objects.for_tenant(tenant_id)
+    if partner_id is not None:
+        offers = offers.filter(partner_id=partner_id)
+    rows = offers.values("partner_id").annotate(
+        decided=Count("id", filter=Q(status__in=DECIDED)),
+        accepted=Count("id", filter=Q(status=LeadOffer.Status.ACCEPTED)),
+        open=Count("id", filter=Q(status=LeadOffer.Status.OFFERED)),
+        recent=Count("id", filter=Q(offered_at__gte=since)),
+        no_capacity=Count(
+            "id",
+            filter=Q(
+                reason_code=LeadOffer.Reason.NO_CAPACITY,
+                decided_at__gte=timezone.now() - NO_CAPACITY_FOR,
             ),
-        )
+        ),
     )
     return {row["partner_id"]: dict(row) for row in rows}
 
 
-def _lead_stats(tenant_id: int) -> dict[int, dict[str, Any]]:
+def _lead_stats(tenant_id: int, partner_id: int | None = None) -> dict[int, dict[str, Any]]:
+    leads = Lead.objects.for_tenant(tenant_id)
+    if partner_id is not None:
+        leads = leads.filter(partner_id=partner_id)
     rows = (
-        Lead.objects.for_tenant(tenant_id)
-        .filter(partner__isnull=False)
+        leads.filter(partner__isnull=False)
         .values("partner_id")
         .annotate(
             working=Count("id", filter=Q(status__in=Lead.WORKING)),
@@ -125,6 +131,7 @@ PARTNER_COLUMNS = (
     "tier__rank",
     "tier__lead_capacity",
 )
+NO_KEYS = LeadKeys("", "", frozenset(), frozenset(), 0)
 NO_OFFERS = {"decided": 0, "accepted": 0, "open": 0, "recent": 0, "no_capacity": 0}
 
 
@@ -189,29 +196,10 @@ def facts_from(
     """The facts from the rows `routing_facts` reads (partners with PARTNER_COLUMNS, offer
     and lead counts per partner as `_offer_stats` / `_lead_stats` give them). The routing
     simulator (bench/lead_routing_sim.py) calls it with counts kept in memory."""
-    candidates: list[dict[str, Any]] = []
-    for partner in partners:
-        pid = partner["id"]
-        o, working = offers.get(pid, NO_OFFERS), leads.get(pid, {"working": 0, "converted": 0})
-        load = o["open"] + working["working"]
-        own = partner["lead_capacity"]
-        capacity = max(
-            (partner["tier__lead_capacity"] if own is None else own) - o["no_capacity"], 0
-        )
-        stats = {
-            "decided": o["decided"],
-            "accepted": o["accepted"],
-            "converted": working["converted"],
-            "recent": o["recent"],
-            "load": load,
-            "capacity": capacity,
-        }
-        rules = _rules(
-            partner, keys, load=load, capacity=capacity, certified=certified.get(pid, set())
-        )
-        candidates.append(
-            {"partner_id": pid, "name": partner["name"], "rules": rules, "stats": stats}
-        )
+    candidates = [
+        candidate_facts(partner, keys, offers=offers, leads=leads, certified=certified)
+        for partner in partners
+    ]
     decided = sum(c["stats"]["decided"] for c in candidates)
     accepted = sum(c["stats"]["accepted"] for c in candidates)
     converted = sum(c["stats"]["converted"] for c in candidates)
@@ -227,6 +215,32 @@ def facts_from(
     }
 
 
+def candidate_facts(
+    partner: dict[str, Any],
+    keys: LeadKeys,
+    *,
+    offers: dict[int, dict[str, Any]],
+    leads: dict[int, dict[str, Any]],
+    certified: dict[int, set[str]],
+) -> dict[str, Any]:
+    """One partner's rules and numbers, as the decision reads them."""
+    pid = partner["id"]
+    o, working = offers.get(pid, NO_OFFERS), leads.get(pid, {"working": 0, "converted": 0})
+    load = o["open"] + working["working"]
+    own = partner["lead_capacity"]
+    capacity = max((partner["tier__lead_capacity"] if own is None else own) - o["no_capacity"], 0)
+    stats = {
+        "decided": o["decided"],
+        "accepted": o["accepted"],
+        "converted": working["converted"],
+        "recent": o["recent"],
+        "load": load,
+        "capacity": capacity,
+    }
+    rules = _rules(partner, keys, load=load, capacity=capacity, certified=certified.get(pid, set()))
+    return {"partner_id": pid, "name": partner["name"], "rules": rules, "stats": stats}
+
+
 def _lock_lead(tenant_id: int, lead_id: int) -> Lead | None:
     return (
         Lead.objects.for_tenant(tenant_id)
@@ -234,6 +248,59 @@ def _lock_lead(tenant_id: int, lead_id: int) -> Lead | None:
         .filter(pk=lead_id)
         .first()
     )
+
+
+class _Moved(Exception):
+    """The chosen partner's numbers changed before its lock was taken: try again."""
+
+
+def _refresh(tenant_id: int, facts: dict[str, Any], partner_id: int) -> bool:
+    """Read the partner's numbers again (under its lock) into the facts; whether they
+    changed. The rules other than capacity do not depend on other routings."""
+    candidate = next(c for c in facts["candidates"] if c["partner_id"] == partner_id)
+    partner = (
+        PartnerOrganization.objects.for_tenant(tenant_id)
+        .filter(pk=partner_id, status=PartnerOrganization.Status.ACTIVE)
+        .values(*PARTNER_COLUMNS)
+        .first()
+    )
+    if partner is None:  # deactivated meanwhile: no capacity
+        fresh = {**candidate["stats"], "capacity": 0}
+    else:
+        offers = _offer_stats(tenant_id, timezone.now() - RECENT, partner_id)
+        leads = _lead_stats(tenant_id, partner_id)
+        fresh = candidate_facts(partner, NO_KEYS, offers=offers, leads=leads, certified={})["stats"]
+    if fresh == candidate["stats"]:
+        return False
+    candidate["stats"] = fresh
+    candidate["rules"]["capacity"] = fresh["load"] < fresh["capacity"]
+    return True
+
+
+def _offer_within_capacity(
+    tenant: Tenant, lead: Lead, policy: Any, facts: dict[str, Any]
+) -> RoutingResult:
+    """Decide, lock the chosen partner, check its numbers again; if they moved, decide
+    again on the fresh facts (the next best when it filled up). Queue when nobody is left."""
+    for _attempt in range(2 * len(facts["candidates"]) + 10):
+        decision = decide(facts)
+        if decision.partner_id is None:
+            break
+        chosen = decision.partner_id
+        try:
+            with transaction.atomic():
+                lock_partner_capacity(tenant_id=tenant.pk, partner_id=chosen)
+                if _refresh(tenant.pk, facts, chosen):
+                    decision = decide(facts)
+                    if decision.partner_id != chosen:
+                        raise _Moved
+                return _offer(tenant, lead, policy, facts, decision)
+        except _Moved:
+            continue
+    final = decide(facts)
+    if final.partner_id is not None:
+        return _queue(tenant, lead, "The candidates' loads kept changing; route it again.")
+    return _queue(tenant, lead, _nobody_reason(final))
 
 
 @transaction.atomic
@@ -246,17 +313,8 @@ def lead_route(*, tenant: Tenant, lead_id: int) -> RoutingResult | None:
     policy = routing_policy_for(tenant)
     if lead.hops >= policy.max_hops:
         return _queue(tenant, lead, f"Offered {lead.hops} times without being accepted.")
-    active = list(
-        PartnerOrganization.objects.for_tenant(tenant)
-        .filter(status=PartnerOrganization.Status.ACTIVE)
-        .values_list("pk", flat=True)
-    )
-    lock_partner_capacity(tenant_id=tenant.pk, partner_ids=active)
     facts = routing_facts(tenant_id=tenant.pk, lead=lead, policy_data=policy_snapshot(policy))
-    decision = decide(facts)
-    if decision.partner_id is None:
-        return _queue(tenant, lead, _nobody_reason(decision))
-    return _offer(tenant, lead, policy, facts, decision)
+    return _offer_within_capacity(tenant, lead, policy, facts)
 
 
 def _nobody_reason(decision: Decision) -> str:

@@ -4,19 +4,25 @@ An accepted lead (accepted, contacted, qualified) not updated within the tenant'
 (`RoutingPolicy.stale_after_days` business days) is stale; the vendor may pull it back:
 it leaves the partner for the routing queue (that partner is never offered it again), the
 audit log keeps who, when and from whom, and the partner's active people are told.
+
+The worker's sweep (`leads_stale_flag`, beat hourly) flags each lead as it goes stale
+(`Lead.stale_flagged_at`) and tells the partner's channel manager (if an active member)
+once per lead going stale: a flagged lead is not flagged again until it is updated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.errors import Conflict, NotFound, ValidationFailed
-from accounts.models import Membership, Role, Tenant
+from accounts.models import Membership, Role, Tenant, User
 from accounts.permissions import require_vendor
 from accounts.services.audit import audit_record
 from accounts.services.notifications import notification_create
@@ -24,6 +30,46 @@ from leads.models import Lead
 from leads.services.offers import offer_withdraw
 from leads.services.policy import routing_policy_for, stale_cutoff
 from leads.services.routing import lead_route_again
+
+STALE_FLAG_BATCH = 500
+
+
+@transaction.atomic
+def leads_stale_flag(*, tenant: Tenant, now: datetime | None = None) -> int:
+    """Flag the tenant's leads that went stale since the last sweep and tell each one's
+    channel manager; how many were flagged. Running it again flags nothing more."""
+    now = now or timezone.now()
+    cutoff = stale_cutoff(routing_policy_for(tenant), now)
+    going = list(
+        Lead.objects.for_tenant(tenant)
+        .filter(status__in=Lead.WORKING, updated_at__lt=cutoff)
+        .filter(Q(stale_flagged_at__isnull=True) | Q(stale_flagged_at__lt=F("updated_at")))
+        .select_for_update(of=("self",), skip_locked=True)
+        .order_by("id")
+        .values_list("pk", "company_name", "updated_at", "partner__channel_manager")[
+            :STALE_FLAG_BATCH
+        ]
+    )
+    if not going:
+        return 0
+    Lead.objects.for_tenant(tenant).filter(pk__in=[row[0] for row in going]).update(
+        stale_flagged_at=now
+    )
+    managers = {
+        user.pk: user
+        for user in User.objects.filter(pk__in={row[3] for row in going if row[3] is not None})
+    }
+    for lead_id, company, since, manager_id in going:
+        if manager_id in managers:
+            notification_create(
+                tenant=tenant,
+                recipients=[managers[manager_id]],
+                verb="lead_stale",
+                message=f"The lead {company} has had no update since "
+                f"{timezone.localtime(since):%Y-%m-%d}: it is stale and may be pulled back.",
+                url=reverse("vendor:lead_detail", args=[lead_id]),
+            )
+    return len(going)
 
 
 @transaction.atomic

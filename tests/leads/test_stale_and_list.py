@@ -310,3 +310,57 @@ def test_partners_cannot_export(leads_world, three, client_for, actor):
     response = client_for(leads_world.member(actor)).get(reverse("vendor:lead_csv"))
 
     assert response.status_code == 403
+
+
+def stale_notifications(world: World) -> list[Notification]:
+    with tenant_context(world.tenant):
+        return list(Notification.objects.filter(verb="lead_stale").order_by("id"))
+
+
+def test_the_sweep_flags_a_stale_lead_and_tells_its_channel_manager_once(leads_world, stale):
+    from leads.tasks import leads_stale_flag
+
+    w = leads_world
+    w.partner.channel_manager = w.channel_manager.user
+    w.partner.save(update_fields=["channel_manager"])
+    fresh = accepted(w, company_name="Fresh Co", company_website="fresh.example")
+
+    assert leads_stale_flag.apply().get() == 1
+    assert leads_stale_flag.apply().get() == 0  # idempotent: flagged once
+
+    notes = stale_notifications(w)
+    assert [(n.recipient_id, n.url) for n in notes] == [
+        (w.channel_manager.user.pk, reverse("vendor:lead_detail", args=[stale.pk]))
+    ]
+    assert stale.company_name in notes[0].message
+    assert reload(w, stale).stale_flagged_at is not None
+    assert reload(w, fresh).stale_flagged_at is None
+
+
+def test_a_lead_updated_after_its_flag_is_flagged_again_when_stale_again(leads_world, stale):
+    from leads.services.stale import leads_stale_flag
+
+    w = leads_world
+    w.partner.channel_manager = w.channel_manager.user
+    w.partner.save(update_fields=["channel_manager"])
+    with tenant_context(w.tenant):
+        assert leads_stale_flag(tenant=w.tenant) == 1
+        Lead.objects.filter(pk=stale.pk).update(
+            stale_flagged_at=timezone.now() - timedelta(days=40)
+        )  # flagged long ago, updated (30 days ago) since
+        assert leads_stale_flag(tenant=w.tenant) == 1
+        assert leads_stale_flag(tenant=w.tenant) == 0
+    assert len(stale_notifications(w)) == 2
+
+
+def test_the_sweep_tells_no_inactive_channel_manager(leads_world, stale):
+    from leads.services.stale import leads_stale_flag
+
+    w = leads_world
+    w.partner.channel_manager = w.channel_manager.user
+    w.partner.save(update_fields=["channel_manager"])
+    with tenant_context(w.tenant):
+        type(w.channel_manager).objects.filter(pk=w.channel_manager.pk).update(is_active=False)
+        assert leads_stale_flag(tenant=w.tenant) == 1
+    assert stale_notifications(w) == []
+    assert reload(w, stale).stale_flagged_at is not None

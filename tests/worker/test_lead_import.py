@@ -13,6 +13,7 @@ from celery.signals import task_prerun
 from celery.worker import WorkController
 
 from accounts.tenancy import tenant_context
+from leads import tasks
 from leads.models import Lead, LeadImport
 from leads.services import imports
 from leads.services.imports import lead_import_create
@@ -78,6 +79,10 @@ def test_ten_thousand_rows_are_imported_and_routed_by_the_worker(
 ):
     # small batches here, so the ones still running when the test ends finish quickly
     monkeypatch.setattr(imports, "ROUTE_BATCH", 20)
+    # each batch sends its lane's next one when done: recorded here, not sent (the test
+    # stops after the first batches)
+    following: list[tuple[object, ...]] = []
+    monkeypatch.setattr(tasks, "send_task_now", lambda *args: following.append(args) or True)
     # capacity for every lead: each is offered (not queued), so routing does its full work
     set_profile(leads_world.partner, lead_capacity=1000)
     set_profile(leads_world.other_partner, lead_capacity=1000, territories=["EMEA"])
@@ -104,6 +109,9 @@ def test_ten_thousand_rows_are_imported_and_routed_by_the_worker(
     settle(task_log, batch_starts)
     assert len(batches[0].args[1]) == 20
     assert batches[0].retval == 20  # each lead offered
+    # two lanes of 250 batches each: the first batch of a lane sends the lane's next
+    name, tenant_id, lead_ids, rest = following[0]
+    assert (name, tenant_id, len(lead_ids), len(rest)) == (BATCH, leads_world.tenant.pk, 20, 248)
 
 
 def test_a_rejected_file_stores_nothing_through_the_worker(
