@@ -147,7 +147,8 @@ class HasRole(permissions.BasePermission):
         return roles is None or membership.role in roles
 
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CONDITIONAL_WRITES = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 class Answered(Exception):  # noqa: N818  (not an error: the request is answered early)
@@ -159,7 +160,7 @@ class Answered(Exception):  # noqa: N818  (not an error: the request is answered
 
 
 class WriteGuard(Protocol):
-    """Wraps every POST/PUT/PATCH of the API once authenticated and permitted (e.g.
+    """Wraps every POST/PUT/PATCH/DELETE of the API once authenticated and permitted (e.g.
     integrations' Idempotency-Key). `before` may answer the request itself (raise
     Answered); `after` sees every answer, its own included, and returns the one to send."""
 
@@ -199,12 +200,25 @@ def precondition_failed(current: str | None) -> Response:
     return response
 
 
+def precondition_exists(current: str) -> Response:
+    response = error_response(
+        "precondition_failed",
+        "The resource exists (If-None-Match: * creates only) or is the version If-None-Match "
+        "names; read it and send If-Match with its ETag to change it.",
+        412,
+        details={"etag": current},
+    )
+    response["ETag"] = current
+    return response
+
+
 class MembershipApi(APIView):
     """Base of every endpoint: authenticated, with an active membership and allowed role.
 
     Every write passes the registered write guards. A `conditional` endpoint (a detail)
     answers a strong ETag on GET and on its writes, 304 to a GET whose If-None-Match
-    matches, and 412 to a PUT/PATCH whose If-Match does not (accounts/conditional.py).
+    matches, and 412 to a PUT/PATCH/DELETE whose If-Match does not match, or whose
+    If-None-Match does (`*`: the resource exists) (accounts/conditional.py).
     """
 
     permission_classes = (permissions.IsAuthenticated, HasRole)
@@ -221,8 +235,8 @@ class MembershipApi(APIView):
             return
         for guard in write_guards():
             guard.before(self, request)
-        if self.conditional and request.method in ("PUT", "PATCH"):
-            self.check_if_match(request, *args, **kwargs)
+        if self.conditional and request.method in CONDITIONAL_WRITES:
+            self.check_preconditions(request, *args, **kwargs)
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
         if isinstance(exc, Answered):
@@ -251,15 +265,26 @@ class MembershipApi(APIView):
         answer = self.get(request, *args, **kwargs)  # type: ignore[attr-defined]
         return entity_tag(ApiJSONRenderer().render(answer.data))
 
-    def check_if_match(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        header = request.META.get("HTTP_IF_MATCH")
-        if header is None:
+    def check_preconditions(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """If-Match (strong) and If-None-Match (weak; `*`: create only) of a write, compared
+        with the current tag under the resource's lock (RFC 9110 §13.2.2: a false one is
+        412, nothing changed)."""
+        if_match = request.META.get("HTTP_IF_MATCH")
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+        if if_match is None and if_none_match is None:
             return
-        tags = parse_tags(header, "If-Match")
+        match = parse_tags(if_match, "If-Match") if if_match is not None else []
+        none_match = parse_tags(if_none_match, "If-None-Match") if if_none_match is not None else []
         self.lock_for_precondition()
         current = self.current_tag(request, *args, **kwargs)
-        if current is None or not matches_strongly(tags, current):
+        if if_match is not None and (current is None or not matches_strongly(match, current)):
             raise Answered(precondition_failed(current))
+        if (
+            if_none_match is not None
+            and current is not None
+            and matches_weakly(none_match, current)
+        ):
+            raise Answered(precondition_exists(current))
 
     def tag_response(self, request: Request, response: Response) -> HttpResponse:
         if response.status_code not in (200, 201) or response.data is None:

@@ -31,19 +31,23 @@ ETAG_HEADER = {
     "ETag": {
         "schema": {"type": "string"},
         "description": "Strong entity tag of this representation; send it back in "
-        "If-Match (PUT/PATCH) or If-None-Match (GET).",
+        "If-Match (PUT/PATCH/DELETE) or If-None-Match (GET).",
     }
 }
+
+
+CONDITIONAL_METHODS = ("GET", "PUT", "PATCH", "DELETE")
 
 
 def document_conditional_requests(
     result: dict[str, Any], generator: Any, **_: Any
 ) -> dict[str, Any]:
     """Spectacular postprocessing hook: the details that answer an ETag document it, with
-    If-None-Match (304) on GET and If-Match (412) on PUT/PATCH (accounts/conditional.py)."""
+    If-None-Match (304) on GET, If-Match and If-None-Match (412) on PUT/PATCH/DELETE
+    (accounts/conditional.py)."""
     tags = {"type": "string", "pattern": ENTITY_TAG_LIST_PATTERN, "maxLength": 4096}
     for view, method, operation in operations_by_view(result, generator):
-        if not getattr(view, "conditional", False) or method not in ("GET", "PUT", "PATCH"):
+        if not getattr(view, "conditional", False) or method not in CONDITIONAL_METHODS:
             continue
         responses = operation["responses"]
         for code in ("200", "201"):
@@ -75,10 +79,20 @@ def document_conditional_requests(
                 "current, else 412 with the current ETag.",
             }
         )
+        parameters.append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": tags,
+                "description": "`*`: only if the resource does not exist yet (an upsert "
+                "creates only), else 412; ETags: only if none of them is current.",
+            }
+        )
         responses["412"] = {
             **_error_response(
-                "The resource changed since you read it (If-Match does not "
-                "match); `etag` and the ETag header give the current one."
+                "The resource changed since you read it (If-Match does not match), or it "
+                "exists (If-None-Match); `etag` and the ETag header give the current one."
             ),
             "headers": copy.deepcopy(ETAG_HEADER),
         }

@@ -589,9 +589,9 @@ def name_lookup_plan(tenant_id: int, core: str) -> tuple[bool, str]:
 
 
 @contextmanager
-def running_worker() -> Iterator[None]:
-    """A real Celery worker (in-thread, 4 threads, on the configured broker), its queue
-    purged first; each task closes its thread's database connections."""
+def running_worker(threads: int = 4) -> Iterator[None]:
+    """A real Celery worker (in-thread, `threads` threads, every queue, on the configured
+    broker), its queues purged first; each task closes its thread's database connections."""
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
     from django.conf import settings
@@ -608,7 +608,7 @@ def running_worker() -> Iterator[None]:
     task_postrun.connect(close_connections, weak=False)
     app.conf.worker_hijack_root_logger = False
     try:
-        with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False):
+        with start_worker(app, pool="threads", concurrency=threads, perform_ping_check=False):
             time.sleep(0.5)  # the consumer is ready
             yield
     finally:

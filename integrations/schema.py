@@ -39,7 +39,7 @@ def document_idempotency(result: dict[str, Any], generator: Any, **_: Any) -> di
         }
     }
     for _view, method, operation in operations_by_view(result, generator):
-        if method not in ("POST", "PUT", "PATCH"):
+        if method not in ("POST", "PUT", "PATCH", "DELETE"):
             continue
         operation.setdefault("parameters", []).append(dict(PARAMETER))
         responses = operation["responses"]

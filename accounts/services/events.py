@@ -10,7 +10,7 @@ backoff by the beat sweep; so is an event whose dispatch task never reached the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,6 +29,7 @@ Handler = Callable[[DomainEvent], None]
 _handlers: dict[str, dict[str, Handler]] = {}
 
 MAX_BACKOFF = timedelta(hours=1)
+DISPATCH_MANY_TASK = "accounts.tasks.event_dispatch_many"
 
 
 def event_handler(event_name: str) -> Callable[[Handler], Handler]:
@@ -63,6 +64,43 @@ def event_record(
     )
     enqueue_on_commit("accounts.tasks.event_dispatch", tenant.pk, event.pk)
     return event
+
+
+def event_record_many(
+    *,
+    tenant: Tenant,
+    name: str,
+    subjects: Sequence[models.Model],
+    payloads: Sequence[dict[str, Any]],
+) -> list[DomainEvent]:
+    """Many events of one name at once (a bulk import's rows): one INSERT per thousand, and
+    one dispatch task for them all that delivers them in id order (their commit order: they
+    commit together), instead of a task per event."""
+    created = DomainEvent.objects.bulk_create(
+        [
+            DomainEvent(
+                tenant=tenant,
+                name=name,
+                subject_type=subject._meta.label_lower,
+                subject_id=str(subject.pk),
+                payload=payload,
+            )
+            for subject, payload in zip(subjects, payloads, strict=True)
+        ],
+        batch_size=1000,
+    )
+    if created:
+        enqueue_on_commit(DISPATCH_MANY_TASK, tenant.pk, [event.pk for event in created])
+    return created
+
+
+def event_dispatch_many(*, tenant_id: int, event_ids: Sequence[int]) -> DispatchResult:
+    """`event_dispatch` for each event, in the order given; ones done already are skipped."""
+    delivered = failed = 0
+    for event_id in event_ids:
+        result = event_dispatch(tenant_id=tenant_id, event_id=int(event_id))
+        delivered, failed = delivered + result.delivered, failed + result.failed
+    return DispatchResult(delivered, failed)
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,32 @@ from accounts.models import DomainEvent
 from integrations.catalogue import EVENT_TYPES
 from integrations.models import FeedCounter, FeedEntry
 
-COUNTER = FeedCounter._meta.db_table  # the model's table name, not input
-NEXT_SEQ = (
-    f"INSERT INTO {COUNTER} (tenant_id, last) VALUES (%s, 1) "  # noqa: S608
-    f"ON CONFLICT (tenant_id) DO UPDATE SET last = {COUNTER}.last + 1 RETURNING last"
+COUNTER = FeedCounter._meta.db_table  # the models' table names, not input
+ENTRY = FeedEntry._meta.db_table
+# The number and the entry in one statement: the counter row stays locked from here to the
+# commit, so nothing else runs in between (one round trip fewer while others wait on it).
+APPEND = (
+    f"WITH next AS (INSERT INTO {COUNTER} (tenant_id, last) VALUES (%s, 1) "  # noqa: S608
+    f"ON CONFLICT (tenant_id) DO UPDATE SET last = {COUNTER}.last + 1 RETURNING last) "
+    f"INSERT INTO {ENTRY} (tenant_id, seq, event_id, event_type, timestamp, data) "
+    "SELECT %s, last, %s, %s, %s, %s FROM next RETURNING id, seq"
 )
 
 
-def _next_seq(tenant_id: int) -> int:
+def _append(event: DomainEvent, event_type: str, data: dict[str, Any]) -> FeedEntry:
+    entry = FeedEntry(
+        tenant_id=event.tenant_id,
+        event=event,
+        event_type=event_type,
+        timestamp=event.created_at,
+        data=data,
+    )
+    stored = FeedEntry._meta.get_field("data").get_db_prep_save(data, connection)
+    params = [event.tenant_id, event.tenant_id, event.pk, event_type, event.created_at, stored]
     with connection.cursor() as cursor:
-        cursor.execute(NEXT_SEQ, [tenant_id])
-        return int(cursor.fetchone()[0])
+        cursor.execute(APPEND, params)
+        entry.pk, entry.seq = cursor.fetchone()
+    return entry
 
 
 def feed_append(
@@ -42,11 +57,4 @@ def feed_append(
     if existing is not None:
         return existing
     data = render(event)  # before the counter is locked: hold it as briefly as possible
-    return FeedEntry.objects.create(
-        tenant_id=event.tenant_id,
-        seq=_next_seq(event.tenant_id),
-        event=event,
-        event_type=event_type,
-        timestamp=event.created_at,
-        data=data,
-    )
+    return _append(event, event_type, data)

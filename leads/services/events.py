@@ -5,10 +5,11 @@ and change-feed entries (`lead.created`, `lead.offered`, `lead.accepted`, `lead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from accounts.models import DomainEvent, Tenant
-from accounts.services.events import event_record
+from accounts.services.events import event_record, event_record_many
 from leads.models import Lead, LeadOffer
 
 
@@ -23,4 +24,15 @@ def lead_event(
         name=name,
         subject=lead,
         payload=payload,
+    )
+
+
+def lead_events_created(*, tenant: Tenant, leads: Sequence[Lead]) -> list[DomainEvent]:
+    """`lead.created` for many stored leads at once (an import's): one bulk outbox insert in
+    the transaction that stores them, so a rejected or rolled-back import records none."""
+    return event_record_many(
+        tenant=tenant,
+        name="lead.created",
+        subjects=leads,
+        payloads=[{"status": lead.status} for lead in leads],
     )

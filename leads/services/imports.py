@@ -32,6 +32,7 @@ from accounts.tenancy import tenant_context
 from deals.selectors import active_product_line_codes
 from deals.services.configuration import registration_settings_for
 from leads.models import Lead, LeadImport
+from leads.services.events import lead_events_created
 from leads.services.intake import lead_build, lead_clean
 from leads.services.screening import leads_screen
 
@@ -310,6 +311,7 @@ def _store(tenant: Tenant, lead_import: LeadImport, leads: list[Lead]) -> None:
         lead.lead_import = lead_import
         lead.created_at = lead.updated_at = now
     created = Lead.objects.bulk_create(leads, batch_size=1000)
+    lead_events_created(tenant=tenant, leads=created)  # as lead_create's, in one insert
     lead_import.complete(created=len(created))
     lead_import.rows_checked = lead_import.row_count
     lead_import.save()

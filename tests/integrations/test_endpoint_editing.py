@@ -144,3 +144,59 @@ def test_delete_removes_the_endpoint_with_its_deliveries_and_audits_it(world: Wo
     assert entry.after == {"deliveries_deleted": 1}
     assert stored(other)[0] == URL
     assert api_as(world, "vendor_admin").get(path(endpoint)).status_code == 404
+
+
+def exists(endpoint: WebhookEndpoint) -> bool:
+    with tenant_context(endpoint.tenant_id):
+        return WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+
+def test_if_match_guards_a_delete(world: World, endpoint):
+    api = api_as(world, "vendor_admin")
+    tag = api.get(path(endpoint))["ETag"]
+    api.patch(path(endpoint), {"description": "changed"}, format="json")
+    current = api.get(path(endpoint))["ETag"]
+
+    stale = api.delete(path(endpoint), HTTP_IF_MATCH=tag)
+    garbage = api.delete(path(endpoint), HTTP_IF_MATCH="nope")
+    assert (stale.status_code, stale["ETag"], stale.json()["error"]["etag"]) == (
+        412,
+        current,
+        current,
+    )
+    assert garbage.status_code == 400
+    assert exists(endpoint)
+
+    fresh = api.delete(path(endpoint), HTTP_IF_MATCH=current)
+    assert fresh.status_code == 204
+    assert not exists(endpoint)
+
+
+def test_a_repeated_delete_with_its_key_answers_the_first_answer(world: World, endpoint):
+    api = api_as(world, "vendor_admin")
+    other = endpoint_for(world.vendor_admin, URL + "/2")
+
+    first = api.delete(path(endpoint), HTTP_IDEMPOTENCY_KEY="del-1")
+    again = api.delete(path(endpoint), HTTP_IDEMPOTENCY_KEY="del-1")
+    without_key = api.delete(path(endpoint))
+    reused = api.delete(path(other), HTTP_IDEMPOTENCY_KEY="del-1")
+
+    assert (first.status_code, again.status_code) == (204, 204)
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert without_key.status_code == 404
+    assert reused.status_code == 422
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert exists(other)
+    with tenant_context(world.tenant):
+        assert AuditEntry.objects.filter(verb="webhook_endpoint_deleted").count() == 1
+
+
+def test_a_delete_s_key_is_the_member_s_own(world: World, endpoint):
+    api_as(world, "vendor_admin").delete(path(endpoint), HTTP_IDEMPOTENCY_KEY="del-1")
+
+    theirs = api_as(world, "other_tenant_admin").delete(
+        path(endpoint), HTTP_IDEMPOTENCY_KEY="del-1"
+    )
+
+    assert theirs.status_code == 404  # not the first answer: another tenant's key space
