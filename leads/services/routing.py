@@ -22,7 +22,8 @@ from accounts.permissions import require_vendor
 from accounts.queue import enqueue_on_commit
 from accounts.services.audit import audit_record
 from leads.models import Lead, LeadOffer
-from leads.routing import Decision, decide
+from leads.reports import expected_offers_since
+from leads.routing import FAIR_SHARE, Decision, decide
 from leads.services.events import lead_event
 from leads.services.intake import ROUTE_TASK
 from leads.services.policy import calendar_of, policy_snapshot, routing_policy_for
@@ -139,6 +140,18 @@ def _certified(tenant_id: int, lines: frozenset[str]) -> dict[int, set[str]]:
     return found
 
 
+def _with_expected(
+    tenant_id: int, policy_data: dict[str, Any], *, since: Any
+) -> dict[int, dict[str, Any]]:
+    """The offer counts; under the fair-share scoring also each partner's expected offers
+    since then (leads.reports.expected_offers_since, the fairness report's E)."""
+    offers = _offer_stats(tenant_id, since)
+    if policy_data.get("scoring") == FAIR_SHARE:
+        for pid, expected in expected_offers_since(tenant_id, since).items():
+            offers.setdefault(pid, dict(NO_OFFERS))["expected"] = expected
+    return offers
+
+
 def routing_facts(*, tenant_id: int, lead: Lead, policy_data: dict[str, Any]) -> dict[str, Any]:
     """Everything the decision reads, as JSON: stored on the offer for replay. Plain rows,
     not model instances: at 500 partners this is most of a routing's time."""
@@ -162,7 +175,7 @@ def routing_facts(*, tenant_id: int, lead: Lead, policy_data: dict[str, Any]) ->
     return facts_from(
         partners=list(partners),
         keys=keys,
-        offers=_offer_stats(tenant_id, timezone.now() - RECENT),
+        offers=_with_expected(tenant_id, policy_data, since=timezone.now() - RECENT),
         leads=_lead_stats(tenant_id),
         certified=_certified(tenant_id, keys.lines) if keys.lines else {},
         lead={
@@ -203,6 +216,7 @@ def facts_from(
             "accepted": o["accepted"],
             "converted": working["converted"],
             "recent": o["recent"],
+            "expected": round(float(o.get("expected", 0.0)), 6),
             "load": load,
             "capacity": capacity,
         }
