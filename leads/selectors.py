@@ -19,7 +19,7 @@ SCORE_LABELS = {
     "target": "Target share ratio (1 = its capacity's share; higher for better results)",
     "share_ratio": "Share ratio, last 30 days (its leads ÷ its capacity's share of them)",
     "headroom": "Capacity headroom",
-    "fairness": "Below its fair share",
+    "fairness": "Below its fair share (fair share scoring: target − share ratio)",
     "preferred": "Already works this customer",
 }
 
