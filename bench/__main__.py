@@ -219,6 +219,7 @@ def main() -> None:
         from bench import lead_routing_sim
 
         lead_routing_sim.run(partners=args.sim_partners, leads=args.sim_leads, seed=args.sim_seed)
+        return
     if args.suite == "crm_sync":
         from bench import crm_sync
 

@@ -7,34 +7,35 @@ geography-plus-weighted-random router, on the same leads, and how fair is each?
 Generated partners (territories, specializations, capacities) each have a true acceptance
 and conversion rate that the routers never see. Leads arrive 0.375 a day per partner (15 a
 day among 40). Every router goes through the project's real code: the facts builder
-(`leads.services.routing.facts_from`: rules, loads, capacities, the tenant's rates) and
-the rule chain (`leads.routing.run_chain`); ours also through the score
-(`leads.routing.decide`) with the default policy (`leads.models.DEFAULT_RULE_CHAIN`,
-`DEFAULT_WEIGHTS`). What differs is only the choice among the partners the chain leaves:
-ours the best score; round robin the next partner in id order after the last one offered
-a lead; geography + weighted random a random partner weighted by its capacity. The chain
-already keeps to the lead's territory, capacity and never re-offering a decliner, for all
-three alike.
+(`leads.services.routing.facts_from`: rules, loads, capacities, the tenant's rates) and the
+rule chain (`leads.routing.run_chain`); ours also through the decision
+(`leads.routing.decide`) with the default policy (`leads.models.DEFAULT_RULE_CHAIN`, the
+fair-share scoring and `DEFAULT_WEIGHTS`; and, for comparison, the weighted scoring with
+`WEIGHTED_DEFAULT_WEIGHTS`, the router before). What differs is only the choice among the
+partners the chain leaves: ours the best score; round robin the next partner in id order
+after the last one offered a lead; geography + weighted random a random partner weighted by
+its capacity. The chain already keeps to the lead's territory, capacity and never
+re-offering a decliner, for all three alike.
 
 Outcomes feed back as they would in the database: a partner answers an offer at once
-(accept, or decline and the lead goes to the next candidate; after `max_hops` offers it
-goes to the queue and is lost); an accepted lead is worked for 7–21 days (it counts against
-capacity meanwhile), then converts or is disqualified. The counts `facts_from` reads
-(offers decided / accepted / in the last 30 days, leads working / converted per partner)
-are kept in memory in the shape the service's queries return, instead of being read back
-from PostgreSQL (in process, for speed: the same functions decide). Each partner's answer
-to a given lead is drawn once from (seed, lead, partner), so all three routers meet the
-same partners' same answers.
+(accept, or decline and the lead goes to the next candidate; after `max_hops` offers it goes
+to the queue and is lost); an accepted lead is worked for 7–21 days (it counts against
+capacity meanwhile), then converts or is disqualified. The counts `facts_from` reads (offers
+decided / accepted / in the last 30 days, each partner's expected offers among the last 30
+days' offers, leads working / converted per partner) are kept in memory in the shape the
+service's queries return, instead of being read back from PostgreSQL (in process, for speed:
+the same functions decide). Each partner's answer to a given lead is drawn once from (seed,
+lead, partner), so all three routers meet the same partners' same answers.
 
 Fairness is measured as the reports define it (`leads.reports.fairness_eligible`,
 `capacity_gini`): at each decision, every partner that fits the lead (the chain's applied
-rules except capacity and declines) expects its capacity's share of that offer.
-"""
+rules except capacity and declines) expects its capacity's share of that offer."""
 
 from __future__ import annotations
 
 import heapq
 import random
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,18 +133,38 @@ class Books:
     leads: dict[int, dict[str, int]] = field(default_factory=dict)
     recent: dict[int, list[float]] = field(default_factory=dict)  # offer days, per partner
     due: list[tuple[float, int, int, bool]] = field(default_factory=list)  # outcome heap
+    # Each recent offer's fair shares (day, {partner: share}) and their sums per partner:
+    # the expected offers the service sums from the stored decisions of the last 30 days.
+    shares: deque[tuple[float, dict[int, float]]] = field(default_factory=deque)
+    expected: dict[int, float] = field(default_factory=dict)
 
     def offer_stats(self, day: float) -> dict[int, dict[str, Any]]:
         for pid, days in self.recent.items():
             while days and days[0] < day - RECENT_DAYS:
                 days.pop(0)
             self.offers[pid]["recent"] = len(days)
+        while self.shares and self.shares[0][0] < day - RECENT_DAYS:
+            for pid, share in self.shares.popleft()[1].items():
+                self.expected[pid] -= share
+        for pid, expected in self.expected.items():
+            self._stats(pid)["expected"] = max(expected, 0.0)
         return self.offers
 
+    def _stats(self, pid: int) -> dict[str, Any]:
+        empty = {"decided": 0, "accepted": 0, "open": 0, "recent": 0, "no_capacity": 0}
+        return self.offers.setdefault(pid, {**empty, "expected": 0.0})
+
+    def fair_shares(self, day: float, eligible: list[tuple[int, float]]) -> None:
+        total = sum(capacity for _, capacity in eligible)
+        if not total:
+            return
+        shares = {pid: capacity / total for pid, capacity in eligible}
+        self.shares.append((day, shares))
+        for pid, share in shares.items():
+            self.expected[pid] = self.expected.get(pid, 0.0) + share
+
     def offered(self, pid: int, day: float, accepted: bool) -> None:
-        stats = self.offers.setdefault(
-            pid, {"decided": 0, "accepted": 0, "open": 0, "recent": 0, "no_capacity": 0}
-        )
+        stats = self._stats(pid)
         stats["decided"] += 1
         stats["accepted"] += int(accepted)
         self.recent.setdefault(pid, []).append(day)
@@ -196,7 +217,21 @@ class Chooser:
 
 
 class Ours(Chooser):
+    """Our decision (`leads.routing.decide`) under a scoring; the policy's weights are the
+    model's defaults for it unless given."""
+
     name = "our router"
+
+    def __init__(
+        self, scoring: str = "fair_share", weights: dict[str, float] | None = None
+    ) -> None:
+        from leads.models import DEFAULT_WEIGHTS, WEIGHTED_DEFAULT_WEIGHTS
+
+        self.scoring = scoring
+        defaults = DEFAULT_WEIGHTS if scoring == "fair_share" else WEIGHTED_DEFAULT_WEIGHTS
+        self.weights = dict(weights or defaults)
+        if scoring != "fair_share":
+            self.name = f"our router, {scoring} (before)"
 
     def choose(self, facts: dict[str, Any], left: list[int]) -> int:
         from leads.routing import decide
@@ -236,9 +271,8 @@ def simulate(
     leads: list[SimLead],
     *,
     seed: int,
-    weights: dict[str, float] | None = None,
 ) -> Outcome:
-    from leads.models import DEFAULT_RULE_CHAIN, DEFAULT_WEIGHTS
+    from leads.models import DEFAULT_RULE_CHAIN
     from leads.reports import fairness_eligible
     from leads.routing import run_chain
     from leads.services.routing import LeadKeys, facts_from
@@ -246,7 +280,8 @@ def simulate(
     policy = {
         "version": 1,
         "rules": [dict(step) for step in DEFAULT_RULE_CHAIN],
-        "weights": dict(weights or DEFAULT_WEIGHTS),
+        "weights": getattr(chooser, "weights", {}),
+        "scoring": getattr(chooser, "scoring", "fair_share"),
         "minimum_tier_rank": 0,
         "max_hops": 3,
     }
@@ -273,7 +308,9 @@ def simulate(
             if not left:
                 break
             pid = chooser.choose(facts, left)
-            _count_fair_share(outcome, fairness_eligible(facts, steps), pid)
+            eligible = fairness_eligible(facts, steps)
+            _count_fair_share(outcome, eligible, pid)
+            books.fair_shares(lead.day, eligible)
             partner = by_id[pid]
             accepted = draw(seed, lead.number, pid, "accept") < partner.accept_rate
             books.offered(pid, lead.day, accepted)
@@ -306,7 +343,7 @@ def compare(*, partners: int, leads: int, seed: int, equal: bool = False) -> dic
     stream = make_leads(leads, seed, partners=partners)
     return {
         chooser.name: simulate(chooser, people, stream, seed=seed)
-        for chooser in (Ours(), RoundRobin(), GeoWeightedRandom(seed))
+        for chooser in (Ours(), Ours("weighted"), RoundRobin(), GeoWeightedRandom(seed))
     }
 
 
@@ -321,19 +358,40 @@ def report(results: dict[str, Outcome], *, equal: bool) -> list[str]:
             else f", ours {100 * (ours.conversions / result.conversions - 1):+.1f} %"
         )
         lines.append(
-            f"  {name:28} conversions {result.conversions:5d} (accepted {result.accepted:5d},"
+            f"  {name:33} conversions {result.conversions:5d} (accepted {result.accepted:5d},"
             f" queued {result.queued:4d}), Gini {result.gini():.3f},"
             f" share ratios {min(ratios):.2f}–{max(ratios):.2f}{lift}"
         )
     return lines
 
 
+def goals(results: dict[str, Outcome], *, equal: bool) -> dict[str, bool]:
+    """Issue 12's goals: ≥ 15 % more conversions than both baselines and a Gini ≤ 0.15;
+    with equally good partners, every share ratio within 1.00 ± 0.10."""
+    ours = results["our router"]
+    if equal:
+        return {
+            "share ratios within 1.00 ± 0.10": all(0.9 <= r <= 1.1 for r in ours.ratios().values())
+        }
+    return {
+        "≥ 15 % more than round robin": ours.conversions
+        >= 1.15 * results["round robin"].conversions,
+        "≥ 15 % more than geography + weighted random": ours.conversions
+        >= 1.15 * results["geography + weighted random"].conversions,
+        "Gini ≤ 0.15": ours.gini() <= 0.15,
+    }
+
+
 def run(*, partners: int, leads: int, seed: int) -> None:
     print(f"lead routing simulator: {leads} leads, {partners} partners, seed {seed}")
     print(" partners of different true rates:")
-    for line in report(compare(partners=partners, leads=leads, seed=seed), equal=False):
+    different = compare(partners=partners, leads=leads, seed=seed)
+    for line in report(different, equal=False):
         print(line)
     print(" equally good partners:")
     equal = compare(partners=partners, leads=leads, seed=seed, equal=True)
     for line in report(equal, equal=True):
         print(line)
+    met = {**goals(different, equal=False), **goals(equal, equal=True)}
+    for goal, ok in met.items():
+        print(f" goal {goal}: {'met' if ok else 'NOT met'}")

@@ -10,7 +10,7 @@ from django_countries import countries
 from accounts.forms import SelectedIdsField
 from accounts.models import NAME_MAX, Tenant
 from deals.selectors import product_lines_for
-from leads.models import RULES, WORK_STATUSES, LeadOffer, RoutingPolicy
+from leads.models import RULES, SCORINGS, WORK_STATUSES, LeadOffer, RoutingPolicy
 from leads.routing import SCORE_PARTS
 from leads.services.intake import TEXT_LIMITS
 from leads.services.offers import NOTE_MAX
@@ -101,6 +101,16 @@ class RoutingPolicyForm(forms.Form):
             self.fields[f"{name}_order"] = forms.IntegerField(
                 min_value=1, max_value=len(RULES), label=f"Place of “{label}”"
             )
+        self.fields["scoring"] = forms.ChoiceField(
+            choices=SCORINGS,
+            label="Ranking of the partners the rules leave",
+            help_text=(
+                "Fair share: the partner furthest below its target share of leads gets the"
+                " lead; acceptance and conversion raise or lower a partner's target by its"
+                " edge over your rates, headroom breaks near-ties. Weighted: the weighted"
+                " sum of the four parts."
+            ),
+        )
         for name in SCORE_PARTS:
             self.fields[f"weight_{name}"] = forms.FloatField(
                 min_value=0, max_value=10, label=f"Weight: {name}"
@@ -156,6 +166,7 @@ class RoutingPolicyForm(forms.Form):
 
 
 POLICY_FIELDS = (
+    "scoring",
     "minimum_tier_rank",
     "max_hops",
     "reminder_hours",

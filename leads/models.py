@@ -43,7 +43,21 @@ DEFAULT_RULE_CHAIN = [
     {"rule": "capacity", "required": True},
     {"rule": "not_declined", "required": True},
 ]
-DEFAULT_WEIGHTS = {"acceptance": 0.25, "conversion": 0.35, "headroom": 0.2, "fairness": 0.2}
+# Under the fair-share scoring (leads/routing.py): acceptance and conversion tilt each
+# partner's target share ratio by their edge over the tenant's rates, fairness steers toward
+# it, headroom breaks near-ties. A tenant created before it kept the weighted scoring and its
+# weights (WEIGHTED_DEFAULT_WEIGHTS were that scoring's defaults).
+DEFAULT_WEIGHTS = {"acceptance": 0.3, "conversion": 1.0, "headroom": 0.05, "fairness": 1.0}
+WEIGHTED_DEFAULT_WEIGHTS = {
+    "acceptance": 0.25,
+    "conversion": 0.35,
+    "headroom": 0.2,
+    "fairness": 0.2,
+}
+SCORINGS = (
+    ("fair_share", "Fair share, tilted toward better partners"),
+    ("weighted", "Weighted sum of the score parts"),
+)
 
 
 def default_rule_chain() -> list[dict[str, object]]:
@@ -65,6 +79,12 @@ class RoutingPolicy(TenantScopedModel):
 
     rules = models.JSONField(default=default_rule_chain)
     weights = models.JSONField(default=default_weights)
+    scoring = models.CharField(
+        max_length=16,
+        choices=SCORINGS,
+        default="fair_share",
+        help_text="How the partners the rules leave are ranked (leads/routing.py).",
+    )
     minimum_tier_rank = models.PositiveSmallIntegerField(default=0)
     max_hops = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]

@@ -33,12 +33,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
 
 from leads.business_hours import BusinessCalendar
+from leads.routing import fit_partner_ids
 from partners.models import PartnerOrganization, PartnerTier
 
 STEPS: tuple[tuple[str, str], ...] = (
@@ -62,25 +63,19 @@ GINI_FORMULA = (
     "the offers ÷ its share of eligible capacity. 0: every partner got leads in proportion "
     "to its eligible capacity."
 )
-# Rules about the moment rather than the fit: a partner failing only these still counts
-# as eligible for fairness.
-MOMENTARY_RULES = ("capacity", "not_declined")
 
 
 def fairness_eligible(
     facts: dict[str, Any], steps: list[dict[str, Any]]
 ) -> list[tuple[int, float]]:
-    """(partner id, capacity) of the partners that fit a decision's lead, as defined above;
-    FAIRNESS_SQL computes the same from the stored decisions."""
-    rules = [
-        step["rule"]
-        for step in steps
-        if step["outcome"] in ("applied", "emptied") and step["rule"] not in MOMENTARY_RULES
-    ]
+    """(partner id, capacity) of the partners that fit a decision's lead, as defined above
+    (`leads.routing.fit_partner_ids`: the rules about the moment, `MOMENTARY_RULES`, do
+    not count); FAIRNESS_SQL computes the same from the stored decisions."""
+    fit = set(fit_partner_ids(facts["candidates"], steps))
     return [
         (c["partner_id"], max(float(c["stats"]["capacity"]), 0.0))
         for c in facts["candidates"]
-        if all(c["rules"].get(rule, False) for rule in rules)
+        if c["partner_id"] in fit
     ]
 
 
@@ -342,6 +337,14 @@ SELECT partner_id, sum(share) AS expected,
 FROM shares WHERE share IS NOT NULL
 GROUP BY partner_id
 """
+
+
+def expected_offers_since(tenant_id: int, since: datetime) -> dict[int, float]:
+    """Each partner's expected offers E (as defined above) among the offers made since
+    `since`: what the fair-share routing steers each partner's offers toward."""
+    until = datetime.max.replace(tzinfo=UTC)
+    params = {"tenant": tenant_id, "since": since, "until": until, "source": None}
+    return {int(r["partner_id"]): float(r["expected"]) for r in _rows(FAIRNESS_SQL, params)}
 
 
 def capacity_gini(rows: Sequence[tuple[float, float]]) -> float | None:

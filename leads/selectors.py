@@ -16,8 +16,10 @@ from leads.models import RULE_LABELS, Lead, LeadImport, LeadOffer
 SCORE_LABELS = {
     "acceptance": "Acceptance rate (smoothed)",
     "conversion": "Lead-to-deal conversion (smoothed)",
+    "target": "Target share ratio (1 = its capacity's share; higher for better results)",
+    "share_ratio": "Share ratio, last 30 days (its leads ÷ its capacity's share of them)",
     "headroom": "Capacity headroom",
-    "fairness": "Below its fair share",
+    "fairness": "Below its fair share (fair share scoring: target − share ratio)",
     "preferred": "Already works this customer",
 }
 

@@ -18,7 +18,7 @@ from accounts.permissions import require_vendor_admin
 from accounts.services.audit import audit_record
 from leads.business_hours import BusinessCalendar
 from leads.models import RULES, RoutingPolicy
-from leads.routing import SCORE_PARTS
+from leads.routing import SCORE_PARTS, SCORINGS
 
 
 def routing_policy_for(tenant: Tenant | int) -> RoutingPolicy:
@@ -53,6 +53,7 @@ def policy_snapshot(policy: RoutingPolicy) -> dict[str, object]:
         "version": policy.version,
         "rules": policy.rules,
         "weights": policy.weights,
+        "scoring": policy.scoring,
         "minimum_tier_rank": policy.minimum_tier_rank,
         "max_hops": policy.max_hops,
     }
@@ -95,6 +96,12 @@ def weights_clean(value: Any) -> dict[str, float]:
     return weights
 
 
+def scoring_clean(value: Any) -> str:
+    if value not in SCORINGS:
+        raise _invalid("scoring", f"One of {', '.join(SCORINGS)}.")
+    return str(value)
+
+
 def _whole(name: str, low: int, high: int) -> Callable[[Any], int]:
     def clean(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -122,6 +129,7 @@ def working_days_clean(value: Any) -> list[int]:
 CLEANERS: dict[str, Callable[[Any], Any]] = {
     "rules": rules_clean,
     "weights": weights_clean,
+    "scoring": scoring_clean,
     "minimum_tier_rank": _whole("minimum_tier_rank", 0, 32767),
     "max_hops": _whole("max_hops", 1, 20),
     "reminder_hours": _whole("reminder_hours", 0, 720),

@@ -28,7 +28,8 @@ from accounts.permissions import require_vendor
 from accounts.queue import enqueue_on_commit
 from accounts.services.audit import audit_record
 from leads.models import Lead, LeadOffer
-from leads.routing import Decision, decide
+from leads.reports import expected_offers_since
+from leads.routing import FAIR_SHARE, Decision, decide
 from leads.services.events import lead_event
 from leads.services.intake import ROUTE_TASK
 from leads.services.policy import calendar_of, policy_snapshot, routing_policy_for
@@ -146,6 +147,18 @@ def _certified(tenant_id: int, lines: frozenset[str]) -> dict[int, set[str]]:
     return found
 
 
+def _with_expected(
+    tenant_id: int, policy_data: dict[str, Any], *, since: Any
+) -> dict[int, dict[str, Any]]:
+    """The offer counts; under the fair-share scoring also each partner's expected offers
+    since then (leads.reports.expected_offers_since, the fairness report's E)."""
+    offers = _offer_stats(tenant_id, since)
+    if policy_data.get("scoring") == FAIR_SHARE:
+        for pid, expected in expected_offers_since(tenant_id, since).items():
+            offers.setdefault(pid, dict(NO_OFFERS))["expected"] = expected
+    return offers
+
+
 def routing_facts(*, tenant_id: int, lead: Lead, policy_data: dict[str, Any]) -> dict[str, Any]:
     """Everything the decision reads, as JSON: stored on the offer for replay. Plain rows,
     not model instances: at 500 partners this is most of a routing's time."""
@@ -169,7 +182,7 @@ def routing_facts(*, tenant_id: int, lead: Lead, policy_data: dict[str, Any]) ->
     return facts_from(
         partners=list(partners),
         keys=keys,
-        offers=_offer_stats(tenant_id, timezone.now() - RECENT),
+        offers=_with_expected(tenant_id, policy_data, since=timezone.now() - RECENT),
         leads=_lead_stats(tenant_id),
         certified=_certified(tenant_id, keys.lines) if keys.lines else {},
         lead={
@@ -234,6 +247,7 @@ def candidate_facts(
         "accepted": o["accepted"],
         "converted": working["converted"],
         "recent": o["recent"],
+        "expected": round(float(o.get("expected", 0.0)), 6),
         "load": load,
         "capacity": capacity,
     }
@@ -270,6 +284,8 @@ def _refresh(tenant_id: int, facts: dict[str, Any], partner_id: int) -> bool:
         offers = _offer_stats(tenant_id, timezone.now() - RECENT, partner_id)
         leads = _lead_stats(tenant_id, partner_id)
         fresh = candidate_facts(partner, NO_KEYS, offers=offers, leads=leads, certified={})["stats"]
+        # the fair share's expected offers are the 30-day history's, not this moment's load
+        fresh["expected"] = candidate["stats"].get("expected", 0.0)
     if fresh == candidate["stats"]:
         return False
     candidate["stats"] = fresh

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from leads.business_hours import BusinessCalendar
-from leads.models import DEFAULT_RULE_CHAIN, DEFAULT_WEIGHTS
-from leads.routing import decide, smoothed
+from leads.models import DEFAULT_RULE_CHAIN, DEFAULT_WEIGHTS, WEIGHTED_DEFAULT_WEIGHTS
+from leads.routing import credible, decide, smoothed
 
 ALL_PASS = {
     "territory": True,
@@ -32,11 +32,20 @@ def candidate(pid: int, fails: tuple[str, ...] = (), **stats: int) -> dict:
     }
 
 
-def facts(*candidates: dict, rules=DEFAULT_RULE_CHAIN, preferred: int | None = None) -> dict:
+def facts(
+    *candidates: dict,
+    rules=DEFAULT_RULE_CHAIN,
+    preferred: int | None = None,
+    scoring: str | None = None,
+) -> dict:
+    """Without `scoring`, as offers decided before the fair-share scoring stored them."""
+    policy = {"version": 1, "rules": rules, "weights": WEIGHTED_DEFAULT_WEIGHTS}
+    if scoring is not None:
+        policy = {**policy, "scoring": scoring, "weights": DEFAULT_WEIGHTS}
     return {
         "candidates": list(candidates),
         "tenant": {"acceptance": 0.5, "conversion": 0.2},
-        "policy": {"version": 1, "rules": rules, "weights": DEFAULT_WEIGHTS},
+        "policy": policy,
         "preferred_partner_id": preferred,
     }
 
@@ -172,3 +181,53 @@ BERLIN = BusinessCalendar(time_zone="Europe/Berlin")
 )
 def test_business_hours_skip_nights_and_weekends(start, hours, end):
     assert BERLIN.add_hours(start, hours) == end
+
+
+# --- The fair-share scoring ------------------------------------------------------------------
+
+
+def test_fair_share_gives_the_lead_to_the_partner_furthest_below_its_share():
+    # Equally good: 1 had 6 offers against 4 expected, 2 had 2 against 4.
+    decision = decide(
+        facts(
+            candidate(1, recent=6, expected=4.0),
+            candidate(2, recent=2, expected=4.0),
+            scoring="fair_share",
+        )
+    )
+
+    assert decision.partner_id == 2
+    assert decision.scores["1"]["share_ratio"] == pytest.approx(7 / 5)
+    assert decision.scores["2"]["share_ratio"] == pytest.approx(3 / 5)
+    assert decision.scores["1"]["target"] == decision.scores["2"]["target"] == 1.0
+
+
+def test_fair_share_raises_a_proven_converters_target_not_a_lucky_one():
+    proven = candidate(1, decided=100, accepted=50, converted=20, recent=5, expected=4.0)
+    lucky = candidate(2, decided=3, accepted=2, converted=1, recent=4, expected=4.0)
+    plain = candidate(3, decided=100, accepted=50, converted=10, recent=4, expected=4.0)
+
+    decision = decide(facts(proven, lucky, plain, scoring="fair_share"))
+
+    scores = decision.scores
+    assert scores["1"]["target"] > 1.2  # 40 % converted over 50 leads against the tenant's 20 %
+    assert scores["2"]["conversion"] == pytest.approx(0.2)  # one of two: within the error
+    assert scores["3"]["target"] == pytest.approx(1.0)
+    # Ahead of its share (6/5) but its target is higher still: it gets the lead.
+    assert decision.partner_id == 1
+
+
+def test_credible_moves_a_rate_toward_the_prior_by_one_standard_error():
+    assert credible(0, 0, 0.2) == pytest.approx(0.2)
+    assert credible(1, 2, 0.2) == pytest.approx(0.2)
+    assert 0.2 < credible(40, 100, 0.2) < smoothed(40, 100, 0.2)
+    assert smoothed(0, 100, 0.2) < credible(0, 100, 0.2) < 0.2
+
+
+def test_fair_share_replays_and_old_offers_keep_the_weighted_score():
+    stored = facts(candidate(1, recent=3, expected=1.0), candidate(2), scoring="fair_share")
+    before = facts(candidate(1, recent=3), candidate(2))
+
+    assert decide(stored).as_json() == decide(stored).as_json()
+    assert "target" in decide(stored).scores["1"]
+    assert "target" not in decide(before).scores["1"]

@@ -90,6 +90,7 @@ def test_routing_follows_the_new_chain_and_records_the_version(leads_world):
         ({"rules": [{"rule": "territory", "required": True}] * 2}, "rules"),
         ({"weights": {"acceptance": 1}}, "weights"),
         ({"weights": {"acceptance": -1, "conversion": 1, "headroom": 1, "fairness": 1}}, "weights"),
+        ({"scoring": "astrology"}, "scoring"),
         ({"max_hops": 0}, "max_hops"),
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
         ({"working_days": [7]}, "working_days"),

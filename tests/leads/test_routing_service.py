@@ -68,15 +68,42 @@ def test_the_offer_stores_its_explanation_and_replays_to_the_same_decision(leads
     }
     by_id = {c["partner_id"]: c for c in candidates}
     assert by_id[leads_world.other_partner.pk]["rules"]["product_line"] is False
+    assert offer.explanation["facts"]["policy"]["scoring"] == "fair_share"
     assert set(offer.explanation["decision"]["scores"][str(leads_world.partner.pk)]) == {
         "acceptance",
         "conversion",
+        "target",
+        "share_ratio",
         "headroom",
         "fairness",
         "preferred",
         "total",
     }
     assert replayed.as_json() == offer.explanation["decision"]
+
+
+def test_the_next_routing_counts_each_partners_expected_offers_from_the_stored_decisions(
+    leads_world,
+):
+    set_profile(leads_world.other_partner, specializations=["cloud"])
+    first = make_lead(leads_world)
+    route(leads_world, first)
+    second = make_lead(leads_world)
+    route(leads_world, second)
+
+    with tenant_context(leads_world.tenant):
+        offers = {o.lead_id: o for o in LeadOffer.objects.filter(lead__in=[first, second])}
+        stats = {
+            c["partner_id"]: c["stats"]
+            for c in offers[second.pk].explanation["facts"]["candidates"]
+        }
+        replayed = routing_replay(offers[second.pk])
+    # Both fit the first lead and have the same capacity: half an offer expected each, as
+    # the fairness report counts it; the first got it, so the second lead goes to the other.
+    assert stats[leads_world.partner.pk]["expected"] == pytest.approx(0.5)
+    assert stats[leads_world.other_partner.pk]["expected"] == pytest.approx(0.5)
+    assert offers[first.pk].partner_id != offers[second.pk].partner_id
+    assert replayed.as_json() == offers[second.pk].explanation["decision"]
 
 
 def test_a_decline_reroutes_to_the_next_partner_and_never_back(leads_world):
