@@ -12,7 +12,7 @@ HELP = "How the partners the rules leave are ranked (leads/routing.py)."
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("leads", "0004_lead_import_stale"),
+        ("leads", "0005_lead_stale_flagged_at"),
     ]
 
     operations = [
