@@ -367,3 +367,26 @@ class LeadImport(FSMModelMixin, TenantScopedModel):
     @transition(field=status, source=Status.CHECKING, target=Status.IMPORTED)
     def complete(self, *, created: int) -> None:
         self.leads_created, self.content, self.finished_at = created, "", timezone.now()
+
+
+class LeadOfferShare(TenantScopedModel):
+    """One partner's capacity share of one offer's lead: written by the database when the
+    offer is stored (trigger `leads_offer_shares`, migration 0007), from the decision the
+    offer keeps (`leads.reports.fairness_eligible` defines the same in Python). What the
+    fairness report and the fair-share routing sum, instead of unpacking every stored
+    decision's candidates (at 500 partners ~140 KB of JSON per offer)."""
+
+    offer = models.ForeignKey(LeadOffer, on_delete=models.CASCADE, related_name="+")
+    partner_id = models.BigIntegerField()  # a candidate, not necessarily the one offered
+    share = models.FloatField()  # capacity ÷ the fitting partners' capacity; sums to 1
+    chosen = models.BooleanField()  # the partner the lead was offered to
+    offered_at = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(
+                fields=["tenant", "offered_at"],
+                include=["partner_id", "share", "chosen"],
+                name="leadoffershare_recent",
+            ),
+        ]

@@ -312,30 +312,14 @@ def _partner_names(ids: Sequence[int], tenant_id: int) -> dict[int, str]:
 # --- Fairness -------------------------------------------------------------------------------
 
 FAIRNESS_SQL = """
-WITH offers AS (
-  SELECT o.id, o.partner_id, o.explanation
-  FROM leads_leadoffer o JOIN leads_lead l ON l.id = o.lead_id AND l.tenant_id = o.tenant_id
-  WHERE o.tenant_id = %(tenant)s AND o.offered_at >= %(since)s AND o.offered_at < %(until)s
-    AND (%(source)s::text IS NULL OR l.source = %(source)s::text)
-), eligible AS (
-  SELECT o.id AS offer_id, o.partner_id AS chosen, (c->>'partner_id')::bigint AS partner_id,
-    greatest((c->'stats'->>'capacity')::float8, 0) AS capacity
-  FROM offers o, jsonb_array_elements(o.explanation->'facts'->'candidates') AS c
-  WHERE NOT EXISTS (
-    SELECT 1 FROM jsonb_array_elements(o.explanation->'decision'->'steps') AS s
-    WHERE s->>'outcome' IN ('applied', 'emptied')
-      AND s->>'rule' NOT IN ('capacity', 'not_declined')
-      AND coalesce((c->'rules'->>(s->>'rule'))::boolean, false) IS FALSE
-  )
-), shares AS (
-  SELECT offer_id, chosen, partner_id,
-    capacity / nullif(sum(capacity) OVER (PARTITION BY offer_id), 0) AS share
-  FROM eligible
-)
-SELECT partner_id, sum(share) AS expected,
-  count(*) FILTER (WHERE partner_id = chosen) AS offers
-FROM shares WHERE share IS NOT NULL
-GROUP BY partner_id
+SELECT s.partner_id, sum(s.share) AS expected, count(*) FILTER (WHERE s.chosen) AS offers
+FROM leads_leadoffershare s
+WHERE s.tenant_id = %(tenant)s AND s.offered_at >= %(since)s AND s.offered_at < %(until)s
+  AND (%(source)s::text IS NULL OR EXISTS (
+    SELECT 1 FROM leads_leadoffer o JOIN leads_lead l ON l.id = o.lead_id
+    WHERE o.id = s.offer_id AND l.tenant_id = s.tenant_id AND l.source = %(source)s::text
+  ))
+GROUP BY s.partner_id
 """
 
 
