@@ -4,10 +4,13 @@ deal-size band and the stage at which help started, each with a 95 % interval an
 number of deals. It is a comparison of deals, not an experiment: correlation, not cause.
 
 Every definition lives here once (MEASURES, SIZE_BANDS, MIN_DEALS, the SQL) and the pages
-show MEASURES' formulas as help text. The figures are computed in PostgreSQL in two
-statements over the window's closed deals (counts per stratum, then the two or three
-values per stratum the intervals need, with `percentile_disc`), plus one for the first
-contact clock and the capacity refusals; no deal row leaves the database.
+show MEASURES' formulas as help text. The figures are computed in PostgreSQL from the
+per-deal facts the worker keeps (analytics.models.DealFact, services/deal_facts.py: each
+deal's first engagement, help stage and stages reached, so no history or request is read
+here): one statement over the window's closed deals (counts per stratum, and the two or
+three values per stratum the intervals need), plus one for the first contact clock and the
+capacity refusals; no deal row leaves the database. The facts follow a change within
+seconds (FRESHNESS_NOTE, shown on the page).
 
 - Deals: partner deals (direct deals cannot ask for co-sell) with status won or lost and a
   close date in [since, until], optionally of one tier (the partner's tier today).
@@ -36,6 +39,7 @@ from pipeline.models import Stage
 
 MIN_DEALS = 10  # fewer on either side of a comparison: shown as "too few deals", no figure
 CACHE_SECONDS = 300  # a report is recomputed at most this often (as the Metrics pages)
+WORK_MEM = "64MB"  # enough to sort a year of a million-deal tenant's strata in memory
 
 
 @dataclass(frozen=True)
@@ -370,6 +374,8 @@ def _compute(*, tenant: Tenant, since: date, until: date, tier: PartnerTier | No
         tier_sql = "AND p.tier_id = %(tier)s"
     counts: dict[Key, tuple[int, int]] = {}
     values: dict[Key, tuple[Any, Any]] = {}
+    # The strata's sorts in memory, not in temporary files (for this transaction only).
+    _run("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": WORK_MEM})
     for dim, key, helped, closed, won, first, amounts, days in _run(
         KEYED.format(tier=tier_sql, band=band_sql()) + FIGURES, params
     ):

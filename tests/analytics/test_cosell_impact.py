@@ -304,5 +304,5 @@ def test_query_counts_are_constant(impact_world, client_for, django_assert_num_q
         assert api_as(iw.world, "vendor_admin").get(API, WINDOW).status_code == 200
 
 
-PAGE_QUERIES = 15
+PAGE_QUERIES = 16
 API_QUERIES = 13
