@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -123,3 +124,58 @@ class ForecastSnapshot(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.period} week of {self.week}"
+
+
+class DealFact(TenantScopedModel):
+    """What the co-sell impact report needs of one deal, kept by the worker
+    (analytics/services/deal_facts.py): refreshed on commit of any change to the deal, its
+    stage history, co-sell requests or registration, and repaired by an hourly sweep.
+
+    A derived table: every column is recomputed from the pipeline's own rows, never edited.
+    """
+
+    opportunity = models.OneToOneField(
+        "pipeline.Opportunity", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    partner = models.ForeignKey(
+        PartnerOrganization, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=8)
+    closed_on = models.DateField(null=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    cycle_days = models.IntegerField(
+        null=True, help_text="Days from the deal's creation to its close date."
+    )
+    registered_at = models.DateTimeField(
+        help_text="The registration's first submission; a deal without one: its creation."
+    )
+    first_engaged_at = models.DateTimeField(
+        null=True, help_text="The first logged co-sell contact of any of its requests."
+    )
+    helped = models.BooleanField(
+        default=False, help_text="Closed, with a first co-sell contact on or before the close."
+    )
+    help_stage = models.BigIntegerField(
+        null=True, help_text="Id of the stage the deal was in at its first engagement (helped)."
+    )
+    stages_reached = ArrayField(
+        models.BigIntegerField(), default=list, help_text="Ids of every stage it was ever in."
+    )
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(
+                fields=["tenant", "closed_on"],
+                condition=Q(closed_on__isnull=False, partner__isnull=False),
+                name="dealfact_closed",
+            ),
+            models.Index(
+                fields=["tenant", "first_engaged_at"],
+                condition=Q(first_engaged_at__isnull=False, partner__isnull=False),
+                name="dealfact_engaged",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of deal {self.opportunity_id}"

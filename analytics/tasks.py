@@ -8,12 +8,13 @@ from celery import shared_task
 from django.utils import timezone
 
 from accounts.models import Tenant
-from accounts.queue import SWEEP_TASK_OPTIONS
+from accounts.queue import SWEEP_TASK_OPTIONS, TASK_OPTIONS
 from accounts.tenancy import tenant_context
 from analytics.selectors.calibration_cache import (
     calibration_current,
     refresh_started,
 )
+from analytics.services import deal_facts as deal_facts_service
 from analytics.services.snapshots import forecast_snapshot_take
 
 logger = logging.getLogger(__name__)
@@ -52,3 +53,25 @@ def calibration_refresh_sweep() -> None:
                 calibration_current(tenant=tenant)
         except Exception:  # one tenant's failure must not starve the others
             logger.exception("calibration refresh failed for tenant %s", tenant.pk)
+
+
+@shared_task(**TASK_OPTIONS)
+def deal_facts_refresh(tenant_id: int, opportunity_ids: list[int]) -> int:
+    """On commit of a change to these deals (one task per transaction): their facts."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        return 0
+    with tenant_context(tenant):
+        return deal_facts_service.deal_facts_refresh(tenant=tenant, opportunity_ids=opportunity_ids)
+
+
+@shared_task(**SWEEP_TASK_OPTIONS)
+def deal_facts_sweep() -> int:
+    """Beat (hourly): every tenant's facts recomputed, the drifted rows rewritten."""
+    repaired = 0
+    for tenant in Tenant.objects.all():
+        try:
+            repaired += deal_facts_service.deal_facts_refresh_all(tenant=tenant)
+        except Exception:  # one tenant's failure must not starve the others
+            logger.exception("deal facts sweep failed for tenant %s", tenant.pk)
+    return repaired

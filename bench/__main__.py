@@ -52,6 +52,7 @@ def analyze() -> None:
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("VACUUM pipeline_fieldchange")
         conn.execute("VACUUM pipeline_opportunity")
+        conn.execute("VACUUM analytics_dealfact")
         conn.execute("ANALYZE")
 
 

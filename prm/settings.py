@@ -261,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.tasks.calibration_refresh_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    "deal-facts-sweep": {
+        "task": "analytics.tasks.deal_facts_sweep",
+        "schedule": crontab(minute=41),
+    },
     "forecast-snapshot": {
         "task": "analytics.tasks.forecast_snapshot",
         "schedule": crontab(day_of_week="mon", hour=5, minute=30),

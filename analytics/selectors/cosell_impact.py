@@ -4,10 +4,13 @@ deal-size band and the stage at which help started, each with a 95 % interval an
 number of deals. It is a comparison of deals, not an experiment: correlation, not cause.
 
 Every definition lives here once (MEASURES, SIZE_BANDS, MIN_DEALS, the SQL) and the pages
-show MEASURES' formulas as help text. The figures are computed in PostgreSQL in two
-statements over the window's closed deals (counts per stratum, then the two or three
-values per stratum the intervals need, with `percentile_disc`), plus one for the first
-contact clock and the capacity refusals; no deal row leaves the database.
+show MEASURES' formulas as help text. The figures are computed in PostgreSQL from the
+per-deal facts the worker keeps (analytics.models.DealFact, services/deal_facts.py: each
+deal's first engagement, help stage and stages reached, so no history or request is read
+here): one statement over the window's closed deals (counts per stratum, and the two or
+three values per stratum the intervals need), plus one for the first contact clock and the
+capacity refusals; no deal row leaves the database. The facts follow a change within
+seconds (FRESHNESS_NOTE, shown on the page).
 
 - Deals: partner deals (direct deals cannot ask for co-sell) with status won or lost and a
   close date in [since, until], optionally of one tier (the partner's tier today).
@@ -21,12 +24,13 @@ contact clock and the capacity refusals; no deal row leaves the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Tenant
 from analytics.intervals import Interval, bootstrap_median_ranks, median_rank, wilson_interval
@@ -35,6 +39,7 @@ from pipeline.models import Stage
 
 MIN_DEALS = 10  # fewer on either side of a comparison: shown as "too few deals", no figure
 CACHE_SECONDS = 300  # a report is recomputed at most this often (as the Metrics pages)
+WORK_MEM = "64MB"  # enough to sort a year of a million-deal tenant's strata in memory
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,11 @@ CAPACITY_FORMULA = (
     "Co-sell requests whose assignment found nobody eligible with headroom "
     "(capacity_refused_at) in the window."
 )
+FRESHNESS_NOTE = (
+    "Figures come from per-deal facts that the worker refreshes a second or two after each "
+    "change to a deal, its stage history or its co-sell requests (an hourly check repairs "
+    "any it missed), and a report is kept for 5 minutes: at most about 5 minutes behind."
+)
 CORRELATION_NOTE = (
     "Correlation, not causation: deals that get co-sell help differ from those that do "
     "not (partners ask for help on deals they believe in; the vendor picks where to send "
@@ -102,38 +112,24 @@ CORRELATION_NOTE = (
 
 def band_sql() -> str:
     whens = " ".join(
-        f"WHEN c.amount < {upper} THEN {index}"
+        f"WHEN f.amount < {upper} THEN {index}"
         for index, (_, _, upper) in enumerate(SIZE_BANDS)
         if upper is not None
     )
     return f"CASE {whens} ELSE {len(SIZE_BANDS) - 1} END"
 
 
-# The window's closed partner deals, each with its first engagement and help stage, keyed
-# once per stratum it falls in: (dim, key, helped, won, amount, days).
+# The window's closed partner deals from the per-deal facts (analytics.models.DealFact:
+# first engagement, help stage and the stages reached are kept by the worker), keyed once
+# per stratum each falls in: (dim, key, helped, won, amount, days).
 KEYED = """
-WITH closed AS MATERIALIZED (
-    SELECT o.id, o.status = 'won' AS won, o.amount, o.closed_on,
-           o.closed_on - o.created_at::date AS days, p.tier_id
-    FROM pipeline_opportunity o
-    JOIN partners_partnerorganization p ON p.id = o.partner_id
-    WHERE o.tenant_id = %(tenant)s AND o.status IN ('won', 'lost')
-      AND o.closed_on BETWEEN %(since)s AND %(until)s {tier}
-), engaged AS (
-    SELECT r.opportunity_id, min(r.engaged_at) AS engaged_at
-    FROM pipeline_cosellrequest r
-    WHERE r.tenant_id = %(tenant)s AND r.engaged_at IS NOT NULL
-    GROUP BY r.opportunity_id
-), deals AS MATERIALIZED (
-    SELECT c.id, c.won, c.amount, c.days, c.tier_id, {band} AS band,
-           e.engaged_at IS NOT NULL AND e.engaged_at::date <= c.closed_on AS helped,
-           CASE WHEN e.engaged_at::date <= c.closed_on THEN (
-               SELECT f.new_value FROM pipeline_fieldchange f
-               WHERE f.tenant_id = %(tenant)s AND f.opportunity_id = c.id
-                 AND f.field = 'stage' AND f.changed_at <= e.engaged_at
-               ORDER BY f.changed_at DESC, f.id DESC LIMIT 1) END AS help_stage
-    FROM closed c
-    LEFT JOIN engaged e ON e.opportunity_id = c.id
+WITH deals AS MATERIALIZED (
+    SELECT f.status = 'won' AS won, f.amount, f.cycle_days AS days, p.tier_id, f.helped,
+           f.help_stage, f.stages_reached, {band} AS band
+    FROM analytics_dealfact f
+    JOIN partners_partnerorganization p ON p.id = f.partner_id
+    WHERE f.tenant_id = %(tenant)s AND f.partner_id IS NOT NULL
+      AND f.closed_on BETWEEN %(since)s AND %(until)s AND f.status IN ('won', 'lost') {tier}
 ), keyed AS (
     SELECT 'all' AS dim, '' AS key, helped, won, amount, days FROM deals
     UNION ALL
@@ -141,16 +137,12 @@ WITH closed AS MATERIALIZED (
     UNION ALL
     SELECT 'size_band', band::text, helped, won, amount, days FROM deals
     UNION ALL
-    SELECT 'help_stage', help_stage, true, won, amount, days FROM deals
+    SELECT 'help_stage', help_stage::text, true, won, amount, days FROM deals
     WHERE helped AND help_stage IS NOT NULL
     UNION ALL
-    SELECT 'help_stage', stage, false, won, amount, days FROM (
-        SELECT DISTINCT d.id, f.new_value AS stage, d.won, d.amount, d.days
-        FROM deals d
-        JOIN pipeline_fieldchange f
-          ON f.tenant_id = %(tenant)s AND f.field = 'stage' AND f.opportunity_id = d.id
-        WHERE NOT d.helped
-    ) reached
+    SELECT 'help_stage', stage::text, false, won, amount, days
+    FROM deals, unnest(stages_reached) AS stage
+    WHERE NOT helped
 )
 """
 
@@ -168,21 +160,17 @@ SELECT dim, key, helped, count(*) AS closed, count(*) FILTER (WHERE won) AS won,
 FROM keyed GROUP BY dim, key, helped
 """  # noqa: S608
 
+# The first-contact clock from the facts (each deal's first engagement and registration),
+# and the capacity refusals from the requests.
 SIDE_FIGURES = """
-WITH first_contact AS (
-    SELECT DISTINCT ON (r.opportunity_id) r.opportunity_id, r.engaged_at
-    FROM pipeline_cosellrequest r
-    WHERE r.tenant_id = %(tenant)s AND r.engaged_at IS NOT NULL
-    ORDER BY r.opportunity_id, r.engaged_at, r.id
-), waits AS (
-    SELECT extract(epoch FROM fc.engaged_at - coalesce(reg.first_submitted_at, o.created_at))
-           / 86400 AS days
-    FROM first_contact fc
-    JOIN pipeline_opportunity o ON o.id = fc.opportunity_id AND o.tenant_id = %(tenant)s
-    JOIN partners_partnerorganization p ON p.id = o.partner_id
-    LEFT JOIN deals_dealregistration reg
-      ON reg.opportunity_id = o.id AND reg.tenant_id = %(tenant)s
-    WHERE fc.engaged_at::date BETWEEN %(since)s AND %(until)s {tier}
+WITH waits AS (
+    SELECT extract(epoch FROM f.first_engaged_at - f.registered_at) / 86400 AS days
+    FROM analytics_dealfact f
+    JOIN partners_partnerorganization p ON p.id = f.partner_id
+    WHERE f.tenant_id = %(tenant)s AND f.partner_id IS NOT NULL
+      AND f.first_engaged_at IS NOT NULL
+      AND f.first_engaged_at >= %(since)s::date::timestamptz
+      AND f.first_engaged_at < (%(until)s::date + 1)::timestamptz {tier}
 )
 SELECT (SELECT count(*) FROM waits),
        (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY days) FROM waits),
@@ -246,6 +234,7 @@ class Impact:
     dimensions: tuple[Dimension, ...]
     first_contact: FirstContact
     capacity_refused: int
+    computed_at: datetime | None = None
 
 
 DIMENSIONS = (("tier", "Tier"), ("size_band", "Deal size"), ("help_stage", "Help started in"))
@@ -385,6 +374,8 @@ def _compute(*, tenant: Tenant, since: date, until: date, tier: PartnerTier | No
         tier_sql = "AND p.tier_id = %(tier)s"
     counts: dict[Key, tuple[int, int]] = {}
     values: dict[Key, tuple[Any, Any]] = {}
+    # The strata's sorts in memory, not in temporary files (for this transaction only).
+    _run("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": WORK_MEM})
     for dim, key, helped, closed, won, first, amounts, days in _run(
         KEYED.format(tier=tier_sql, band=band_sql()) + FIGURES, params
     ):
@@ -408,4 +399,5 @@ def _compute(*, tenant: Tenant, since: date, until: date, tier: PartnerTier | No
         dimensions=dimensions,
         first_contact=first_contact,
         capacity_refused=refused,
+        computed_at=timezone.now(),
     )

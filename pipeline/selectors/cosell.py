@@ -155,6 +155,37 @@ def load_for(resource: CoSellResource, resource_type: CoSellResourceType) -> int
     return 1
 
 
+WORKING_DAYS = 5  # Monday to Friday: a week's capacity is spread over them
+
+
+def weekly_capacities(
+    resources: list[CoSellResource], mondays: list[date]
+) -> dict[tuple[int, date], Decimal]:
+    """Each member's capacity in each week, prorated for the working days (Monday to
+    Friday) they are unavailable: away 2 of 5 days, 60 % of their weekly capacity. One
+    query, whatever the number of members and weeks."""
+    ids = [r.pk for r in resources]
+    away: dict[tuple[int, date], set[date]] = defaultdict(set)
+    if ids and mondays:
+        first, last = mondays[0], mondays[-1] + timedelta(days=WORKING_DAYS - 1)
+        periods = CoSellUnavailability.objects.filter(
+            resource_id__in=ids, start__lte=last, end__gte=first
+        ).values_list("resource_id", "start", "end")
+        for resource_id, start, end in periods:
+            day = max(start, first)
+            while day <= min(end, last):
+                if day.weekday() < WORKING_DAYS:
+                    away[(resource_id, day - timedelta(days=day.weekday()))].add(day)
+                day += timedelta(days=1)
+    return {
+        (r.pk, monday): Decimal(r.weekly_capacity)
+        * (WORKING_DAYS - len(away.get((r.pk, monday), ())))
+        / WORKING_DAYS
+        for r in resources
+        for monday in mondays
+    }
+
+
 def unavailable_on(resource_ids: list[int], day: date) -> set[int]:
     return set(
         CoSellUnavailability.objects.filter(
@@ -246,7 +277,7 @@ def open_request_type_ids(*, opportunity: Opportunity) -> set[int]:
 class _Utilized:
     """Load as a percentage of capacity (none without capacity), to one decimal."""
 
-    capacity: int
+    capacity: Decimal
     load: int
 
     @property
@@ -259,24 +290,32 @@ class _Utilized:
 @dataclass
 class WeekLoad(_Utilized):
     week: date
-    capacity: int
+    capacity: Decimal  # prorated for the working days the member was unavailable
     load: int
 
 
 @dataclass
 class PersonUtilization(_Utilized):
     resource: CoSellResource
-    capacity: int
+    capacity: Decimal
     load: int
     weeks: list[WeekLoad] = field(default_factory=list)
 
 
 @dataclass
 class TypeUtilization(_Utilized):
+    """One kind of help in one unit: hours and engagements are never added together (a
+    kind served by members counted in both has a row for each)."""
+
     resource_type: CoSellResourceType
-    capacity: int
+    unit: str  # CoSellResource.CapacityUnit
+    capacity: Decimal
     load: int
     requests: int
+
+    @property
+    def unit_label(self) -> str:
+        return str(CoSellResource.CapacityUnit(self.unit).label).lower()
 
 
 @dataclass
@@ -301,10 +340,12 @@ def _weeks(since: date, until: date) -> list[date]:
 def cosell_utilization(tenant: Tenant, since: date, until: date) -> Utilization:
     """Utilization of the pool over the weeks from `since`'s to `until`'s (both included).
 
-    A member's capacity counts in full each week they are active; the load of a week is
-    what they took on that week (`resource_loads`). A type's capacity is the capacity of
-    its members (a member serving several types counts for each) and its load that of its
-    requests. A fixed number of queries, whatever the size of the pool.
+    A member's capacity in a week is their weekly capacity prorated for the working days
+    they are unavailable (`weekly_capacities`); the load of a week is what they took on
+    that week (`resource_loads`). A kind of help has one row per capacity unit (hours,
+    engagements), never adding the two: its capacity is that of its members counted in the
+    unit (a member serving several kinds counts for each), its load that of the requests
+    assigned to them. A fixed number of queries, whatever the size of the pool.
     """
     weeks = _weeks(since, until)
     start, _ = week_of(weeks[0])
@@ -318,32 +359,42 @@ def cosell_utilization(tenant: Tenant, since: date, until: date) -> Utilization:
             status__in=CoSellRequest.LOAD_STATUSES,
             assigned_resource__isnull=False,
         )
-        .values("assigned_resource_id", "resource_type_id", "assigned_at__date")
+        .values(
+            "assigned_resource_id",
+            "assigned_resource__capacity_unit",
+            "resource_type_id",
+            "assigned_at__date",
+        )
         .annotate(load=Sum("load"), requests=Count("id"))
     )
     by_person_week: dict[tuple[int, date], int] = defaultdict(int)
-    by_type: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    by_type: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in rows:
         day = row["assigned_at__date"]
         monday = day - timedelta(days=day.weekday())
         by_person_week[(row["assigned_resource_id"], monday)] += row["load"] or 0
-        by_type[row["resource_type_id"]][0] += row["load"] or 0
-        by_type[row["resource_type_id"]][1] += row["requests"]
+        kind_unit = (row["resource_type_id"], row["assigned_resource__capacity_unit"])
+        by_type[kind_unit][0] += row["load"] or 0
+        by_type[kind_unit][1] += row["requests"]
+    capacities = weekly_capacities(resources, weeks)
     people = []
-    type_capacity: dict[int, int] = defaultdict(int)
+    type_capacity: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     for resource in resources:
         week_loads = [
-            WeekLoad(w, resource.weekly_capacity, by_person_week.get((resource.pk, w), 0))
+            WeekLoad(w, capacities[(resource.pk, w)], by_person_week.get((resource.pk, w), 0))
             for w in weeks
         ]
-        capacity = resource.weekly_capacity * len(weeks)
+        capacity = sum((w.capacity for w in week_loads), Decimal(0))
         people.append(
             PersonUtilization(resource, capacity, sum(w.load for w in week_loads), week_loads)
         )
         for kind in resource.types.all():
-            type_capacity[kind.pk] += capacity
-    types = [
-        TypeUtilization(kind, type_capacity[kind.pk], by_type[kind.pk][0], by_type[kind.pk][1])
-        for kind in cosell_type_list(tenant=tenant)
-    ]
+            type_capacity[(kind.pk, resource.capacity_unit)] += capacity
+    types = []
+    for kind in cosell_type_list(tenant=tenant):
+        units = sorted({u for k, u in (*type_capacity, *by_type) if k == kind.pk})
+        for unit in units or [CoSellResource.CapacityUnit.ENGAGEMENTS.value]:
+            load, requests = by_type.get((kind.pk, unit), (0, 0))
+            capacity = type_capacity.get((kind.pk, unit), Decimal(0))
+            types.append(TypeUtilization(kind, unit, capacity, load, requests))
     return Utilization(since=weeks[0], until=until, people=people, types=types)

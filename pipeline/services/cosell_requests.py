@@ -8,7 +8,7 @@ way. Every step writes an audit row and a line on the deal's activity log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.urls import reverse
@@ -36,6 +36,7 @@ from pipeline.selectors.cosell import (
     type_eligibility,
     unavailable_on,
     week_of,
+    weekly_capacities,
 )
 
 TEXT_MAX = 2000
@@ -265,13 +266,16 @@ def _candidates(
 def _with_headroom(
     tenant: Tenant, request: CoSellRequest, pool: list[CoSellResource]
 ) -> list[CoSellResource]:
-    """Members available today with room this week for the request, least loaded first,
-    then those covering the deal's region, then its product lines."""
+    """Members available today with room this week for the request (their weekly capacity
+    prorated for the working days they are away this week), least loaded first, then those
+    covering the deal's region, then its product lines."""
     today = timezone.localdate()
     since, until = week_of(today)
     ids = [r.pk for r in pool]
     loads = resource_loads(tenant=tenant, resource_ids=ids, since=since, until=until)
     away = unavailable_on(ids, today)
+    monday = today - timedelta(days=today.weekday())
+    capacity = {pk: c for (pk, _), c in weekly_capacities(pool, [monday]).items()}
     partner = request.opportunity.partner
     region = partner.region if partner is not None else ""
     lines = _deal_product_lines(request.opportunity)
@@ -279,12 +283,13 @@ def _with_headroom(
         r
         for r in pool
         if r.pk not in away
-        and loads.get(r.pk, 0) + load_for(r, request.resource_type) <= r.weekly_capacity
+        and capacity[r.pk] > 0
+        and loads.get(r.pk, 0) + load_for(r, request.resource_type) <= capacity[r.pk]
     ]
 
     def rank(r: CoSellResource) -> tuple:
         return (
-            loads.get(r.pk, 0) / r.weekly_capacity,
+            loads.get(r.pk, 0) / capacity[r.pk],
             region not in r.regions,
             not (lines & set(r.product_lines)),
             r.pk,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -15,9 +16,10 @@ from django.urls import reverse
 from accounts.models import Role
 from accounts.tenancy import tenant_context
 from analytics.selectors.cosell_impact import MEASURE_CODES, cosell_impact
+from analytics.services.deal_facts import deal_facts_refresh, deal_facts_refresh_all
 from pipeline.models import CoSellRequest, Opportunity, Stage
 from tests.accounts.factories import MembershipFactory
-from tests.analytics.conftest import extra_partners, install_stages
+from tests.analytics.conftest import extra_partners, install_stages, moment
 from tests.analytics.cosell_impact_data import SINCE, UNTIL, CosellHistory, expected, generate
 from tests.api_clients import api_as
 from tests.conftest import World
@@ -41,6 +43,7 @@ def impact_world(world) -> ImpactWorld:
     partners = extra_partners(world)
     owner = MembershipFactory(tenant=world.tenant, role=Role.PARTNER_REP, partner=world.partner)
     history = generate(tenant=world.tenant, partners=partners, owner=owner.user, stages=stages)
+    deal_facts_refresh_all(tenant=world.tenant)  # the backfill (the history was bulk-written)
     return ImpactWorld(world, history, stages, partners)
 
 
@@ -124,13 +127,16 @@ def test_a_request_engaged_after_the_close_or_never_does_not_count(impact_world)
         deal = Opportunity.objects.filter(
             status="won", partner__isnull=False, closed_on__range=(SINCE, UNTIL)
         ).exclude(cosell_requests__engaged_at__isnull=False)[0]
-        CoSellRequest.objects.create(
-            tenant=iw.world.tenant,
-            opportunity=deal,
-            resource_type=iw.history.requests[0].resource_type,
-            need_by=deal.closed_on,
-            status=CoSellRequest.Status.REQUESTED,
-        )
+        for engaged_at in (None, moment(deal.closed_on + timedelta(days=1))):
+            CoSellRequest.objects.create(
+                tenant=iw.world.tenant,
+                opportunity=deal,
+                resource_type=iw.history.requests[0].resource_type,
+                need_by=deal.closed_on,
+                status=CoSellRequest.Status.REQUESTED,
+                engaged_at=engaged_at,
+            )
+        assert deal_facts_refresh(tenant=iw.world.tenant, opportunity_ids=[deal.pk]) == 1
         unchanged = cosell_impact(
             tenant=iw.world.tenant, since=SINCE, until=UNTIL, cached=False
         ).overall
@@ -298,5 +304,5 @@ def test_query_counts_are_constant(impact_world, client_for, django_assert_num_q
         assert api_as(iw.world, "vendor_admin").get(API, WINDOW).status_code == 200
 
 
-PAGE_QUERIES = 15
+PAGE_QUERIES = 16
 API_QUERIES = 13

@@ -601,4 +601,104 @@ def test_utilization_per_person_and_type(cosell_world):
         3,
         Decimal("75.0"),
     )
-    assert (engineer.capacity, engineer.load, engineer.requests) == (4, 3, 3)
+    assert (engineer.unit, engineer.capacity, engineer.load, engineer.requests) == (
+        "engagements",
+        4,
+        3,
+        3,
+    )
+
+
+def test_capacity_is_prorated_for_working_days_away(cosell_world):
+    """Away Tuesday and Wednesday (2 of 5 working days) and the Saturday: 60 % of the week."""
+    w = cosell_world
+    resource = in_pool(w, w.channel_manager, capacity=10)
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday() + 7)
+    with tenant_context(w.tenant):
+        for start, end in ((1, 2), (5, 5)):
+            CoSellUnavailability.objects.create(
+                tenant=w.tenant,
+                resource=resource,
+                start=monday + timedelta(days=start),
+                end=monday + timedelta(days=end),
+            )
+        result = cosell_utilization(w.tenant, monday, monday + timedelta(days=7))
+    [person] = result.people
+    assert [(week.week, week.capacity) for week in person.weeks] == [
+        (monday, Decimal(6)),
+        (monday + timedelta(days=7), Decimal(10)),
+    ]
+    assert person.capacity == Decimal(16)
+
+
+def test_an_assignment_sees_this_weeks_prorated_capacity(cosell_world):
+    """Capacity 2 a week, away 3 of this week's working days (not today): 0.8 is left,
+    less than one engagement, so nobody has headroom."""
+    w = cosell_world
+    resource = in_pool(w, w.channel_manager, capacity=2)
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    away = [d for d in (monday + timedelta(days=i) for i in range(5)) if d != today][:3]
+    with tenant_context(w.tenant):
+        for day in away:
+            CoSellUnavailability.objects.create(
+                tenant=w.tenant, resource=resource, start=day, end=day
+            )
+    request = ask(w, partner_deal(w))
+    with tenant_context(w.tenant):
+        cosell_request_assign(tenant=w.tenant, actor=w.channel_manager, request_id=request.pk)
+        request.refresh_from_db()
+    assert request.assigned_resource_id is None
+    assert request.capacity_refused_at is not None
+
+
+def test_a_kind_of_help_counts_hours_and_engagements_apart(cosell_world):
+    w = cosell_world
+    in_pool(w, w.channel_manager, capacity=3)
+    in_pool(w, w.vendor_admin, capacity=40, capacity_unit=CoSellResource.CapacityUnit.HOURS)
+    for _ in range(2):
+        request = ask(w, partner_deal(w))
+        with tenant_context(w.tenant):
+            cosell_request_assign(tenant=w.tenant, actor=w.channel_manager, request_id=request.pk)
+    today = timezone.localdate()
+    with tenant_context(w.tenant):
+        result = cosell_utilization(w.tenant, today, today)
+        hours = kind(w.tenant, "pre_sales_engineer").hours_per_request
+    rows = {
+        row.unit: (row.capacity, row.load, row.requests)
+        for row in result.types
+        if row.resource_type.code == "pre_sales_engineer"
+    }
+    # least loaded first: one request each, in their own unit
+    assert rows == {"engagements": (3, 1, 1), "hours": (40, hours, 1)}
+
+
+def test_a_partner_cancels_their_own_request_and_not_another_partners(cosell_world, client_for):
+    w = cosell_world
+    deal = partner_deal(w)
+    request = ask(w, deal)
+    other_deal = partner_deal(w, partner=w.other_partner, owner=w.other_partner_rep.user)
+    others = ask(w, other_deal, actor=w.other_partner_rep)
+    url = reverse("partner:cosell_cancel", args=[other_deal.pk, others.pk])
+
+    # another partner's request, even through its own deal's URL: 404, nothing changed
+    response = client_for(w.partner_admin).post(url)
+    assert response.status_code == 404
+    response = client_for(w.partner_rep).post(
+        reverse("partner:cosell_cancel", args=[deal.pk, others.pk])
+    )
+    assert response.status_code == 404
+    with tenant_context(w.tenant):
+        others.refresh_from_db()
+        assert others.status == CoSellRequest.Status.REQUESTED
+        assert not AuditEntry.objects.filter(verb="cosell_cancelled").exists()
+
+    response = client_for(w.partner_rep).post(
+        reverse("partner:cosell_cancel", args=[deal.pk, request.pk])
+    )
+    assert response.status_code == 302
+    with tenant_context(w.tenant):
+        request.refresh_from_db()
+        assert request.status == CoSellRequest.Status.CANCELLED
+        assert request.cancelled_at is not None
+        assert AuditEntry.objects.filter(verb="cosell_cancelled").count() == 1
