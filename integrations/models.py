@@ -240,6 +240,9 @@ class CrmConnection(TenantScopedModel):
         "accounts.User", on_delete=models.PROTECT, related_name="+", null=True
     )
     polled_until = models.DateTimeField(null=True, blank=True)
+    # Where the last poll of activities (Salesforce Tasks, HubSpot notes) stopped: their
+    # modstamps move independently of the deals'.
+    activities_polled_until = models.DateTimeField(null=True, blank=True)
     # Held by the worker polling this connection (no transaction is open during the CRM's
     # HTTP calls, so no row lock can say so); a dead worker's lease simply ends.
     poll_lease_until = models.DateTimeField(null=True, blank=True)
@@ -378,3 +381,33 @@ class SyncError(TenantScopedModel):
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["tenant", "retried_at", "-created_at"])]
+
+
+class CrmActivityLink(TenantScopedModel):
+    """A CRM activity (Salesforce Task, HubSpot note) already brought into a deal's activity
+    log: one per (connection, CRM activity id), so reading the same activity again (the
+    look-back window, a replay, a duplicate delivery) adds nothing. `modstamp` is the newest
+    CRM change of it seen; an edit in the CRM changes nothing already shown here."""
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="+")
+    crm_id = models.CharField(max_length=255)
+    opportunity = models.ForeignKey(
+        "pipeline.Opportunity", on_delete=models.CASCADE, related_name="+"
+    )
+    # The activity written (none when the CRM activity was empty); an activity deleted here
+    # stays seen, not brought back.
+    activity = models.ForeignKey(
+        "pipeline.Activity", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    modstamp = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["connection", "crm_id"], name="crmactivitylink_once_per_activity"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.crm_id

@@ -2,7 +2,8 @@
 
 A connector speaks to one tenant's CRM: it upserts a deal by the external-id field that
 holds our id (so resending a change never makes a duplicate), reads one deal back, and
-lists the deals changed since a moment (deleted ones included). Values cross this
+lists the deals changed since a moment (deleted ones included), and the activities (Salesforce
+Tasks, HubSpot notes) on deals changed since a moment. Values cross this
 interface as the CRM's own field names and strings; the mapping lives in the services.
 """
 
@@ -47,6 +48,20 @@ class CrmUser:
     email: str
 
 
+@dataclass(frozen=True)
+class CrmActivity:
+    """A CRM activity on a deal (Salesforce Task on an Opportunity, HubSpot note associated
+    with a deal), CRM → PRM only. `deal_crm_id` is the CRM id of the deal it is on."""
+
+    crm_id: str
+    deal_crm_id: str
+    subject: str
+    body: str
+    occurred_at: datetime | None
+    modstamp: datetime
+    deleted: bool = False
+
+
 @dataclass
 class UpsertOutcome:
     crm_id: str
@@ -61,6 +76,10 @@ class CrmConnector(Protocol):
     def changed_deals(self, *, since: datetime) -> list[CrmRecord]: ...
 
     def users(self) -> list[CrmUser]: ...
+
+    def activities(self, *, since: datetime) -> list[CrmActivity]:
+        """Activities on deals created or edited after `since` (one per deal it is on)."""
+        ...
 
     def refreshed_credentials(self) -> dict[str, str] | None:
         """New credentials (a refreshed access token) to store, if the call made any."""

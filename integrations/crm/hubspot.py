@@ -4,25 +4,38 @@ property, and a poll of the deals whose `hs_lastmodifieddate` moved (search API,
 Authentication: a private app's access token (no refresh; a 401 asks to reconnect).
 HubSpot's search does not return archived (deleted) deals, so the poll also pages through
 the archived listing (GET /crm/v3/objects/deals?archived=true) and hands back those
-archived since the moment as deleted records.
+archived since the moment as deleted records. Activity notes: the notes whose
+`hs_lastmodifieddate` moved (notes search API, paged), with the deals each is associated
+with (associations v4 batch read, 100 notes a call).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from html import unescape
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.utils.html import strip_tags
 from hubspot import HubSpot
+from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
+from hubspot.crm.associations.v4 import (
+    BatchInputPublicFetchAssociationsBatchRequest,
+    PublicFetchAssociationsBatchRequest,
+)
 from hubspot.crm.deals import (
     ApiException,
     BatchInputSimplePublicObjectBatchInputUpsert,
     PublicObjectSearchRequest,
     SimplePublicObjectBatchInputUpsert,
 )
+from hubspot.crm.objects.notes import ApiException as NotesApiException
+from hubspot.crm.objects.notes import PublicObjectSearchRequest as NotesSearchRequest
+from hubspot.crm.owners import ApiException as OwnersApiException
 
 from integrations.crm.base import (
+    CrmActivity,
     CrmAuthError,
     CrmError,
     CrmRecord,
@@ -34,6 +47,9 @@ from integrations.crm.base import (
 T = TypeVar("T")
 PAGE = 100
 MODIFIED = "hs_lastmodifieddate"
+NOTE_PROPERTIES = ["hs_note_body", "hs_timestamp", MODIFIED]
+# Each API package of hubspot-api-client raises its own ApiException class.
+API_ERRORS = (ApiException, NotesApiException, AssociationsApiException, OwnersApiException)
 
 
 class HubSpotConnector:
@@ -52,7 +68,7 @@ class HubSpotConnector:
     def _call(self, work: Callable[[], T]) -> T:
         try:
             return work()
-        except ApiException as error:
+        except API_ERRORS as error:
             status = int(error.status or 0)
             if status == 401:
                 raise CrmAuthError("HubSpot refused the access token; reconnect.") from error
@@ -164,6 +180,75 @@ class HubSpotConnector:
 
         return search
 
+    def activities(self, *, since: datetime) -> list[CrmActivity]:
+        """Notes created or edited after `since`, one activity per deal each is associated
+        with (a note on no deal is none). Archived notes are not in the search: a note
+        deleted in HubSpot simply stops coming."""
+        notes: list[Any] = []
+        after: str | None = None
+        while True:
+            request = NotesSearchRequest(
+                filter_groups=[
+                    {
+                        "filters": [
+                            {
+                                "propertyName": MODIFIED,
+                                "operator": "GT",
+                                "value": str(int(since.timestamp() * 1000)),
+                            }
+                        ]
+                    }
+                ],
+                sorts=[{"propertyName": MODIFIED, "direction": "ASCENDING"}],
+                properties=NOTE_PROPERTIES,
+                limit=PAGE,
+                after=after,
+            )
+            page = self._call(self._notes_searcher(request))
+            notes.extend(page.results)
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                break
+        deals = self._deals_of_notes([str(note.id) for note in notes])
+        return [_note(note, deal_id) for note in notes for deal_id in deals.get(str(note.id), [])]
+
+    def _notes_searcher(self, request: NotesSearchRequest) -> Callable[[], Any]:
+        def search() -> Any:
+            return self.client.crm.objects.notes.search_api.do_search(
+                public_object_search_request=request,
+                _request_timeout=settings.CRM_TIMEOUT_SECONDS,
+            )
+
+        return search
+
+    def _deals_of_notes(self, note_ids: list[str]) -> dict[str, list[str]]:
+        """note id → the ids of the deals it is associated with (one batch read per 100)."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(note_ids), PAGE):
+            batch = BatchInputPublicFetchAssociationsBatchRequest(
+                inputs=[
+                    PublicFetchAssociationsBatchRequest(id=note_id)
+                    for note_id in dict.fromkeys(note_ids[start : start + PAGE])
+                ]
+            )
+            answer = self._call(self._associations_reader(batch))
+            for result in answer.results or []:
+                deals = found.setdefault(str(result._from.id), [])
+                deals.extend(str(to.to_object_id) for to in result.to or [])
+        return found
+
+    def _associations_reader(
+        self, batch: BatchInputPublicFetchAssociationsBatchRequest
+    ) -> Callable[[], Any]:
+        def read() -> Any:
+            return self.client.crm.associations.v4.batch_api.get_page(
+                from_object_type="notes", to_object_type="deals",
+                batch_input_public_fetch_associations_batch_request=batch,
+                _request_timeout=settings.CRM_TIMEOUT_SECONDS,
+            )  # fmt: skip
+
+        return read
+
     def users(self) -> list[CrmUser]:
         """The account's owners (a deal's `hubspot_owner_id` names one), paged."""
         found: list[CrmUser] = []
@@ -200,6 +285,27 @@ class HubSpotConnector:
             modstamp=modified,
             deleted=bool(deal.archived),
         )
+
+
+def _note(note: Any, deal_id: str) -> CrmActivity:
+    properties = note.properties or {}
+    stamp = properties.get("hs_timestamp")
+    modified = note.updated_at or datetime.now(UTC)
+    return CrmActivity(
+        crm_id=str(note.id),
+        deal_crm_id=deal_id,
+        subject="",
+        body=unescape(strip_tags(properties.get("hs_note_body") or "")).strip(),
+        occurred_at=_moment(stamp) if stamp else None,
+        modstamp=modified,
+    )
+
+
+def _moment(value: str) -> datetime:
+    """A HubSpot datetime property: ISO 8601, or milliseconds since the epoch."""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    return datetime.fromisoformat(value)
 
 
 def hubspot_connector(

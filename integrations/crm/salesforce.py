@@ -1,14 +1,16 @@
 """Salesforce, through simple-salesforce (REST API): upsert by the external-id field that
 holds our id (PATCH .../sobjects/Opportunity/{field}/{our id}: created or updated, never
-duplicated), and a poll of the deals whose `SystemModstamp` moved (queryAll, so deletions
-come too). OAuth 2: an expired access token (401) is refreshed once with the stored
-refresh token and the call made again; the new token is handed back to be stored.
+duplicated), a poll of the deals whose `SystemModstamp` moved (queryAll, so deletions
+come too), and a poll of the Tasks on Opportunities whose `SystemModstamp` moved (the
+activity notes that come back). OAuth 2: an expired access token (401) is refreshed once
+with the stored refresh token and the call made again; the new token is handed back to
+be stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar, cast
 
 import requests
@@ -24,6 +26,7 @@ from simple_salesforce.exceptions import (
 )
 
 from integrations.crm.base import (
+    CrmActivity,
     CrmAuthError,
     CrmError,
     CrmMultipleMatch,
@@ -35,6 +38,7 @@ from integrations.crm.base import (
 
 API_VERSION = "59.0"
 OBJECT = "Opportunity"
+OPPORTUNITY_PREFIX = "006"  # the key prefix of every Opportunity id (a Task's WhatId)
 T = TypeVar("T")
 
 
@@ -170,6 +174,18 @@ class SalesforceConnector:
         rows = self._call(lambda sf: sf.query_all(query, include_deleted=True))["records"]
         return [self._record(row) for row in rows]
 
+    def activities(self, *, since: datetime) -> list[CrmActivity]:
+        """Tasks on Opportunities created or edited after `since` (queryAll: a deleted Task
+        comes with IsDeleted, so it is never taken for a new one)."""
+        query = (  # SOQL; the moment is formatted here
+            "SELECT Id, WhatId, Subject, Description, ActivityDate, SystemModstamp, IsDeleted "  # noqa: S608
+            f"FROM Task WHERE SystemModstamp > {soql_datetime(since)} AND WhatId != null "
+            "ORDER BY SystemModstamp"
+        )
+        rows = self._call(lambda sf: sf.query_all(query, include_deleted=True))["records"]
+        on_deals = [r for r in rows if str(r.get("WhatId") or "").startswith(OPPORTUNITY_PREFIX)]
+        return [_task(row) for row in on_deals]
+
     def users(self) -> list[CrmUser]:
         """The org's active users (an Opportunity's OwnerId names one)."""
         query = "SELECT Id, Name, Email FROM User WHERE IsActive = true ORDER BY Id"
@@ -189,6 +205,19 @@ class SalesforceConnector:
             modstamp=modstamp(row["SystemModstamp"]),
             deleted=bool(row.get("IsDeleted")),
         )
+
+
+def _task(row: dict[str, Any]) -> CrmActivity:
+    day = row.get("ActivityDate")  # a date ("2026-12-01"), no time: noon UTC of that day
+    return CrmActivity(
+        crm_id=str(row["Id"]),
+        deal_crm_id=str(row["WhatId"]),
+        subject=str(row.get("Subject") or ""),
+        body=str(row.get("Description") or ""),
+        occurred_at=datetime.combine(date.fromisoformat(day), time(12), UTC) if day else None,
+        modstamp=modstamp(row["SystemModstamp"]),
+        deleted=bool(row.get("IsDeleted")),
+    )
 
 
 def salesforce_connector(

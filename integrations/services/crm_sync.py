@@ -11,6 +11,9 @@ less a look-back window; a record's change older than the last one applied (a du
 or out-of-order event) is skipped. CRM-owned fields are applied through our services; a
 field both own that changed on both sides becomes a SyncConflict; a change our rules
 refuse (a stage move, a past close date) becomes a conflict too, never a silent skip.
+The same poll reads the CRM's activities (Salesforce Tasks on Opportunities, HubSpot notes
+on deals) changed since its own cursor and adds each activity of a linked deal once to the
+deal's activity log (`CrmActivityLink`, one per connection and CRM activity id).
 
 Each deal's sync runs under a transaction-scoped advisory lock on (connection, deal).
 """
@@ -22,8 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db import IntegrityError, transaction
 from django.db import connection as db
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -33,6 +36,7 @@ from accounts.services.external_ids import ExternalIdTaken, external_ids_write
 from accounts.tenancy import tenant_context
 from deals.models import DealRegistration
 from integrations.crm.base import (
+    CrmActivity,
     CrmConnector,
     CrmError,
     CrmRecord,
@@ -42,7 +46,14 @@ from integrations.crm.base import (
 from integrations.crm.credentials import credentials_decrypt, credentials_encrypt
 from integrations.crm.hubspot import hubspot_connector
 from integrations.crm.salesforce import salesforce_connector
-from integrations.models import CrmConnection, CrmRecordState, FieldOwner, SyncConflict, SyncError
+from integrations.models import (
+    CrmActivityLink,
+    CrmConnection,
+    CrmRecordState,
+    FieldOwner,
+    SyncConflict,
+    SyncError,
+)
 from integrations.services.crm_mapping import (
     Mapped,
     from_crm,
@@ -454,14 +465,22 @@ def crm_pull(*, tenant: Tenant | int, connection_id: int) -> int | str:
 
 
 def _pull_leased(tenant_id: int, connection: CrmConnection, now: datetime) -> int | str:
-    since = (connection.polled_until or now - FIRST_POLL_WINDOW) - timedelta(
-        seconds=connection.lookback_seconds
-    )
+    lookback = timedelta(seconds=connection.lookback_seconds)
+    since = (connection.polled_until or now - FIRST_POLL_WINDOW) - lookback
+    activities_since = (connection.activities_polled_until or now - FIRST_POLL_WINDOW) - lookback
+    activities: list[CrmActivity] = []
+    activities_error = ""
     try:
         connector = connector_for(connection)
         records = connector.changed_deals(since=since)  # HTTP, outside any transaction
         owners_synced = any(m.prm == "owner" for m in mappings(connection))
         users = connector.users() if owners_synced and records else None
+        try:
+            activities = connector.activities(since=activities_since)  # HTTP, no transaction
+        except CrmTransientError:
+            raise
+        except CrmError as error:  # e.g. no right to read Tasks / notes: the deals still sync
+            activities_error = f"Activities not read: {error}"
     except CrmTransientError:
         return RETRY
     except CrmError as error:
@@ -472,19 +491,124 @@ def _pull_leased(tenant_id: int, connection: CrmConnection, now: datetime) -> in
         _keep_credentials(connection, connector)
         if users is not None:
             crm_users_refresh(connection, users)
+        if activities_error:
+            _sync_error_once(connection, activities_error)
     applied = 0
     for record in records:
         with tenant_context(tenant_id):
             applied += crm_pull_record(connection, record)
+    # After the deals: a deal linked by this poll takes its activities in the same poll.
+    for activity in activities:
+        with tenant_context(tenant_id):
+            applied += crm_pull_activity(connection, activity)
     newest = max((r.modstamp for r in records), default=None)
+    newest_activity = max((a.modstamp for a in activities), default=None)
     with tenant_context(tenant_id):
         changes: dict[str, object] = {"last_success_at": now}
         if newest is not None and (
             connection.polled_until is None or newest > connection.polled_until
         ):
             changes["polled_until"] = newest
+        if newest_activity is not None and (
+            connection.activities_polled_until is None
+            or newest_activity > connection.activities_polled_until
+        ):
+            changes["activities_polled_until"] = newest_activity
         CrmConnection.objects.filter(pk=connection.pk).update(**changes)
     return applied
+
+
+def _sync_error_once(connection: CrmConnection, message: str) -> None:
+    """A connection-wide pull error, shown once until retried (not once a minute)."""
+    pending = SyncError.objects.filter(
+        connection=connection, opportunity__isnull=True, retried_at__isnull=True,
+        message=message[:500],
+    )  # fmt: skip
+    if not pending.exists():
+        sync_error(connection, direction=SyncError.Direction.PULL, message=message)
+
+
+def _linked_deal(connection: CrmConnection, deal_crm_id: str) -> int | None:
+    """Our deal linked to this CRM deal: by the sync's record link, else by the deal's
+    external id of this system (unlinked deals have neither)."""
+    if not deal_crm_id:
+        return None
+    linked = (
+        CrmRecordState.objects.filter(
+            connection=connection, crm_id=deal_crm_id, unlinked_at__isnull=True
+        )
+        .values_list("opportunity_id", flat=True)
+        .first()
+    )
+    if linked is not None:
+        return linked
+    return (
+        OpportunityExternalId.objects.filter(
+            tenant_id=connection.tenant_id, system=connection.system, external_id=deal_crm_id
+        )
+        .values_list("opportunity_id", flat=True)
+        .first()
+    )
+
+
+def activity_text(connection: CrmConnection, activity: CrmActivity) -> str:
+    """The note's text, `From Salesforce: <subject> — <body>` (either part alone when the
+    other is empty), trimmed to what an activity holds; "" when the CRM activity is empty."""
+    parts = [p.strip() for p in (activity.subject, activity.body) if p and p.strip()]
+    if not parts:
+        return ""
+    return f"From {connection.get_system_display()}: {' — '.join(parts)}"[:5000].strip()
+
+
+def crm_pull_activity(connection: CrmConnection, activity: CrmActivity) -> bool:
+    """Add a CRM activity of a linked deal to the deal's activity log, once (its own short
+    transaction, under the deal's advisory lock). Read again (the look-back window, a
+    duplicate or out-of-order delivery) it adds nothing; edited in the CRM (a newer
+    modstamp) it changes nothing already shown, only the link's modstamp; deleted there
+    before we read it, it is never added. An activity of a deal we do not have is skipped."""
+    if activity.deleted:
+        return False
+    opportunity_id = _linked_deal(connection, activity.deal_crm_id)
+    if opportunity_id is None:
+        return False
+    try:
+        with transaction.atomic():
+            lock_deal(connection.pk, opportunity_id)
+            link = CrmActivityLink.objects.filter(
+                connection=connection, crm_id=activity.crm_id
+            ).first()
+            if link is not None:
+                if activity.modstamp > link.modstamp:
+                    link.modstamp = activity.modstamp
+                    link.save(update_fields=["modstamp"])
+                return False
+            body = activity_text(connection, activity)
+            added = None
+            if body:
+                now = timezone.now()
+                added = activity_add(
+                    tenant=connection.tenant, actor=sync_actor(connection),
+                    opportunity_id=opportunity_id, kind="note", body=body,
+                    occurred_at=min(activity.occurred_at or activity.modstamp, now),
+                    vendor_internal=True,
+                )  # fmt: skip
+            CrmActivityLink.objects.create(
+                tenant_id=connection.tenant_id,
+                connection=connection,
+                crm_id=activity.crm_id,
+                opportunity_id=opportunity_id,
+                activity=added,
+                modstamp=activity.modstamp,
+            )
+    except IntegrityError:
+        return False  # stored meanwhile (the unique link is the last word): nothing twice
+    except ApplicationError as error:
+        sync_error(
+            connection, direction=SyncError.Direction.PULL, message=error.message,
+            opportunity_id=opportunity_id, crm_id=activity.crm_id,
+        )  # fmt: skip
+        return False
+    return added is not None
 
 
 def _deal_of(connection: CrmConnection, record: CrmRecord) -> Opportunity | None:

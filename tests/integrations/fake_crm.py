@@ -5,9 +5,15 @@ self-signed certificate), speaking the subset the connector uses:
 - PATCH|GET /services/data/vXX.X/sobjects/Opportunity/{external id field}/{our id}:
   upsert (201 created, 204 updated) and read; 300 when several records carry the id;
 - GET /services/data/vXX.X/queryAll/?q=SELECT … WHERE SystemModstamp > <moment> …
+  (FROM Opportunity, and FROM Task … AND WhatId != null for the activities);
 
 and the faults tests inject: an expired token (401), 429 and 5xx answers, several records
-with one id (300), deletions, and duplicate and out-of-order change events.
+with one id (300), deletions, and duplicate and out-of-order change events (`replay_events`:
+every version of every record and Task, twice, newest first).
+
+FakeHubSpot (below) serves the deals, owners, and notes subset (notes search by
+`hs_lastmodifieddate`, associations v4 batch read notes → deals), with `replay_notes` for
+duplicate and out-of-order delivery.
 """
 
 from __future__ import annotations
@@ -79,6 +85,8 @@ class FakeSalesforce:
     replay_events: bool = False  # queryAll answers every version, twice, newest first
     users: list[dict[str, Any]] = field(default_factory=list)  # {"Id", "Name", "Email"}
     created_at: dict[str, dt.datetime] = field(default_factory=dict)  # our id → arrival
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)  # Task Id → Task
+    task_history: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Any = field(default_factory=lambda: itertools.count(secrets.randbelow(10**9) * 1000))
     _last: dt.datetime = field(default_factory=lambda: dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
@@ -137,16 +145,45 @@ class FakeSalesforce:
     def count(self, method: str) -> int:
         return sum(1 for m, _, _ in self.calls if m == method)
 
+    def add_task(
+        self, what_id: str | None, subject: str, description: str = "", **fields: Any
+    ) -> str:
+        """A Task on a record (an Opportunity's Id, or an Account's "001…", or none)."""
+        with self.lock:
+            task = {
+                "attributes": {"type": "Task"},
+                "Id": f"00T{next(self._ids):015d}",
+                "WhatId": what_id,
+                "Subject": subject,
+                "Description": description or None,
+                "ActivityDate": None,
+                "IsDeleted": False,
+                **fields,
+            }
+            self.tasks[task["Id"]] = task
+            self._touch(task, self.task_history)
+            return task["Id"]
+
+    def edit_task(self, task_id: str, **fields: Any) -> None:
+        with self.lock:
+            self.tasks[task_id].update(fields)
+            self._touch(self.tasks[task_id], self.task_history)
+
+    def delete_task(self, task_id: str) -> None:
+        with self.lock:
+            self.tasks[task_id]["IsDeleted"] = True
+            self._touch(self.tasks[task_id], self.task_history)
+
     # --- internals --------------------------------------------------------------------------
 
     def _new_id(self) -> str:
         return f"006{next(self._ids):015d}"
 
-    def _touch(self, record: dict[str, Any]) -> None:
+    def _touch(self, record: dict[str, Any], history: list[dict[str, Any]] | None = None) -> None:
         now = max(dt.datetime.now(dt.UTC), self._last + dt.timedelta(milliseconds=1))
         self._last = now
         record["SystemModstamp"] = now.strftime(MODSTAMP)[:-3] + "+0000"
-        self.history.append(dict(record))
+        (self.history if history is None else history).append(dict(record))
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -170,7 +207,8 @@ class FakeSalesforce:
         if match and match.group(1) == EXTERNAL_FIELD:
             return self._by_external_id(request, match.group(2))
         if re.match(r"^/services/data/v[\d.]+/queryAll/?$", request.path):
-            return self._query(request.args.get("q", ""))
+            soql = request.args.get("q", "")
+            return self._query_tasks(soql) if " FROM Task " in soql else self._query(soql)
         if re.match(r"^/services/data/v[\d.]+/query/?$", request.path):
             return self._query_users(request.args.get("q", ""))
         return _json([{"errorCode": "NOT_FOUND", "message": request.path}], 404)
@@ -224,6 +262,24 @@ class FakeSalesforce:
         if self.replay_events:
             rows = [dict(r) for r in reversed(rows) for _ in (1, 2)]
         return _json({"totalSize": len(rows), "done": True, "records": rows})
+
+    def _query_tasks(self, soql: str) -> Response:
+        """queryAll of Task … WHERE SystemModstamp > <moment> AND WhatId != null."""
+        if "WhatId != null" not in soql:
+            return _json([{"errorCode": "MALFORMED_QUERY", "message": soql}], 400)
+        since = _since(soql)
+        pool = self.task_history if self.replay_events else list(self.tasks.values())
+        rows = [r for r in pool if _moment(r["SystemModstamp"]) > since and r["WhatId"] is not None]
+        rows.sort(key=lambda r: r["SystemModstamp"])
+        if self.replay_events:
+            rows = [dict(r) for r in reversed(rows) for _ in (1, 2)]
+        return _json({"totalSize": len(rows), "done": True, "records": rows})
+
+
+def _since(soql: str) -> dt.datetime:
+    found = re.search(r"SystemModstamp > (\S+)", soql)
+    since = found.group(1) if found else "1970-01-01T00:00:00Z"
+    return dt.datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
 def _users_answer(soql: str, users: list[dict[str, Any]]) -> Response:
@@ -291,9 +347,35 @@ class FakeHubSpot:
     cert: str = ""
     on_request: Any = None  # as FakeSalesforce.on_request
     owners: list[dict[str, Any]] = field(default_factory=list)  # {"id", "email", "firstName"…}
+    notes: dict[str, dict[str, Any]] = field(default_factory=dict)  # note id → note (+"deals")
+    note_history: list[dict[str, Any]] = field(default_factory=list)
+    replay_notes: bool = False  # the notes search answers every version, twice, newest first
+    refused: set[str] = field(default_factory=set)  # paths answered 403 (a missing scope)
 
     def credentials(self) -> dict[str, str]:
         return {"access_token": self.token, "api_url": self.url}
+
+    def add_note(self, deal_ids: list[str], body: str) -> str:
+        """A note (HTML body, as HubSpot stores it) associated with these deals."""
+        with self.lock:
+            now = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+            note = {
+                "id": str(next(self._ids)),
+                "createdAt": now,
+                "properties": {"hs_note_body": body, "hs_timestamp": now},
+                "deals": list(deal_ids),
+            }
+            self.notes[note["id"]] = note
+            self._touch(note)
+            self.note_history.append(_copy(note))
+            return note["id"]
+
+    def edit_note(self, note_id: str, body: str) -> None:
+        with self.lock:
+            note = self.notes[note_id]
+            note["properties"]["hs_note_body"] = body
+            self._touch(note)
+            self.note_history.append(_copy(note))
 
     def fail_next(self, *statuses: int) -> None:
         with self.lock:
@@ -344,10 +426,16 @@ class FakeHubSpot:
             return _json({"status": "error", "message": f"injected {status}"}, status)
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _json({"status": "error", "message": "Authentication credentials"}, 401)
+        if request.path in self.refused:
+            return _json({"status": "error", "category": "MISSING_SCOPES"}, 403)
         if request.path == "/crm/v3/objects/deals/batch/upsert":
             return self._upsert(json.loads(request.get_data()))
         if request.path == "/crm/v3/objects/deals/search":
             return self._search(json.loads(request.get_data()))
+        if request.path == "/crm/v3/objects/notes/search":
+            return self._search_notes(json.loads(request.get_data()))
+        if request.path == "/crm/v4/associations/notes/deals/batch/read":
+            return self._note_deals(json.loads(request.get_data()))
         if re.match(r"^/crm/v3/owners/?$", request.path):
             start = int(request.args.get("after") or 0)
             page = self.owners[start : start + self.page_size]
@@ -425,6 +513,70 @@ class FakeHubSpot:
         if start + self.page_size < len(rows):
             answer["paging"] = {"next": {"after": str(start + self.page_size)}}
         return _json(answer)
+
+    def _search_notes(self, body: dict[str, Any]) -> Response:
+        """POST /crm/v3/objects/notes/search, by hs_lastmodifieddate > <ms> (paged)."""
+        since = int(body["filterGroups"][0]["filters"][0]["value"])
+        pool = self.note_history if self.replay_notes else list(self.notes.values())
+        rows = sorted(
+            (n for n in pool if int(n["properties"]["hs_lastmodifieddate"]) > since),
+            key=lambda n: int(n["properties"]["hs_lastmodifieddate"]),
+        )
+        if self.replay_notes:
+            rows = [n for n in reversed(rows) for _ in (1, 2)]
+        start = int(body.get("after") or 0)
+        page = rows[start : start + self.page_size]
+        wanted = set(body.get("properties") or [])
+        results = [
+            {
+                "id": n["id"],
+                "properties": {k: v for k, v in n["properties"].items() if k in wanted},
+                "createdAt": n["createdAt"],
+                "updatedAt": n["updatedAt"],
+                "archived": False,
+            }
+            for n in page
+        ]
+        answer: dict[str, Any] = {"total": len(rows), "results": results}
+        if start + self.page_size < len(rows):
+            answer["paging"] = {"next": {"after": str(start + self.page_size)}}
+        return _json(answer)
+
+    def _note_deals(self, body: dict[str, Any]) -> Response:
+        """POST /crm/v4/associations/notes/deals/batch/read: a note with no deal is an
+        error of the batch (207), as HubSpot answers."""
+        results, errors = [], []
+        for item in body["inputs"]:
+            deals = self.notes.get(item["id"], {}).get("deals") or []
+            if not deals:
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "message": f"No deal is associated with note {item['id']}",
+                    }
+                )
+                continue
+            results.append({
+                "from": {"id": item["id"]},
+                "to": [
+                    {"toObjectId": int(d), "associationTypes": [
+                        {"category": "HUBSPOT_DEFINED", "typeId": 214, "label": None}
+                    ]}
+                    for d in deals
+                ],
+            })  # fmt: skip
+        stamp = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+        answer: dict[str, Any] = {
+            "status": "COMPLETE", "results": results, "startedAt": stamp, "completedAt": stamp,
+        }  # fmt: skip
+        if errors:
+            answer.update(numErrors=len(errors), errors=errors)
+        return _json(answer, 207 if errors else 200)
+
+
+def _copy(note: dict[str, Any]) -> dict[str, Any]:
+    return {**note, "properties": dict(note["properties"]), "deals": list(note["deals"])}
 
 
 class RunningHubSpot(RunningFake):

@@ -118,3 +118,46 @@ def test_an_edit_here_during_the_pull_call_becomes_a_conflict(salesforce):
         assert Opportunity.objects.get(pk=deal.pk).amount == Decimal("45000.00")
         conflicts = list(SyncConflict.objects.values_list("field", "kind", "ours", "theirs"))
     assert conflicts == [("amount", "both_changed", "45000.00", "47000.00")]
+
+
+def watch_activities(fake) -> list[str]:
+    """As watch(), naming the Salesforce Task query apart from the deals' query."""
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    states: list[str] = []
+
+    def record(request) -> None:
+        what = "Task" if " FROM Task " in request.args.get("q", "") else request.path
+        states.append(f"{what}: {session_state(pid)}")
+
+    fake.on_request = record
+    return states
+
+
+def test_the_salesforce_task_request_holds_no_transaction(salesforce):
+    world = build_world()
+    connection_ = connect(world, salesforce)
+    deal = deal_of(world)
+    crm_push(tenant=world.tenant.pk, connection_id=connection_.pk, opportunity_id=deal.pk)
+    salesforce.add_task(salesforce.by_prm_id(deal.pk)[0]["Id"], "Call", "Budget approved")
+    states = watch_activities(salesforce)
+
+    assert crm_pull(tenant=world.tenant.pk, connection_id=connection_.pk) == 1
+
+    assert "Task: idle" in states
+    assert [s for s in states if not s.endswith(": idle")] == []
+
+
+def test_the_hubspot_notes_requests_hold_no_transaction(hubspot):
+    world = build_world()
+    connection_ = connect_hubspot(world, hubspot)
+    deal = deal_of(world)
+    crm_push(tenant=world.tenant.pk, connection_id=connection_.pk, opportunity_id=deal.pk)
+    hubspot.add_note([hubspot.by_prm_id(deal.pk)[0]["id"]], "Met the buyer")
+    states = watch_activities(hubspot)
+
+    assert crm_pull(tenant=world.tenant.pk, connection_id=connection_.pk) == 1
+
+    assert "/crm/v3/objects/notes/search: idle" in states
+    assert "/crm/v4/associations/notes/deals/batch/read: idle" in states
+    assert [s for s in states if not s.endswith(": idle")] == []
