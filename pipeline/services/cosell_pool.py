@@ -21,6 +21,7 @@ from pipeline.defaults import DEFAULT_COSELL_TYPES
 from pipeline.models import (
     CoSellResource,
     CoSellResourceType,
+    CoSellResourceTypeStage,
     CoSellSettings,
     CoSellUnavailability,
     Stage,
@@ -38,19 +39,29 @@ def cosell_install_defaults(*, tenant: Tenant) -> bool:
         if CoSellResourceType.objects.for_tenant(tenant).exists():
             return False
         stages = {s.name.lower(): s for s in Stage.objects.for_tenant(tenant).filter(kind="open")}
-        for position, (code, name, names, floor, hours) in enumerate(DEFAULT_COSELL_TYPES, 1):
-            kind = CoSellResourceType.objects.create(
-                tenant=tenant,
-                code=code,
-                name=name,
-                min_amount=Decimal(floor) if floor else None,
-                hours_per_request=hours,
-                position=position,
-            )
-            kind.stages.set(
-                [stages[n.lower()] for n in names if n.lower() in stages],
-                through_defaults={"tenant_id": kind.tenant_id},
-            )
+        # two inserts, not a create and a many-to-many set per kind: every new tenant (and
+        # every test world) runs this
+        kinds = CoSellResourceType.objects.bulk_create(
+            [
+                CoSellResourceType(
+                    tenant=tenant,
+                    code=code,
+                    name=name,
+                    min_amount=Decimal(floor) if floor else None,
+                    hours_per_request=hours,
+                    position=position,
+                )
+                for position, (code, name, _, floor, hours) in enumerate(DEFAULT_COSELL_TYPES, 1)
+            ]
+        )
+        CoSellResourceTypeStage.objects.bulk_create(
+            [
+                CoSellResourceTypeStage(tenant=tenant, resource_type=kind, stage=stages[n.lower()])
+                for kind, (*_, names, _, _) in zip(kinds, DEFAULT_COSELL_TYPES, strict=True)
+                for n in names
+                if n.lower() in stages
+            ]
+        )
     return True
 
 

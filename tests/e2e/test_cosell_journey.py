@@ -1,7 +1,8 @@
 """Co-sell in a real Chromium: a partner rep asks for a pre-sales engineer on a deal in
 Solution Development, the channel manager's queue shows it, it is assigned (to the least
 loaded engineer: the channel manager), the assignee logs the first contact, the partner sees
-who helps and wins the deal."""
+who helps and wins the deal; the worker refreshes the deal's facts and the co-sell impact
+report counts it among the deals won with co-sell."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tenancy import tenant_context
+from analytics.models import DealFact
 from pipeline.models import CoSellRequest, CoSellResource, CoSellResourceType, Opportunity, Stage
 from pipeline.services.stages import stages_install_defaults
 from tests.conftest import World, build_world
 from tests.e2e.test_portal_journeys import log_in
 from tests.pipeline.factories import OpportunityFactory
+from tests.worker.conftest import start_celery_worker, task_log, wait_until  # noqa: F401
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -37,7 +40,12 @@ def world(transactional_db: None) -> World:
     return world
 
 
-def test_a_partner_gets_an_engineer_on_a_deal_then_wins_it(world: World, live_server, new_page):
+def test_a_partner_gets_an_engineer_on_a_deal_then_wins_it(
+    world: World,
+    live_server,
+    new_page,
+    start_celery_worker,  # noqa: F811
+):
     with tenant_context(world.tenant):
         deal = OpportunityFactory(
             tenant=world.tenant,
@@ -98,10 +106,23 @@ def test_a_partner_gets_an_engineer_on_a_deal_then_wins_it(world: World, live_se
         f"Assigned to {cm_name}, pre-sales engineer (channel manager)"
     )
     expect(partner.get_by_test_id("cosell-request")).to_contain_text("Engaged")
-    won_form = partner.get_by_test_id("close-won")
-    won_form.get_by_label("Close date").fill(timezone.localdate().isoformat())
-    won_form.get_by_role("button", name="Close as won").click()
-    expect(partner.locator(".message.success")).to_be_visible()
+    with start_celery_worker():
+        won_form = partner.get_by_test_id("close-won")
+        won_form.get_by_label("Close date").fill(timezone.localdate().isoformat())
+        won_form.get_by_role("button", name="Close as won").click()
+        expect(partner.locator(".message.success")).to_be_visible()
+
+        def counted() -> bool:
+            with tenant_context(world.tenant):
+                return DealFact.objects.filter(
+                    opportunity_id=deal.pk, status="won", helped=True
+                ).exists()
+
+        wait_until(counted, what="the worker to refresh the won deal's facts")
+
+    manager.goto(f"{base}/vendor/analytics/cosell-impact/")
+    win_rate = manager.get_by_test_id("headline").locator(".card").first
+    expect(win_rate).to_contain_text("Deals: 1 / 0")  # won with co-sell, none without
 
     with tenant_context(world.tenant):
         request = CoSellRequest.objects.select_related("assigned_resource", "stage_at_request").get(
